@@ -1,0 +1,96 @@
+"""Command line: python -m qa index | search | ask"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.load(
+        docs_dir=getattr(args, "docs", None),
+        index_dir=getattr(args, "index_dir", None),
+        embed_model=getattr(args, "embed_model", None),
+        top_k=getattr(args, "k", None),
+        mode=getattr(args, "mode", None),
+        llm=getattr(args, "model", None),
+        threads=getattr(args, "threads", None),
+    )
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
+def hit_json(h) -> dict:
+    c = h.chunk
+    return {
+        "rank": h.rank, "doc": c.doc, "para": c.para_ids[0], "paras": list(c.para_ids),
+        "section": c.section_path, "title": c.title, "score": round(h.score, 5),
+        "dense": None if h.dense is None else round(h.dense, 4),
+        "bm25": None if h.bm25 is None else round(h.bm25, 3), "text": c.text,
+    }
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from .engine import Engine
+
+    eng = Engine.open(_settings(args), progress=_say, show_progress=True, rebuild=args.rebuild)
+    for w in eng.index.warnings:
+        _say(f"警告：{w}")
+    st = eng.index.stats()
+    print(f"索引就绪：{st['documents']} 篇文档，{st['paragraphs']} 个段落，{st['chunks']} 个块（构建于 {st['built_at']}）")
+    print(f"位置：{eng.index.path}")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from .engine import Engine
+
+    settings = _settings(args)
+    if not args.query.strip():
+        _say("问题为空：请输入要检索的内容。")
+        return 2
+    eng = Engine.open(settings, progress=_say)
+    hits = eng.search(args.query)
+    if args.json:
+        print(json.dumps({"query": args.query, "mode": settings.mode, "hits": [hit_json(h) for h in hits]}, ensure_ascii=False, indent=1))
+        return 0
+    if not hits:
+        print("没有检索到相关段落。")
+    for h in hits:
+        c = h.chunk
+        print(f"[{h.rank}] {c.doc}  {c.para_ids[0]}  score={h.score:.4f}")
+        print(f"    《{c.title}》 {c.section_path}")
+        print("    " + c.text.replace("\n", "\n    "))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m qa", description="政策文件问答：建索引、检索、问答")
+    p.add_argument("--docs", help="文档目录（默认 seeds/）")
+    p.add_argument("--index-dir", help="索引目录（默认在缓存目录下）")
+    p.add_argument("--embed-model", help="sentence-transformers 模型目录（默认：内置 multilingual-e5-small）")
+    p.add_argument("--threads", type=int)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    pi = sub.add_parser("index", help="建立或更新索引")
+    pi.add_argument("--rebuild", action="store_true", help="即使索引是最新的也重建")
+    pi.set_defaults(func=cmd_index)
+    ps = sub.add_parser("search", help="检索段落")
+    ps.add_argument("query")
+    ps.add_argument("-k", type=int)
+    ps.add_argument("--mode", choices=["hybrid", "bm25", "dense"])
+    ps.add_argument("--json", action="store_true")
+    ps.set_defaults(func=cmd_search)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Text normalization shared by indexing, querying and evaluation.
+
+Both sides of every comparison go through the same functions: NFKC (full-width → half-width),
+traditional → simplified (OpenCC), lower case.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import jieba
+import opencc
+
+jieba.setLogLevel(60)  # silence the dictionary-loading chatter on stderr
+
+_WS = re.compile(r"\s+")
+_PUNCT_TOKEN = re.compile(r"^[\W_]+$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+
+# Function words and question words carry no topic; leaving them in lets BM25 reward
+# passages for "的/是/多少" instead of content.
+STOPWORDS = frozenset(
+    "的 了 和 与 及 或 是 在 对 把 被 将 从 向 为 以 于 等 也 都 而 并 其 之 这 那 这些 那些 这个 那个 "
+    "有 有的 一个 一些 我 我们 你 你们 他 他们 它 什么 多少 哪些 哪个 哪里 哪 哪天 如何 怎样 怎么 为什么 "
+    "是否 是不是 吗 呢 吧 啊 请问 请 谁 几 几个 有没有 一下 关于 根据 文中 文章 文档 提到 说 "
+    "the a an of to in on for and or is are was were what which who how many much does do did".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def strip_controls(text: str) -> str:
+    return _CONTROL.sub("", text)
+
+
+def to_simplified(text: str) -> str:
+    return _t2s().convert(text)
+
+
+def simplify(text: str) -> str:
+    """NFKC (full-width → half-width) + traditional → simplified; case kept for the embedder."""
+    return to_simplified(unicodedata.normalize("NFKC", strip_controls(text)))
+
+
+def normalize(text: str) -> str:
+    """simplify() + lower case, whitespace collapsed."""
+    return _WS.sub(" ", simplify(text)).strip().lower()
+
+
+def compact(text: str) -> str:
+    """normalize() without any whitespace: for substring checks across line wraps."""
+    return _WS.sub("", normalize(text))
+
+
+def tokenize(text: str) -> list[str]:
+    """BM25 tokens: jieba search-mode words of the normalized text, minus punctuation and stopwords."""
+    out = []
+    for tok in jieba.lcut_for_search(normalize(text)):
+        tok = tok.strip()
+        if tok and tok not in STOPWORDS and not _PUNCT_TOKEN.match(tok):
+            out.append(tok)
+    return out

@@ -1,0 +1,140 @@
+"""Each cleaning and repair rule, checked on the seeds where it fires."""
+import re
+from pathlib import Path
+
+import pytest
+
+from qa.clean import clean, drop_pinyin, join_wrapped, Line
+from qa.normalize import compact
+from qa.sections import reading_order
+
+
+def _cleaned(seeds_dir: Path, name: str):
+    return clean((seeds_dir / name).read_text(encoding="utf-8"))
+
+
+def _removed(c, rule):
+    return [ln.text.strip() for ln, r in c.removed if r == rule]
+
+
+def _body(doc) -> str:
+    return "\n".join(p.text for p in doc.paragraphs if p.kind == "body")
+
+
+def test_site_notice_removed_but_source_kept(seeds_dir):
+    c = _cleaned(seeds_dir, "000_2fea3bba8e0420ec.txt")
+    assert _removed(c, "site-notice") == [
+        "来源 :发展 | 被引量 : 0次 | 上传用户:yangmx198808",
+        "下载到本地 , 更方便阅读",
+        "声明 : 本文档内容版权归属内容提供方 , 如果您对本文有版权争议 , 可与客服联系进行内容授权或下架",
+        "论文部分内容阅读",
+    ]
+    assert c.meta == {"来源": "发展", "标题": "打赢打好脱贫攻坚战组织保障调研报告"}
+
+
+def test_teaser_list_cut(seeds_dir, seed_docs):
+    c = _cleaned(seeds_dir, "000_2fea3bba8e0420ec.txt")
+    teaser = _removed(c, "teaser-list")
+    assert teaser[0] == "其他文献" and teaser.count("期刊") == 10 and len(teaser) == 21
+    body = _body(seed_docs["000_2fea3bba8e0420ec.txt"])
+    assert "敦煌" not in body and "鲁班奖" not in body
+    assert body.endswith("阶段性成果。")
+
+
+def test_timestamp_and_related_links_footer(seeds_dir, seed_docs):
+    c = _cleaned(seeds_dir, "001_123d84c7bbc14b5a.txt")
+    assert _removed(c, "timestamp") == ["22.08.2017  10:57"]
+    footer = _removed(c, "footer")
+    assert footer[0] == "扶贫扶智扶志三结合" and len(footer) == 12
+    body = _body(seed_docs["001_123d84c7bbc14b5a.txt"])
+    assert "扶贫扶智扶志三结合" not in body and "Syd.Com.Cn" not in body
+    assert body.endswith("以优异成绩迎接党的十九大胜利召开!")
+    assert c.meta == {"标题": "在全省抓党建促脱贫攻坚工作座谈会上的讲话", "日期": "2017年8月26日", "作者": "王正谱"}
+
+
+def test_photo_captions(seeds_dir, seed_docs):
+    c = _cleaned(seeds_dir, "003_523b3058465032b4.txt")
+    assert _removed(c, "photo-caption") == [
+        "杨凌农高会上展示陕西驻村第一书记工作成果。新华社发",
+        "陕西岚皋县城北易地扶贫搬迁安置小区。 新华社发",
+    ]
+    assert c.meta == {"来源": "陕西省委组织部供稿供图"}
+    assert "新华社发" not in _body(seed_docs["003_523b3058465032b4.txt"])
+
+
+def test_navigation_news_and_name_lists(seeds_dir, seed_docs):
+    c = _cleaned(seeds_dir, "004_467eccf48051f7c2.txt")
+    assert _removed(c, "breadcrumb") == ["首页>今日要论今日要论"]
+    assert len(_removed(c, "footer")) == 67  # 9 news titles + 58 name-list lines
+    assert c.meta == {
+        "编辑": "李敏杰", "关键词": "脱贫 攻坚 贫困 学习",
+        "标题": "激发脱贫攻坚的磅礴力量", "栏目": "砥砺奋进的五年·全面从严治党",
+    }
+    body = _body(seed_docs["004_467eccf48051f7c2.txt"])
+    for junk in ("首页", "伊朗外长", "柳斌杰", "李敏杰", "关键词"):
+        assert junk not in body
+
+
+def test_author_line_of_traditional_document(seeds_dir):
+    assert _cleaned(seeds_dir, "002_2d655d4704b4aa68.txt").meta == {"作者": "張文東"}
+
+
+def test_metadata_paragraph_is_citable(seed_docs):
+    meta = {n: d.paragraphs[0] for n, d in seed_docs.items()}
+    assert all(p.kind == "meta" and p.index == 0 and p.section == ("文档信息",) for p in meta.values())
+    assert meta["001_123d84c7bbc14b5a.txt"].text == (
+        "标题：在全省抓党建促脱贫攻坚工作座谈会上的讲话\n作者：王正谱\n日期：2017年8月26日"
+    )
+    assert meta["001_123d84c7bbc14b5a.txt"].lines == (1, 7)
+    assert meta["002_2d655d4704b4aa68.txt"].text == "作者：張文東"
+    assert "编辑：李敏杰" in meta["004_467eccf48051f7c2.txt"].text
+
+
+def test_pinyin_artefacts_dropped(seed_docs):
+    assert drop_pinyin("蘇木鄉(xiāng)鎮(zhèn)(場)") == "蘇木鄉鎮(場)"
+    assert drop_pinyin("省委党校(甘肃行政学院)") == "省委党校(甘肃行政学院)"  # not romanization
+    assert drop_pinyin("(贫困村271个)") == "(贫困村271个)"
+    text = "".join(p.text for p in seed_docs["002_2d655d4704b4aa68.txt"].paragraphs)
+    assert not re.search(r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]+\)", text)
+    assert "轄14個蘇木鄉鎮(場)" in text
+
+
+def test_wrapped_line_joined(seed_docs):
+    p = next(p for p in seed_docs["000_2fea3bba8e0420ec.txt"].paragraphs if "党委和政府主要领导" in p.text)
+    assert p.lines == (13, 14)
+    assert join_wrapped([Line(1, 1, "甲" * 45), Line(2, 2, "乙。")]) == [Line(1, 2, "甲" * 45 + "乙。")]
+    # a complete line, a short line, or a blank line in between: no join
+    assert len(join_wrapped([Line(1, 1, "甲" * 45 + "。"), Line(2, 2, "乙。")])) == 2
+    assert len(join_wrapped([Line(1, 1, "短标题"), Line(2, 2, "乙。")])) == 2
+    assert len(join_wrapped([Line(1, 1, "甲" * 45), Line(3, 3, "乙。")])) == 2
+
+
+def test_glued_headings_split(seeds_dir):
+    lines = [ln.text for ln in _cleaned(seeds_dir, "000_2fea3bba8e0420ec.txt").lines]
+    assert any(t.startswith("(四)坚持抓村级组织建设,着力夯实") for t in lines)
+    assert "(二)进一步加大各级党员干部的培训力度" in lines
+    assert any(t.endswith("解决同工不同酬的问题。") for t in lines)
+
+
+# Source line ranges of each seed's main body: everything between the metadata header and
+# the footer. Every sentence in them must survive cleaning, word for word.
+BODY_LINES = {
+    "000_2fea3bba8e0420ec.txt": (7, 38),
+    "001_123d84c7bbc14b5a.txt": (11, 81),
+    "002_2d655d4704b4aa68.txt": (2, 29),
+    "003_523b3058465032b4.txt": (3, 30),
+    "004_467eccf48051f7c2.txt": (4, 24),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BODY_LINES))
+def test_every_body_sentence_survives(name, seeds_dir, seed_docs):
+    first, last = BODY_LINES[name]
+    raw = (seeds_dir / name).read_text(encoding="utf-8").split("\n")[first - 1: last]
+    kept = compact("".join(text for _, text, _ in reading_order(seed_docs[name])))
+    missing = []
+    for line in raw:
+        for sentence in re.split(r"(?<=[。！？!?])", drop_pinyin(line)):
+            if sentence.strip() and compact(sentence) not in kept:
+                missing.append(sentence)
+    assert missing == []

@@ -1,0 +1,81 @@
+"""Section paths, ids and line ranges on the real seeds."""
+from qa.load import RawDocument
+from qa.sections import build_document
+from tests.conftest import para_with
+
+D000, D001, D002, D003, D004 = (
+    "000_2fea3bba8e0420ec.txt", "001_123d84c7bbc14b5a.txt", "002_2d655d4704b4aa68.txt",
+    "003_523b3058465032b4.txt", "004_467eccf48051f7c2.txt",
+)
+
+
+def test_subsidy_paragraph_path(seed_docs):
+    p = next(p for p in seed_docs[D000].paragraphs if "每人每天100元" in p.text)  # first of two
+    assert p.section_path == "二、典型做法和经验 > (三)坚持抓帮扶队伍建设,着力集聚脱贫攻坚的骨干力量"
+    assert p.id == f"{D000}#6" and p.lines == (18, 18) and p.title == "打赢打好脱贫攻坚战组织保障调研报告"
+    # the inline enumeration stays inside its paragraph
+    assert p.text.startswith("一是选优用好第一书记。") and "二是锻造党员先锋" in p.text
+
+
+def test_glued_heading_becomes_a_section(seed_docs):
+    p = para_with(seed_docs[D000], "一是围绕产业健全组织")
+    assert p.section == ("二、典型做法和经验", "(四)坚持抓村级组织建设,着力夯实脱贫攻坚的组织基础和经济基础")
+    assert p.text.startswith("一是围绕产业健全组织。陇南市")
+    p = para_with(seed_docs[D000], "分批分类加大对帮扶干部、村干部的培训")
+    assert p.section_path == "四、对策建议 > (二)进一步加大各级党员干部的培训力度"
+    p = para_with(seed_docs[D000], "解决同工不同酬的问题")
+    assert p.section_path == "四、对策建议 > (一)进一步加大基层干部选任、激励力度,适当提高待遇水平"
+
+
+def test_ordinal_headings_in_speech(seed_docs):
+    d = seed_docs[D001]
+    assert para_with(d, "以习近平同志为核心的党中央把脱贫攻坚").section_path == (
+        "一、为什么要大力推进抓党建促脱贫攻坚工作 > 首先,从党中央的决心和要求上看")
+    assert para_with(d, "中组部2016年5月在宁夏召开专题会议").section[-1] == "其次,从中央组织部的工作部署看"
+    # "总之" closes the 首先/其次/第三 run
+    assert para_with(d, "总之,大家一定要深入学习领会").section == ("一、为什么要大力推进抓党建促脱贫攻坚工作",)
+    assert para_with(d, "一是要择优选派驻村干部").section == (
+        "二、抓党建促脱贫攻坚工作的重点任务是什么", "第四,要认真做好驻村帮扶工作")
+    assert para_with(d, "第一,层层压紧压实责任").section_path == (
+        "三、怎样确保抓党建促脱贫攻坚各项任务落到实处 > 第一,层层压紧压实责任")
+    assert d.paragraphs[1].text == "同志们:" and d.paragraphs[1].section == ()
+
+
+def test_numbered_headings_in_traditional_document(seed_docs):
+    d = seed_docs[D002]
+    assert para_with(d, "到全旗196個嘎查村任“第一書記”").section == ("一、主要做法及成效", "2.抓駐村第一書記隊伍建設")
+    assert para_with(d, "一是積極發展股份合作制經濟").section == ("三、對策與建議", "3.發展壯大嘎查村集體經濟")
+
+
+def test_standalone_title_lines(seed_docs):
+    assert para_with(seed_docs[D003], "以最严标准保持主官稳定").section == ("创新“关键少数”任用机制——有为有位 无为让位",)
+    assert para_with(seed_docs[D003], "有49家单位获评").section == ("编者按",)
+    assert para_with(seed_docs[D004], "乌蒙扶贫先锋行动").section == ("同心同向,党员群众拧成一股绳",)
+    # a one-line question ending in "?" is a paragraph, not a heading
+    p = para_with(seed_docs[D004], "如何确保其在工作中沉得下去")
+    assert p.section == ("第一书记,能打硬仗敢啃“硬骨头”",)
+
+
+def test_ids_are_sequential_and_lines_monotonic(seed_docs):
+    for d in seed_docs.values():
+        assert [p.index for p in d.paragraphs] == list(range(len(d.paragraphs)))
+        assert all(p.id == f"{d.name}#{p.index}" for p in d.paragraphs)
+        body = [p.lines for p in d.paragraphs if p.kind == "body"]
+        assert body == sorted(body)
+
+
+def test_fullwidth_markers_and_levels():
+    text = "关于某项工作的通知\n\n一、总体要求\n（一）指导思想\n坚持以人民为中心，推动高质量发展。\n1.基本原则\n坚持问题导向。\n二、保障措施\n加强组织领导。"
+    doc = build_document(RawDocument("n.txt", None, text, "x", "utf-8"))
+    assert doc.title == "关于某项工作的通知"
+    assert [(p.text, p.section_path) for p in doc.paragraphs if p.kind == "body"] == [
+        ("坚持以人民为中心，推动高质量发展。", "一、总体要求 > （一）指导思想"),
+        ("坚持问题导向。", "一、总体要求 > （一）指导思想 > 1.基本原则"),
+        ("加强组织领导。", "二、保障措施"),
+    ]
+
+
+def test_document_without_structure_or_title():
+    doc = build_document(RawDocument("plain.txt", None, "这是一段没有标题的文字。第二句话。", "x", "utf-8"))
+    assert [p.section for p in doc.paragraphs] == [()]
+    assert doc.title == "这是一段没有标题的文字"
