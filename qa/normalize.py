@@ -23,7 +23,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-
 STOPWORDS = frozenset(
     "的 了 和 与 及 或 是 在 对 把 被 将 从 向 为 以 于 等 也 都 而 并 其 之 这 那 这些 那些 这个 那个 "
     "有 有的 一个 一些 我 我们 你 你们 他 他们 它 什么 多少 哪些 哪个 哪里 哪 哪天 如何 怎样 怎么 为什么 "
-    "是否 是不是 吗 呢 吧 啊 请问 请 谁 几 几个 有没有 一下 关于 根据 文中 文章 文档 提到 说 "
+    "是否 是不是 吗 呢 吧 啊 请问 请 谁 几 几个 有没有 一下 关于 根据 文中 文章 文档 提到 说 这篇 那篇 本文 该文 "
     "the a an of to in on for and or is are was were what which who how many much does do did".split()
 )
 
@@ -56,10 +56,11 @@ def compact(text: str) -> str:
     return _WS.sub("", normalize(text))
 
 
-def tokenize(text: str) -> list[str]:
-    """BM25 tokens: jieba search-mode words of the normalized text, minus punctuation and stopwords."""
+def tokenize(text: str, search: bool = True) -> list[str]:
+    """Tokens of the normalized text, minus punctuation and stopwords. Search mode (for BM25) adds
+    the sub-words of long words; accurate mode (for sentence overlap) counts each word once."""
     out = []
-    for tok in jieba.lcut_for_search(normalize(text)):
+    for tok in (jieba.lcut_for_search if search else jieba.lcut)(normalize(text)):
         tok = tok.strip()
         if tok and tok not in STOPWORDS and not _PUNCT_TOKEN.match(tok):
             out.append(tok)

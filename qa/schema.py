@@ -57,3 +57,56 @@ class Hit:
     dense: float | None = None   # cosine similarity, when the dense retriever saw it
     bm25: float | None = None    # BM25 score, when BM25 saw it
     extras: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A numbered excerpt shown to the generator: a window of sentences of one paragraph."""
+    n: int                       # 1-based, the [n] the model cites
+    para: Paragraph
+    start: int                   # character span of the excerpt in para.text
+    end: int
+
+    @property
+    def text(self) -> str:
+        return self.para.text[self.start:self.end]
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    doc: str
+    para: str                    # paragraph id
+    section: str                 # section path
+    title: str
+    text: str                    # the whole paragraph, as a reader will check it
+    span: tuple[int, int]        # the supporting sentence within text
+    lines: tuple[int, int]       # source line range
+
+    @property
+    def quote(self) -> str:
+        return self.text[self.span[0]:self.span[1]]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One sentence of an answer and what supports it."""
+    text: str
+    citations: tuple[int, ...]   # citation numbers after verification and repair
+    supported: bool
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str                                     # final answer, markers renumbered to citations
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+    claims: list[Claim] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    hits: list[Hit] = field(default_factory=list)
+    standalone: str | None = None                 # the rewritten question, when it was rewritten
+    repairs: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    model: str = ""
+    latency: dict[str, float] = field(default_factory=dict)

@@ -17,7 +17,7 @@ QUESTIONS = ROOT / "questions" / "dev.jsonl"
 SEEDS = ROOT / "seeds"
 
 KINDS = {"fact", "number", "paraphrase", "traditional", "multi",
-         "english", "meta", "unanswerable"}
+         "english", "meta", "unanswerable", "offtopic"}
 REQUIRED = {"id": str, "question": str, "answers": list, "evidence": list,
             "answerable": bool, "kind": str}
 TRAD_DOC = "002_2d655d4704b4aa68.txt"

@@ -1,0 +1,191 @@
+"""Stage 8: turn the model's [n] markers into verified paragraph citations.
+
+Every sentence (claim) of an answer is checked against the paragraphs behind the passages:
+a paragraph supports a claim when the claim's numbers and names occur together in one
+sentence window of it and at least SUPPORT_OVERLAP of the claim's content words are there. A marker pointing to a non-supporting passage is
+repaired to the best supporting one; a claim no passage supports loses its markers and is
+marked unsupported; a claim with a number found in no passage is removed from the answer,
+so no unverified figure is ever presented as a cited fact. Everything changed is recorded.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import jieba.posseg
+
+from .normalize import normalize
+from .schema import Citation, Claim, Paragraph, Passage
+from .sentences import content_tokens, numbers, overlap, sentence_spans
+
+REFUSAL = "文档中没有找到相关信息"
+SUPPORT_OVERLAP = 0.5
+# Words of sentences that talk about the sources instead of answering ("根据资料[1]可以找到这一信息").
+FILLER = frozenset("资料 信息 文档 内容 提供 找到 可以 根据 以上 上述 回答 问题 相关 显示 来源 参考 所述 得知 给出 提到 编号 这一 这个 这些 以下 如下 具体 查到 看到".split())
+_MARKER = re.compile(r"[\[【［]\s*(\d{1,2}(?:\s*[,，、]\s*\d{1,2})*)\s*[\]】］]")
+_SENT_END = "。！？!?；;"
+_REFUSAL_PAT = re.compile(
+    r"(没有找到|未找到|找不到|没有提[到及供]|未提[到及供]|并未(提|说明|涉及)|没有(相关|涉及|说明|给出|具体)|"
+    r"无法(回答|确定|得知|判断)|不包含|不涉及|未说明|未涉及|资料中没有|文档中没有)"
+)
+
+
+@dataclass(frozen=True)
+class RawClaim:
+    text: str                  # without markers
+    markers: tuple[int, ...]
+
+
+def parse_claims(answer: str) -> list[RawClaim]:
+    """Split an answer into sentences, attaching each [n] marker to the sentence it follows."""
+    claims: list[list] = []          # [text, markers, closed]
+    pos = 0
+
+    def add_text(t: str) -> None:
+        for ch in t:
+            if not claims or claims[-1][2]:
+                if ch.isspace():
+                    continue
+                claims.append(["", [], False])
+            claims[-1][0] += ch
+            if ch in _SENT_END or ch == "\n":
+                claims[-1][2] = True
+
+    for m in _MARKER.finditer(answer):
+        add_text(answer[pos:m.start()])
+        nums = [int(x) for x in re.split(r"[,，、]", m.group(1))]
+        if claims:
+            claims[-1][1].extend(n for n in nums if n not in claims[-1][1])
+        pos = m.end()
+    add_text(answer[pos:])
+    return [RawClaim(t.strip(), tuple(mk)) for t, mk, _ in claims if t.strip() and re.search(r"\w", t)]
+
+
+def is_refusal(text: str) -> bool:
+    first = parse_claims(text)[:1]
+    return bool(first) and bool(_REFUSAL_PAT.search(first[0].text)) or not text.strip()
+
+
+def entities(text: str) -> set[str]:
+    """Place, person and organisation names of a claim (jieba POS), normalized."""
+    return {w.word for w in jieba.posseg.cut(normalize(text)) if w.flag[:2] in ("ns", "nr", "nt") and len(w.word) >= 2}
+
+
+def _entity_found(entity: str, haystack: str) -> bool:
+    # "陇南" matches "陇南市" and "定西市" matches "定西" — names are cited with and without their suffix.
+    return entity in haystack or (len(entity) >= 3 and entity[-1] in "市县区省旗镇乡村州盟" and entity[:-1] in haystack)
+
+
+def support(claim: str, para: Paragraph) -> float:
+    """How well a paragraph supports a claim, 0 when it does not.
+
+    The claim's numbers and names must all occur close together: within one sentence of the
+    paragraph and its neighbours (names may also come from the document title or section path,
+    which scope the whole passage). Then the score is the share of the claim's content words
+    found in that window and its context."""
+    text = para.text
+    spans = sentence_spans(text) or [(0, len(text))]
+    # Names that scope the whole passage: title, section path, and the name a paragraph opens with
+    # ("定西市下辖…。…全市贫困发生率…" is about 定西市 throughout).
+    lead = [e for e in entities(text[:12]) if normalize(text).startswith(e)]
+    context = normalize(" ".join((para.title, *para.section, *lead)))
+    nums, names, toks = numbers(claim), entities(claim), content_tokens(claim)
+    best = 0.0
+    for i in range(len(spans)):
+        window = normalize(text[spans[max(0, i - 1)][0]:spans[i][1]])  # a sentence and the one before it
+        win_numbers = set(numbers(window))
+        if any(n not in win_numbers for n in nums):
+            continue
+        if any(not (_entity_found(e, window) or _entity_found(e, context)) for e in names):
+            continue
+        if not toks:
+            return 1.0
+        best = max(best, overlap(toks, content_tokens(window) | content_tokens(context)))
+    return best
+
+
+def best_sentence(claim: str, paragraph: str) -> tuple[int, int]:
+    spans = sentence_spans(paragraph) or [(0, len(paragraph))]
+    toks = content_tokens(claim)
+    nums = set(numbers(claim))
+    def score(sp: tuple[int, int]) -> float:
+        s = paragraph[sp[0]:sp[1]]
+        return overlap(toks, content_tokens(s)) + len(nums & set(numbers(s)))
+    return max(spans, key=score)
+
+
+@dataclass
+class Verified:
+    text: str
+    claims: list[Claim]
+    citations: list[Citation]
+    repairs: list[str]
+    abstained: bool
+
+
+def verify(answer: str, passages: list[Passage]) -> Verified:
+    by_n = {p.n: p for p in passages}
+    all_numbers = {n for p in passages for n in numbers(p.para.text)}
+    claims: list[Claim] = []
+    repairs: list[str] = []
+    spans: dict[int, tuple[int, int]] = {}
+    parts: list[str] = []
+    for raw in parse_claims(answer):
+        scores = {n: support(raw.text, p.para) for n, p in by_n.items()}
+        good = [n for n in raw.markers if scores.get(n, 0) >= SUPPORT_OVERLAP]
+        toks = content_tokens(raw.text)
+        if toks and toks <= FILLER and not numbers(raw.text):
+            repairs.append(f"已删除无实质内容的句子：{raw.text}")
+            continue
+        needs_support = bool(toks) or bool(numbers(raw.text))
+        if not needs_support:
+            claims.append(Claim(raw.text, (), True))
+            parts.append(raw.text)
+            continue
+        if not good:
+            best = max(scores, key=scores.get, default=None)
+            if best is not None and scores[best] >= SUPPORT_OVERLAP:
+                good = [best]
+                what = f"[{', '.join(map(str, raw.markers))}]" if raw.markers else "缺少引用"
+                repairs.append(f"引用已修正：{what} → [{best}]：{raw.text}")
+        elif len(good) < len(raw.markers):
+            dropped = [n for n in raw.markers if n not in good]
+            repairs.append(f"已删除不支持该句的引用 {dropped}：{raw.text}")
+        if good:
+            for n in good:
+                spans.setdefault(n, best_sentence(raw.text, by_n[n].para.text))
+            claims.append(Claim(raw.text, tuple(good), True))
+            parts.append(_with_markers(raw.text, good))
+            continue
+        missing = [n for n in numbers(raw.text) if n not in all_numbers]
+        if missing:
+            repairs.append(f"已删除含有文档中不存在的数字（{'、'.join(missing)}）的句子：{raw.text}")
+            continue
+        repairs.append(f"未找到依据：{raw.text}")
+        claims.append(Claim(raw.text, (), False))
+        parts.append(raw.text)
+    supported = [c for c in claims if c.supported and c.citations]
+    citations = [
+        Citation(n, p.para.doc, p.para.id, p.para.section_path, p.para.title, p.para.text, spans[n], p.para.lines)
+        for n, p in sorted(by_n.items()) if n in spans
+    ]
+    abstained = not supported
+    return Verified("".join(parts).strip() if not abstained else REFUSAL, claims, citations, repairs, abstained)
+
+
+def _with_markers(text: str, ns: list[int]) -> str:
+    marks = "".join(f"[{n}]" for n in ns)
+    if text and text[-1] in _SENT_END:
+        return text[:-1] + marks + text[-1]
+    return text + marks
+
+
+def number_consistency(answer_text: str, citations: list[Citation]) -> tuple[int, int]:
+    """(numbers in the answer found in its cited paragraphs, numbers in the answer)."""
+    nums = numbers(_MARKER.sub("", answer_text))
+    cited = {n for c in citations for n in numbers(c.text)}
+    return sum(n in cited for n in nums), len(nums)
+
+
+def normalize_for_match(text: str) -> str:
+    return normalize(text)

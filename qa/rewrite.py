@@ -1,0 +1,89 @@
+"""Stage 6a: make the question standalone before retrieval.
+
+A follow-up ("那定西呢？") is rewritten from the conversation; a question not written in Chinese
+is translated, since the index and the BM25 vocabulary are Chinese. The local model does both
+when it is loaded; without it a rule swaps the follow-up's place/person/organisation name into
+the previous question.
+"""
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+import jieba.posseg
+
+from .normalize import to_simplified
+
+_FOLLOWUP_START = re.compile(r"^(那|那么|还有|另外|此外|它|其|该|这|这个|那个|他们|她|他|上述|同样)")
+_ENTITY_FLAGS = ("ns", "nr", "nt", "nz")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+MAX_FOLLOWUP_CHARS = 15
+
+REWRITE_SYSTEM = "你把用户的最后一个问题改写成一个意思完整、可以单独理解的中文问题。只输出改写后的问题，不要回答。"
+
+
+def is_followup(question: str, history: list[tuple[str, str]]) -> bool:
+    q = question.strip()
+    return bool(history) and (
+        len(q) <= MAX_FOLLOWUP_CHARS or bool(_FOLLOWUP_START.match(q)) or q.rstrip("？?。 ").endswith("呢")
+    )
+
+
+def needs_translation(question: str) -> bool:
+    letters = [c for c in question if c.isalpha()]
+    return bool(letters) and len(_CJK.findall(question)) < 0.3 * len(letters)
+
+
+def _entities(text: str) -> list[tuple[str, str]]:
+    return [(w.word, w.flag[:2]) for w in jieba.posseg.cut(to_simplified(text)) if w.flag[:2] in _ENTITY_FLAGS]
+
+
+def rule_rewrite(question: str, previous: str) -> str:
+    """Swap the follow-up's named entity into the previous question; else join the two."""
+    new = _entities(question)
+    if not new:
+        return f"{previous.rstrip('？?。')}，{question}"
+    word, flag = new[0]
+    prev_simpl = to_simplified(previous)
+    for old, old_flag in _entities(previous):
+        if old_flag == flag and old in prev_simpl:
+            at = prev_simpl.index(old) + len(old)
+            if prev_simpl[at:at + 1] == word[-1]:  # "陇南|市" + "定西市" must not give "定西市市"
+                word = word[:-1]
+            return prev_simpl.replace(old, word, 1)
+    return f"{word}：{previous}"
+
+
+def model_rewrite(question: str, history: list[tuple[str, str]], chat: Callable[[list[dict], int], str]) -> str | None:
+    turns = "\n".join(f"用户：{q}\n助手：{a[:80]}" for q, a in history[-2:])
+    examples = (
+        "示例：\n对话：用户：陇南市的贫困发生率降到了多少？\n助手：7.8%。\n最后的问题：那定西呢？\n"
+        "改写：定西市的贫困发生率降到了多少？\n\n"
+        "示例：\n最后的问题：How much is the living allowance?\n改写：生活补助是多少？\n\n"
+    )
+    user = f"{examples}对话：\n{turns}\n最后的问题：{question}\n改写："
+    out = chat([{"role": "system", "content": REWRITE_SYSTEM}, {"role": "user", "content": user}], 60)
+    out = out.strip().splitlines()[0].strip() if out.strip() else ""
+    out = re.sub(r"^(改写|问题)[:：]\s*", "", out)
+    if not out or len(out) > 120 or not _CJK.search(out):
+        return None
+    return out
+
+
+def standalone_question(
+    question: str,
+    history: list[tuple[str, str]],
+    chat: Callable[[list[dict], int], str] | None,
+) -> str | None:
+    """The rewritten question, or None when the question already stands alone."""
+    follow = is_followup(question, history)
+    translate = needs_translation(question)
+    if not (follow or translate):
+        return None
+    if chat is not None:
+        rewritten = model_rewrite(question, history if follow else [], chat)
+        if rewritten:
+            return rewritten
+    if follow:
+        return rule_rewrite(question, history[-1][0])
+    return None

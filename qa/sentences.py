@@ -1,0 +1,45 @@
+"""Sentence spans and content-token overlap: the shared ground for passage selection,
+extractive answers and citation checks."""
+from __future__ import annotations
+
+import re
+from typing import Mapping
+
+from .normalize import normalize, tokenize
+
+_SENT = re.compile(r"[^。！？!?；;\n]*(?:[。！？!?；;]+[”」』）)]?|\n|$)")
+_DEFAULT_IDF = 3.0  # a word the corpus never saw is as informative as a rare one
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:\s*%)?")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence, punctuation included, surrounding whitespace excluded."""
+    spans = []
+    for m in _SENT.finditer(text):
+        s, e = m.span()
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            spans.append((s, e))
+    return spans
+
+
+def content_tokens(text: str) -> set[str]:
+    """Words that carry meaning (accurate-mode jieba): multi-character words and all numbers."""
+    return {t for t in tokenize(text, search=False) if len(t) >= 2 or t.isdigit()}
+
+
+def numbers(text: str) -> list[str]:
+    """Arabic numbers in normalized text ("1,101" → "1101"), e.g. ["2019", "100"]."""
+    return [n.replace(",", "").replace(" ", "") for n in NUMBER.findall(normalize(text))]
+
+
+def overlap(query: set[str], text_tokens: set[str], idf: Mapping[str, float] | None = None) -> float:
+    """Weighted share of the query's words found in the text. Weights are corpus idf when given
+    (a rare "生活补助" outweighs a ubiquitous "干部"), else word length."""
+    if not query:
+        return 0.0
+    w = {t: max(idf.get(t, _DEFAULT_IDF), 0.1) if idf is not None else len(t) for t in query}
+    return sum(w[t] for t in query if t in text_tokens) / sum(w.values())

@@ -1,0 +1,78 @@
+"""Citation parsing, verification and repair: pure functions, exact expectations."""
+from qa.cite import REFUSAL, is_refusal, number_consistency, parse_claims, support, verify
+from qa.schema import Paragraph, Passage
+
+DINGXI = ("定西市下辖安定区、通渭县、陇西县、临洮县、渭源县、漳县、岷县6县1区,均属六盘山连片特困地区片区县。"
+          "全市有119个乡镇,其中省定深度贫困乡镇6个。经过近年来的不懈努力,全市贫困人口由2013年底的84.24万人下降到2018年底的23.95万人,贫困发生率由31.7%下降到9.12%。")
+SUBSIDY = ("定西市按照省委要求为1101个贫困村增派驻村帮扶队员3328名。"
+           "将驻村帮扶工作生活补助提高到每人每天100元,通信补贴提高到每人每月80元。")
+AWARDS = "陇南市推荐省级表彰驻村工作队9个、第一书记10名。"
+
+
+def _p(n, text, title="打赢打好脱贫攻坚战组织保障调研报告", section=("一、基本情况",)):
+    para = Paragraph(f"r.txt#{n}", "r.txt", n, text, section, title, (n, n))
+    return Passage(n, para, 0, len(text))
+
+
+PASSAGES = [_p(1, SUBSIDY), _p(2, AWARDS), _p(3, DINGXI)]
+
+
+def test_parse_claims_attaches_markers():
+    claims = parse_claims("补助是每人每天100元[1]。通信补贴为每月80元。[2][1]【3】另外还有交通补贴。")
+    assert [(c.text, c.markers) for c in claims] == [
+        ("补助是每人每天100元。", (1,)),
+        ("通信补贴为每月80元。", (2, 1, 3)),
+        ("另外还有交通补贴。", ()),
+    ]
+    assert parse_claims("见[1, 2]") == [parse_claims("见[1，2]")[0]] and parse_claims("见[1, 2]")[0].markers == (1, 2)
+
+
+def test_correct_citation_kept():
+    v = verify("定西市驻村帮扶干部的生活补助为每人每天100元[1]。", PASSAGES)
+    assert v.text == "定西市驻村帮扶干部的生活补助为每人每天100元[1]。" and not v.abstained and v.repairs == []
+    c = v.citations[0]
+    assert (c.n, c.para, c.section) == (1, "r.txt#1", "一、基本情况")
+    assert c.quote == "将驻村帮扶工作生活补助提高到每人每天100元,通信补贴提高到每人每月80元。"
+
+
+def test_wrong_and_missing_markers_repaired():
+    v = verify("生活补助为每人每天100元[2]。定西市贫困发生率下降到9.12%。", PASSAGES)
+    assert v.text == "生活补助为每人每天100元[1]。定西市贫困发生率下降到9.12%[3]。"
+    assert v.repairs == ["引用已修正：[2] → [1]：生活补助为每人每天100元。",
+                         "引用已修正：缺少引用 → [3]：定西市贫困发生率下降到9.12%。"]
+
+
+def test_invented_number_is_never_presented():
+    v = verify("生活补助为每人每天100元[1]。交通补贴为每人每月500元[1]。", PASSAGES)
+    assert "500" not in v.text and v.text == "生活补助为每人每天100元[1]。"
+    assert v.repairs == ["已删除含有文档中不存在的数字（500）的句子：交通补贴为每人每月500元。"]
+    assert verify("交通补贴为每人每月500元[1]。", PASSAGES).abstained
+
+
+def test_number_of_another_place_is_not_support():
+    # the figure exists, but for 定西市 as a whole, stated sentences away from 漳县
+    assert support("漳县的贫困发生率下降到9.12%", PASSAGES[2].para) == 0.0
+    assert support("陇南市贫困发生率下降到了9.12%", PASSAGES[2].para) == 0.0
+    assert support("定西市的贫困发生率由31.7%下降到9.12%", PASSAGES[2].para) == 1.0
+    v = verify("漳县的贫困发生率下降到9.12%[3]。", PASSAGES)
+    assert v.abstained and v.claims[0].supported is False and v.text == REFUSAL
+
+
+def test_unsupported_claim_marked_and_filler_dropped():
+    v = verify("生活补助为每人每天100元[1]。这体现了党中央的亲切关怀[2]。根据资料[1]可以找到这一信息。", PASSAGES)
+    assert [(c.text, c.supported) for c in v.claims] == [
+        ("生活补助为每人每天100元。", True), ("这体现了党中央的亲切关怀。", False)]
+    assert "未找到依据：这体现了党中央的亲切关怀。" in v.repairs
+    assert "根据资料" not in v.text
+
+
+def test_refusal_detection():
+    assert is_refusal("文档中没有找到相关信息。")
+    assert is_refusal("资料中没有提到漳县的数据。")
+    assert is_refusal("")
+    assert not is_refusal("补助为每人每天100元[1]。")
+
+
+def test_number_consistency():
+    v = verify("生活补助为每人每天100元[1]。", PASSAGES)
+    assert number_consistency(v.text, v.citations) == (1, 1)
