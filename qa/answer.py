@@ -161,7 +161,7 @@ class Answerer:
         if is_refusal(raw):
             ans.text, ans.abstained = REFUSAL, True
         else:
-            v = verify(raw, passages)
+            v = verify(raw, passages, query)
             ans.text, ans.abstained = v.text, v.abstained
             ans.citations, ans.claims, ans.repairs = v.citations, v.claims, v.repairs
         ans.latency["total"] = round(time.perf_counter() - t0, 3)

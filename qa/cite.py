@@ -76,7 +76,7 @@ def _entity_found(entity: str, haystack: str) -> bool:
     return entity in haystack or (len(entity) >= 3 and entity[-1] in "市县区省旗镇乡村州盟" and entity[:-1] in haystack)
 
 
-def support(claim: str, para: Paragraph) -> float:
+def support(claim: str, para: Paragraph, question: str = "") -> float:
     """How well a paragraph supports a claim, 0 when it does not.
 
     The claim's numbers and names must all occur close together: within one sentence of the
@@ -89,7 +89,14 @@ def support(claim: str, para: Paragraph) -> float:
     # ("定西市下辖…。…全市贫困发生率…" is about 定西市 throughout).
     lead = [e for e in entities(text[:12]) if normalize(text).startswith(e)]
     context = normalize(" ".join((para.title, *para.section, *lead)))
-    nums, names, toks = numbers(claim), entities(claim), content_tokens(claim)
+    # What the answer merely repeats from the question is its framing, not a claim to verify — except
+    # a name the paragraph does mention, which must then stand near the figures ("漳县" listed in the
+    # first sentence does not make the last sentence's 定西市 figure a 漳县 figure).
+    q_names, q_toks = entities(question), content_tokens(question)
+    norm_text = normalize(text)
+    nums = numbers(claim)
+    names = {e for e in entities(claim) if e not in q_names or _entity_found(e, norm_text)}
+    toks = content_tokens(claim) - q_toks
     best = 0.0
     for i in range(len(spans)):
         window = normalize(text[spans[max(0, i - 1)][0]:spans[i][1]])  # a sentence and the one before it
@@ -123,7 +130,7 @@ class Verified:
     abstained: bool
 
 
-def verify(answer: str, passages: list[Passage]) -> Verified:
+def verify(answer: str, passages: list[Passage], question: str = "") -> Verified:
     by_n = {p.n: p for p in passages}
     all_numbers = {n for p in passages for n in numbers(p.para.text)}
     claims: list[Claim] = []
@@ -131,7 +138,7 @@ def verify(answer: str, passages: list[Passage]) -> Verified:
     spans: dict[int, tuple[int, int]] = {}
     parts: list[str] = []
     for raw in parse_claims(answer):
-        scores = {n: support(raw.text, p.para) for n, p in by_n.items()}
+        scores = {n: support(raw.text, p.para, question) for n, p in by_n.items()}
         good = [n for n in raw.markers if scores.get(n, 0) >= SUPPORT_OVERLAP]
         toks = content_tokens(raw.text)
         if toks and toks <= FILLER and not numbers(raw.text):

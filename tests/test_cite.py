@@ -76,3 +76,14 @@ def test_refusal_detection():
 def test_number_consistency():
     v = verify("生活补助为每人每天100元[1]。", PASSAGES)
     assert number_consistency(v.text, v.citations) == (1, 1)
+
+
+def test_question_framing_is_not_a_claim():
+    # the speech says "全省" where the question says 辽宁: the name comes from the question
+    para = _p(4, "2016年1月,省委作出决定,明确提出确保到2020年全省81万农村贫困人口全部脱贫。", section=("第三,从省委的部署",)).para
+    q = "辽宁省委的决定提出到2020年要让多少农村贫困人口全部脱贫?"
+    claim = "辽宁省委的决定提出到2020年要让81万农村贫困人口全部脱贫。"
+    assert support(claim, para) == 0.0           # without the question, 辽宁 is an unsupported name
+    assert support(claim, para, q) == 1.0
+    # but a question name the paragraph does mention must stand near the figure
+    assert support("漳县的贫困发生率下降到9.12%", PASSAGES[2].para, "漳县的贫困发生率是多少？") == 0.0

