@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
 from .cite import REFUSAL, is_refusal, verify
-from .normalize import strip_controls
+from .normalize import normalize, strip_controls
 from .prompt import INJECTION, answer_kinds, build_messages, select_passages, sentence_score
 from .rewrite import standalone_question
 from .schema import Answer, Hit, Passage
@@ -94,6 +94,15 @@ class Answerer:
         self.max_new_tokens = max_new_tokens
         self.load_notice = notice
 
+    def _doc_texts(self) -> dict[str, str]:
+        index = self.engine.index
+        if getattr(self, "_doc_texts_for", None) is not index:  # rebuilt after an upload
+            self._doc_texts_cache = {
+                name: normalize(" ".join([d.title, *(p.text for p in d.paragraphs)])) for name, d in index.documents.items()
+            }
+            self._doc_texts_for = index
+        return self._doc_texts_cache
+
     @property
     def model_name(self) -> str:
         return self.generator.name if self.generator is not None else "extractive"
@@ -161,7 +170,7 @@ class Answerer:
         if is_refusal(raw):
             ans.text, ans.abstained = REFUSAL, True
         else:
-            v = verify(raw, passages, query)
+            v = verify(raw, passages, query, self._doc_texts())
             ans.text, ans.abstained = v.text, v.abstained
             ans.citations, ans.claims, ans.repairs = v.citations, v.claims, v.repairs
         ans.latency["total"] = round(time.perf_counter() - t0, 3)

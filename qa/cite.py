@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Mapping
 
 import jieba.posseg
 
@@ -71,12 +72,23 @@ def entities(text: str) -> set[str]:
     return {w.word for w in jieba.posseg.cut(normalize(text)) if w.flag[:2] in ("ns", "nr", "nt") and len(w.word) >= 2}
 
 
+_NAME_SUFFIXES = ("省委", "市委", "县委", "区委", "旗委", "党委", "政府", "省", "市", "县", "区", "旗", "镇", "乡", "村", "州", "盟")
+
+
 def _entity_found(entity: str, haystack: str) -> bool:
-    # "陇南" matches "陇南市" and "定西市" matches "定西" — names are cited with and without their suffix.
-    return entity in haystack or (len(entity) >= 3 and entity[-1] in "市县区省旗镇乡村州盟" and entity[:-1] in haystack)
+    # Names are written with and without their suffixes: "陇南" / "陇南市", "辽宁省委" / "辽宁".
+    while True:
+        if entity in haystack:
+            return True
+        for suffix in _NAME_SUFFIXES:
+            if entity.endswith(suffix) and len(entity) - len(suffix) >= 2:
+                entity = entity[: -len(suffix)]
+                break
+        else:
+            return False
 
 
-def support(claim: str, para: Paragraph, question: str = "") -> float:
+def support(claim: str, para: Paragraph, question: str = "", doc_text: str | None = None) -> float:
     """How well a paragraph supports a claim, 0 when it does not.
 
     The claim's numbers and names must all occur close together: within one sentence of the
@@ -89,11 +101,15 @@ def support(claim: str, para: Paragraph, question: str = "") -> float:
     # ("定西市下辖…。…全市贫困发生率…" is about 定西市 throughout).
     lead = [e for e in entities(text[:12]) if normalize(text).startswith(e)]
     context = normalize(" ".join((para.title, *para.section, *lead)))
-    # What the answer merely repeats from the question is its framing, not a claim to verify — except
-    # a name the paragraph does mention, which must then stand near the figures ("漳县" listed in the
-    # first sentence does not make the last sentence's 定西市 figure a 漳县 figure).
+    # What the answer merely repeats from the question is its framing, not a claim to verify. A name
+    # from the question must still belong to the document (a speech may say "我省" where the question
+    # says 辽宁, but a 白银市 question is not answered by a 定西市 report), and if the paragraph names
+    # it, it must stand near the figures ("漳县" listed in the first sentence does not make the last
+    # sentence's 定西市 figure a 漳县 figure).
     q_names, q_toks = entities(question), content_tokens(question)
     norm_text = normalize(text)
+    if doc_text is not None and any(not _entity_found(e, doc_text) for e in q_names & entities(claim)):
+        return 0.0
     nums = numbers(claim)
     names = {e for e in entities(claim) if e not in q_names or _entity_found(e, norm_text)}
     toks = content_tokens(claim) - q_toks
@@ -130,7 +146,9 @@ class Verified:
     abstained: bool
 
 
-def verify(answer: str, passages: list[Passage], question: str = "") -> Verified:
+def verify(answer: str, passages: list[Passage], question: str = "",
+           doc_texts: Mapping[str, str] | None = None) -> Verified:
+    """doc_texts: normalized full text per document name, to check names taken from the question."""
     by_n = {p.n: p for p in passages}
     all_numbers = {n for p in passages for n in numbers(p.para.text)}
     claims: list[Claim] = []
@@ -138,7 +156,8 @@ def verify(answer: str, passages: list[Passage], question: str = "") -> Verified
     spans: dict[int, tuple[int, int]] = {}
     parts: list[str] = []
     for raw in parse_claims(answer):
-        scores = {n: support(raw.text, p.para, question) for n, p in by_n.items()}
+        scores = {n: support(raw.text, p.para, question, None if doc_texts is None else doc_texts.get(p.para.doc, ""))
+                  for n, p in by_n.items()}
         good = [n for n in raw.markers if scores.get(n, 0) >= SUPPORT_OVERLAP]
         toks = content_tokens(raw.text)
         if toks and toks <= FILLER and not numbers(raw.text):

@@ -87,3 +87,13 @@ def test_question_framing_is_not_a_claim():
     assert support(claim, para, q) == 1.0
     # but a question name the paragraph does mention must stand near the figure
     assert support("漳县的贫困发生率下降到9.12%", PASSAGES[2].para, "漳县的贫困发生率是多少？") == 0.0
+
+
+def test_question_name_must_belong_to_the_document():
+    q = "甘肃白银市2018年减少了多少贫困人口?"
+    claim = "甘肃白银市2018年减少贫困人口23.95万人。"
+    doc = "定西市下辖安定区…全市贫困人口由2013年底的84.24万人下降到2018年底的23.95万人"
+    assert support(claim, PASSAGES[2].para, q, doc_text=doc) == 0.0
+    liaoning = _p(4, "2016年1月,省委作出决定,明确提出确保到2020年全省81万农村贫困人口全部脱贫。").para
+    q2 = "辽宁省委的决定提出到2020年要让多少农村贫困人口全部脱贫?"
+    assert support("辽宁省委的决定要让81万农村贫困人口全部脱贫。", liaoning, q2, doc_text="……辽宁……全省81万") == 1.0
