@@ -27,7 +27,8 @@ def test_default_model_answers_with_citation(answerer):
 
 
 def test_model_refuses_or_is_caught_on_unanswerable(answerer):
-    ans = answerer.answer("陇南市驻村干部的交通补贴是每月多少钱？")
+    # a city the documents never mention: the model refuses, or verification rejects a borrowed figure
+    ans = answerer.answer("白银市驻村帮扶干部的生活补助是多少？")
     assert ans.abstained and ans.text == REFUSAL
 
 

@@ -130,7 +130,7 @@ def test_answerable_consistency(row):
         assert r["kind"] != "unanswerable"
     else:
         assert r["answers"] == [] and r["evidence"] == []
-        assert r["kind"] == "unanswerable"
+        assert r["kind"] in ("unanswerable", "offtopic")
 
 
 @pytest.mark.parametrize("row", ROWS, ids=qid)
