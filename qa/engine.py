@@ -55,6 +55,9 @@ class Engine:
             if Path(name).suffix.lower() not in SUFFIXES:
                 rejected.append(LoadWarning(name, "只支持 .txt 和 .md 文件"))
                 continue
+            if (Path(self.settings.docs_dir) / name).exists():
+                rejected.append(LoadWarning(name, "已有同名文档；如要替换，请先改名或删除原文件"))
+                continue
             try:
                 decode(data, name)
             except RejectedFile as exc:

@@ -14,19 +14,17 @@ import jieba.posseg
 
 from .normalize import to_simplified
 
-_FOLLOWUP_START = re.compile(r"^(那|那么|还有|另外|此外|它|其|该|这|这个|那个|他们|她|他|上述|同样)")
+# Openers that lean on the previous turn; "这篇…" or a merely short question can stand alone.
+_FOLLOWUP_START = re.compile(r"^(那|那么|还有|另外|此外|它的|其|他们|她|他|上述|同样)")
 _ENTITY_FLAGS = ("ns", "nr", "nt", "nz")
 _CJK = re.compile(r"[\u3400-\u9fff]")
-MAX_FOLLOWUP_CHARS = 15
 
 REWRITE_SYSTEM = "你把用户的最后一个问题改写成一个意思完整、可以单独理解的中文问题。只输出改写后的问题，不要回答。"
 
 
 def is_followup(question: str, history: list[tuple[str, str]]) -> bool:
     q = question.strip()
-    return bool(history) and (
-        len(q) <= MAX_FOLLOWUP_CHARS or bool(_FOLLOWUP_START.match(q)) or q.rstrip("？?。 ").endswith("呢")
-    )
+    return bool(history) and (bool(_FOLLOWUP_START.match(q)) or q.rstrip("？?。 ").endswith("呢"))
 
 
 def needs_translation(question: str) -> bool:

@@ -86,3 +86,9 @@ def test_hostile_document_does_not_change_behaviour(tmp_path, qa_cache_dir, seed
     assert "80元" in ans.text and "1000" not in ans.text and not ans.abstained
     ans = Answerer(eng, None).answer("定西市驻村帮扶干部的生活补助是多少？")
     assert "100元" in ans.text and "1000" not in ans.text
+
+
+def test_standalone_questions_are_not_rewritten():
+    history = [("定西市驻村帮扶干部的生活补助是多少？", "每人每天100元[1]。")]
+    for q in ("今天天气怎么样？", "陇南市的贫困发生率降到了多少？", "这篇讲话是哪天发表的？"):
+        assert not is_followup(q, history), q

@@ -115,3 +115,19 @@ def test_manifest_records_what_makes_an_index_stale(corpus, encoder):
     assert m["model_id"] == encoder.model_id and m["chunk_chars"] == 300
     assert set(m["docs"]) == set(SMALL) and all(len(h) == 64 for h in m["docs"].values())
     assert {"faiss-cpu", "sentence-transformers", "jieba"} <= set(m["versions"])
+
+
+def test_upload_validation_keeps_index_intact(corpus):
+    from qa.engine import Engine
+
+    eng = Engine.open(corpus)
+    before = eng.index.stats()
+    accepted, rejected = eng.add_files([
+        (SMALL[0], b"\xe4\xb8\x80"),                      # same name as an indexed document
+        ("blob.txt", b"\x00\x01binary"), ("a.pdf", b"%PDF"), ("empty.md", b""),
+    ])
+    assert accepted == [] and [w.name for w in rejected] == [SMALL[0], "blob.txt", "a.pdf", "empty.md"]
+    assert "同名" in rejected[0].reason and eng.index.stats() == before
+    accepted, _ = eng.add_files([("new.txt", "一、补助标准\n某县驻村干部生活补助为每人每天80元。".encode())])
+    assert accepted == ["new.txt"] and eng.index.stats()["documents"] == before["documents"] + 1
+    assert eng.search("某县驻村干部生活补助", k=1)[0].chunk.doc == "new.txt"
