@@ -212,6 +212,3 @@ def number_consistency(answer_text: str, citations: list[Citation]) -> tuple[int
     cited = {n for c in citations for n in numbers(c.text)}
     return sum(n in cited for n in nums), len(nums)
 
-
-def normalize_for_match(text: str) -> str:
-    return normalize(text)

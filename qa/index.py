@@ -194,7 +194,8 @@ def build_index(
             warnings.append(LoadWarning(r.name, f"解析失败：{exc}"))
     chunks = [c for d in docs for c in chunk_document(d, settings.chunk_chars)]
     # rows [0, n) hold the context views, rows [n, 2n) the bare views
-    texts = [v[0] for c in chunks for v in [embed_views(c)]] + [v[1] for c in chunks for v in [embed_views(c)]]
+    views = [embed_views(c) for c in chunks]
+    texts = [v[0] for v in views] + [v[1] for v in views]
     say(f"{len(docs)} 篇文档，{sum(len(d.paragraphs) for d in docs)} 个段落，{len(chunks)} 个块")
 
     reuse: dict[str, np.ndarray] = {}
