@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
-from .cite import REFUSAL, is_refusal, verify
+from .cite import REFUSAL, DocText, is_refusal, verify
 from .normalize import normalize, strip_controls
 from .prompt import INJECTION, answer_kinds, build_messages, select_passages, sentence_score
 from .rewrite import standalone_question
@@ -94,14 +94,16 @@ class Answerer:
         self.max_new_tokens = max_new_tokens
         self.load_notice = notice
 
-    def _doc_texts(self) -> dict[str, str]:
+    def _docs(self) -> dict[str, DocText]:
         index = self.engine.index
-        if getattr(self, "_doc_texts_for", None) is not index:  # rebuilt after an upload
-            self._doc_texts_cache = {
-                name: normalize(" ".join([d.title, *(p.text for p in d.paragraphs)])) for name, d in index.documents.items()
+        if getattr(self, "_docs_for", None) is not index:  # rebuilt after an upload
+            self._docs_cache = {
+                name: DocText(normalize(" ".join([d.title, *(p.text for p in d.paragraphs if p.kind == "meta")])),
+                              normalize(" ".join([d.title, *(p.text for p in d.paragraphs)])))
+                for name, d in index.documents.items()
             }
-            self._doc_texts_for = index
-        return self._doc_texts_cache
+            self._docs_for = index
+        return self._docs_cache
 
     @property
     def model_name(self) -> str:
@@ -167,10 +169,11 @@ class Answerer:
             ans.latency["prompt_tokens"] = self.generator.last.prompt_tokens
             ans.latency["new_tokens"] = self.generator.last.new_tokens
 
+        ans.raw = raw
         if is_refusal(raw):
             ans.text, ans.abstained = REFUSAL, True
         else:
-            v = verify(raw, passages, query, self._doc_texts())
+            v = verify(raw, passages, query, self._docs())
             ans.text, ans.abstained = v.text, v.abstained
             ans.citations, ans.claims, ans.repairs = v.citations, v.claims, v.repairs
         ans.latency["total"] = round(time.perf_counter() - t0, 3)

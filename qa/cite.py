@@ -21,6 +21,8 @@ from .sentences import content_tokens, numbers, overlap, sentence_spans
 
 REFUSAL = "文档中没有找到相关信息"
 SUPPORT_OVERLAP = 0.5
+# A place a document names this often is what the document is about, not a detail of it.
+SCOPE_MENTIONS = 3
 # Words of sentences that talk about the sources instead of answering ("根据资料[1]可以找到这一信息").
 FILLER = frozenset("资料 信息 文档 内容 提供 找到 可以 根据 以上 上述 回答 问题 相关 显示 来源 参考 所述 得知 给出 提到 编号 这一 这个 这些 以下 如下 具体 查到 看到".split())
 _MARKER = re.compile(r"[\[【［]\s*(\d{1,2}(?:\s*[,，、]\s*\d{1,2})*)\s*[\]】］]")
@@ -67,36 +69,64 @@ def is_refusal(text: str) -> bool:
     return bool(first) and bool(_REFUSAL_PAT.search(first[0].text)) or not text.strip()
 
 
-def entities(text: str) -> set[str]:
+def entities(text: str, kinds: tuple[str, ...] = ("ns", "nr", "nt")) -> set[str]:
     """Place, person and organisation names of a claim (jieba POS), normalized."""
-    return {w.word for w in jieba.posseg.cut(normalize(text)) if w.flag[:2] in ("ns", "nr", "nt") and len(w.word) >= 2}
+    return {w.word for w in jieba.posseg.cut(normalize(text)) if w.flag[:2] in kinds and len(w.word) >= 2}
 
 
 _NAME_SUFFIXES = ("省委", "市委", "县委", "区委", "旗委", "党委", "政府", "省", "市", "县", "区", "旗", "镇", "乡", "村", "州", "盟")
 
 
-def _entity_found(entity: str, haystack: str) -> bool:
+def _name_forms(entity: str) -> list[str]:
     # Names are written with and without their suffixes: "陇南" / "陇南市", "辽宁省委" / "辽宁".
+    forms = [entity]
     while True:
-        if entity in haystack:
-            return True
         for suffix in _NAME_SUFFIXES:
             if entity.endswith(suffix) and len(entity) - len(suffix) >= 2:
                 entity = entity[: -len(suffix)]
+                forms.append(entity)
                 break
         else:
-            return False
+            return forms
 
 
-def support(claim: str, para: Paragraph, question: str = "", doc_text: str | None = None) -> float:
+def _entity_found(entity: str, haystack: str) -> bool:
+    return any(f in haystack for f in _name_forms(entity))
+
+
+def _mentions(entity: str, haystack: str) -> int:
+    return max(haystack.count(f) for f in _name_forms(entity))
+
+
+@dataclass(frozen=True)
+class DocText:
+    """What a document is about, to judge names taken from the question."""
+    head: str                  # normalized title and metadata (author, date, source)
+    text: str                  # normalized full text
+
+    def is_about(self, name: str) -> bool:
+        # Its title or author, or a place it names again and again (its province or city) — not a
+        # county it mentions once in passing.
+        return _entity_found(name, self.head) or _mentions(name, self.text) >= SCOPE_MENTIONS
+
+
+def _share_found(toks: set[str], found: set[str], text: str) -> float:
+    """Length-weighted share of toks found as words or, when jieba glued a character onto a word
+    ("王正谱作"), as the word without that character."""
+    def hit(t: str) -> bool:
+        return t in found or t in text or (len(t) >= 3 and (t[:-1] in text or t[1:] in text))
+    return sum(len(t) for t in toks if hit(t)) / sum(len(t) for t in toks) if toks else 0.0
+
+
+def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None = None) -> float:
     """How well a paragraph supports a claim, 0 when it does not.
 
     The claim's numbers and names must all occur close together: within one sentence of the
-    paragraph and its neighbours (names may also come from the document title or section path,
+    paragraph and the one before it (names may also come from the document title or section path,
     which scope the whole passage). Then the score is the share of the claim's content words
     found in that window and its context."""
     text = para.text
-    spans = sentence_spans(text) or [(0, len(text))]
+    spans = sentence_spans(text, full=True) or [(0, len(text))]
     # Names that scope the whole passage: title, section path, and the name a paragraph opens with
     # ("定西市下辖…。…全市贫困发生率…" is about 定西市 throughout).
     lead = [e for e in entities(text[:12]) if normalize(text).startswith(e)]
@@ -108,14 +138,19 @@ def support(claim: str, para: Paragraph, question: str = "", doc_text: str | Non
     # sentence's 定西市 figure a 漳县 figure).
     q_names, q_toks = entities(question), content_tokens(question)
     norm_text = normalize(text)
-    if doc_text is not None and any(not _entity_found(e, doc_text) for e in q_names & entities(claim)):
-        return 0.0
+    claim_names = entities(claim)
+    if doc is not None:
+        # The answer is bound to the question's place even when the claim leaves the place out
+        # ("贫困发生率为9.12%" answering a 徽县 question); a person in the question is only context.
+        framing = (q_names & claim_names) or (entities(question, ("ns",)) if not claim_names else set())
+        if any(not _entity_found(e, norm_text) and not doc.is_about(e) for e in framing):
+            return 0.0
     nums = numbers(claim)
-    names = {e for e in entities(claim) if e not in q_names or _entity_found(e, norm_text)}
+    names = {e for e in claim_names if e not in q_names or _entity_found(e, norm_text)}
     toks = content_tokens(claim) - q_toks
     best = 0.0
     for i in range(len(spans)):
-        window = normalize(text[spans[max(0, i - 1)][0]:spans[i][1]])  # a sentence and the one before it
+        window = normalize(text[spans[max(0, i - 1)][0]:spans[i][1]])
         win_numbers = set(numbers(window))
         if any(n not in win_numbers for n in nums):
             continue
@@ -123,18 +158,21 @@ def support(claim: str, para: Paragraph, question: str = "", doc_text: str | Non
             continue
         if not toks:
             return 1.0
-        best = max(best, overlap(toks, content_tokens(window) | content_tokens(context)))
+        best = max(best, _share_found(toks, content_tokens(window) | content_tokens(context), window + context))
     return best
 
 
 def best_sentence(claim: str, paragraph: str) -> tuple[int, int]:
-    spans = sentence_spans(paragraph) or [(0, len(paragraph))]
+    spans = sentence_spans(paragraph, full=True) or [(0, len(paragraph))]
     toks = content_tokens(claim)
     nums = set(numbers(claim))
     def score(sp: tuple[int, int]) -> float:
         s = paragraph[sp[0]:sp[1]]
         return overlap(toks, content_tokens(s)) + len(nums & set(numbers(s)))
     return max(spans, key=score)
+
+
+_NO_DOC = DocText("", "")
 
 
 @dataclass
@@ -147,41 +185,60 @@ class Verified:
 
 
 def verify(answer: str, passages: list[Passage], question: str = "",
-           doc_texts: Mapping[str, str] | None = None) -> Verified:
-    """doc_texts: normalized full text per document name, to check names taken from the question."""
+           docs: Mapping[str, DocText] | None = None) -> Verified:
+    """docs: what each document (by name) is about, to check names taken from the question."""
     by_n = {p.n: p for p in passages}
     all_numbers = {n for p in passages for n in numbers(p.para.text)}
     claims: list[Claim] = []
     repairs: list[str] = []
     spans: dict[int, tuple[int, int]] = {}
     parts: list[str] = []
-    for raw in parse_claims(answer):
-        scores = {n: support(raw.text, p.para, question, None if doc_texts is None else doc_texts.get(p.para.doc, ""))
-                  for n, p in by_n.items()}
-        good = [n for n in raw.markers if scores.get(n, 0) >= SUPPORT_OVERLAP]
-        toks = content_tokens(raw.text)
-        if toks and toks <= FILLER and not numbers(raw.text):
-            repairs.append(f"已删除无实质内容的句子：{raw.text}")
-            continue
-        needs_support = bool(toks) or bool(numbers(raw.text))
-        if not needs_support:
-            claims.append(Claim(raw.text, (), True))
-            parts.append(raw.text)
-            continue
+    def scored(text: str) -> dict[int, float]:
+        return {n: support(text, p.para, question, None if docs is None else docs.get(p.para.doc, _NO_DOC))
+                for n, p in by_n.items()}
+
+    def cite(text: str, markers: tuple[int, ...], scores: dict[int, float]) -> list[int]:
+        """The markers that support text: the given ones, else the best supporting passage."""
+        good = [n for n in markers if scores.get(n, 0) >= SUPPORT_OVERLAP]
         if not good:
             best = max(scores, key=scores.get, default=None)
             if best is not None and scores[best] >= SUPPORT_OVERLAP:
                 good = [best]
-                what = f"[{', '.join(map(str, raw.markers))}]" if raw.markers else "缺少引用"
-                repairs.append(f"引用已修正：{what} → [{best}]：{raw.text}")
-        elif len(good) < len(raw.markers):
-            dropped = [n for n in raw.markers if n not in good]
-            repairs.append(f"已删除不支持该句的引用 {dropped}：{raw.text}")
+                what = f"[{', '.join(map(str, markers))}]" if markers else "缺少引用"
+                repairs.append(f"引用已修正：{what} → [{best}]：{text}")
+        elif len(good) < len(markers):
+            repairs.append(f"已删除不支持该句的引用 {[n for n in markers if n not in good]}：{text}")
+        return good
+
+    def keep(text: str, good: list[int]) -> None:
+        for n in good:
+            spans.setdefault(n, best_sentence(text, by_n[n].para.text))
+        claims.append(Claim(text, tuple(good), True))
+        parts.append(_with_markers(text, good))
+
+    for raw in parse_claims(answer):
+        toks = content_tokens(raw.text)
+        if toks and toks <= FILLER and not numbers(raw.text):
+            repairs.append(f"已删除无实质内容的句子：{raw.text}")
+            continue
+        if not toks and not numbers(raw.text):
+            claims.append(Claim(raw.text, (), True))
+            parts.append(raw.text)
+            continue
+        good = cite(raw.text, raw.markers, scored(raw.text))
         if good:
-            for n in good:
-                spans.setdefault(n, best_sentence(raw.text, by_n[n].para.text))
-            claims.append(Claim(raw.text, tuple(good), True))
-            parts.append(_with_markers(raw.text, good))
+            keep(raw.text, good)
+            continue
+        # A sentence answering two things ("陇南市有83.94万人,定西市有101.2万人") keeps the clauses
+        # that are supported; the others go, so one wrong figure does not sink a right one.
+        clauses = _clauses(raw.text, question)
+        salvaged = [(c, cite(c, raw.markers, scored(c))) for c in clauses] if len(clauses) > 1 else []
+        if any(g for _, g in salvaged):
+            for c, g in salvaged:
+                if g:
+                    keep(c, g)
+                else:
+                    repairs.append(f"已删除无依据的分句：{c}")
             continue
         missing = [n for n in numbers(raw.text) if n not in all_numbers]
         if missing:
@@ -197,6 +254,23 @@ def verify(answer: str, passages: list[Passage], question: str = "",
     ]
     abstained = not supported
     return Verified("".join(parts).strip() if not abstained else REFUSAL, claims, citations, repairs, abstained)
+
+
+def _clauses(sentence: str, question: str = "") -> list[str]:
+    """The clauses of a sentence, each ending with 。 so it reads as a sentence of its own. A clause
+    that only repeats the question ("2013年建档立卡时") is framing: it stays with the clause after it."""
+    q_toks, q_nums = content_tokens(question), set(numbers(question))
+    out, pending = [], ""
+    for c in re.split(r"[，,；;]", sentence.rstrip(_SENT_END + "，,")):
+        c = c.strip()
+        if not c:
+            continue
+        if content_tokens(c) <= q_toks and set(numbers(c)) <= q_nums:
+            pending += c + "，"
+            continue
+        out.append(pending + c + "。")
+        pending = ""
+    return out
 
 
 def _with_markers(text: str, ns: list[int]) -> str:

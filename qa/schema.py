@@ -110,3 +110,4 @@ class Answer:
     notices: list[str] = field(default_factory=list)
     model: str = ""
     latency: dict[str, float] = field(default_factory=dict)
+    raw: str = ""                                 # what the generator wrote, before verification

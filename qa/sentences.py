@@ -8,14 +8,17 @@ from typing import Mapping
 from .normalize import normalize, tokenize
 
 _SENT = re.compile(r"[^。！？!?；;\n]*(?:[。！？!?；;]+[”」』）)]?|\n|$)")
+# Full sentences only: a "；" list inside one sentence ("“1”是…；“7”是…；“3”是…") stays together.
+_FULL_SENT = re.compile(r"[^。！？!?\n]*(?:[。！？!?]+[”」』）)]?|\n|$)")
 _DEFAULT_IDF = 3.0  # a word the corpus never saw is as informative as a rare one
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:\s*%)?")
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence, punctuation included, surrounding whitespace excluded."""
+def sentence_spans(text: str, full: bool = False) -> list[tuple[int, int]]:
+    """(start, end) of each sentence, punctuation included, surrounding whitespace excluded.
+    Sentences end at 。！？, at line ends, and (unless full) at ；."""
     spans = []
-    for m in _SENT.finditer(text):
+    for m in (_FULL_SENT if full else _SENT).finditer(text):
         s, e = m.span()
         while s < e and text[s].isspace():
             s += 1

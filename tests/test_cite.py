@@ -1,5 +1,5 @@
 """Citation parsing, verification and repair: pure functions, exact expectations."""
-from qa.cite import REFUSAL, is_refusal, number_consistency, parse_claims, support, verify
+from qa.cite import REFUSAL, DocText, is_refusal, number_consistency, parse_claims, support, verify
 from qa.schema import Paragraph, Passage
 
 DINGXI = ("定西市下辖安定区、通渭县、陇西县、临洮县、渭源县、漳县、岷县6县1区,均属六盘山连片特困地区片区县。"
@@ -93,7 +93,46 @@ def test_question_name_must_belong_to_the_document():
     q = "甘肃白银市2018年减少了多少贫困人口?"
     claim = "甘肃白银市2018年减少贫困人口23.95万人。"
     doc = "定西市下辖安定区…全市贫困人口由2013年底的84.24万人下降到2018年底的23.95万人"
-    assert support(claim, PASSAGES[2].para, q, doc_text=doc) == 0.0
+    assert support(claim, PASSAGES[2].para, q, doc=DocText("", doc)) == 0.0
+    assert support("减少贫困人口23.95万人。", PASSAGES[2].para, q, doc=DocText("", doc)) == 0.0  # name left out
+    # a county the report names once or twice is a detail of it, not its subject
+    q3 = "定西市通渭县的贫困发生率是多少？"
+    doc3 = "定西市……定西……" + DINGXI + "通渭县……" + AWARDS
+    whole_city = _p(5, DINGXI.split("。", 1)[1]).para   # says 全市, names no place
+    assert support("贫困发生率下降到9.12%。", whole_city, q3, doc=DocText("", doc3)) == 0.0
+    assert support("贫困发生率下降到9.12%。", whole_city, "定西市的贫困发生率是多少？", doc=DocText("", doc3)) == 1.0
     liaoning = _p(4, "2016年1月,省委作出决定,明确提出确保到2020年全省81万农村贫困人口全部脱贫。").para
     q2 = "辽宁省委的决定提出到2020年要让多少农村贫困人口全部脱贫?"
-    assert support("辽宁省委的决定要让81万农村贫困人口全部脱贫。", liaoning, q2, doc_text="……辽宁……全省81万") == 1.0
+    assert support("辽宁省委的决定要让81万农村贫困人口全部脱贫。", liaoning, q2,
+                   doc=DocText("", "辽宁……我省……辽宁……全省81万……辽宁")) == 1.0
+    # the speaker is what the document is about even if named only in its metadata
+    speech = DocText("标题:在全省抓党建促脱贫攻坚工作座谈会上的讲话 作者:王正谱", "王正谱 ……推行重大问题“四议一审两公开”制度")
+    q4 = "王正谱要求在村级重大事项决策上推行什么制度?"
+    para4 = _p(6, "要帮助健全完善村“两委”议事协调机制,推行重大问题“四议一审两公开”制度,推进村务公开。").para
+    assert support("王正谱要求在村级重大事项决策上推行“四议一审两公开”制度。", para4, q4, doc=speech) == 1.0
+    assert support("王正谱要求推行“四议一审两公开”制度。", para4, q4, doc=DocText("", speech.text)) == 0.0
+
+
+def test_two_part_answer_keeps_the_supported_part():
+    # one right figure and one invented: the right clause stays, with the question's framing
+    q = "2013年建档立卡时,陇南市和定西市的贫困人口分别是多少?"
+    lnn = _p(1, "陇南市2013年建档立卡贫困人口83.94万人,贫困发生率36.7%。")
+    dx = _p(2, "全市贫困人口由2013年底的84.24万人下降到2018年底的23.95万人。")
+    v = verify("2013年建档立卡时,陇南市贫困人口有83.94万人,定西市贫困人口有101.2万人。[1]", [lnn, dx], q)
+    assert v.text == "2013年建档立卡时，陇南市贫困人口有83.94万人[1]。"
+    assert v.repairs == ["已删除无依据的分句：定西市贫困人口有101.2万人。"]
+    # both right, from two passages: each clause cites its own
+    v = verify("陇南市贫困人口有83.94万人,定西市贫困人口有84.24万人[1]。", [lnn, dx], q)
+    assert v.text == "陇南市贫困人口有83.94万人[1]。定西市贫困人口有84.24万人[2]。" and not v.abstained
+
+
+def test_support_window_spans_a_semicolon_list():
+    # the figures of one sentence listed with "；" support a claim that gathers them
+    para = _p(1, "全面推进“1+7+3+N”层级管理模式(“1”是市级层面出台1个总方案;“7”是7个县区各制定1个子方案;“3”是培育3个示范点)。").para
+    assert support("这种办法叫“1+7+3+N”层级管理模式。", para, "这种分层推进党建的办法叫什么？") == 1.0
+
+
+def test_glued_word_still_found():
+    # jieba reads "王正谱作" as one word; the name is there
+    meta = _p(0, "标题:在全省抓党建促脱贫攻坚工作座谈会上的讲话\n作者:王正谱\n日期:2017年8月26日", section=("文档信息",)).para
+    assert support("《在全省抓党建促脱贫攻坚工作座谈会上的讲话》是由王正谱作的。", meta, "这篇讲话是谁作的？") == 1.0
