@@ -16,7 +16,7 @@ from typing import Any, Iterator, Mapping
 from .cite import REFUSAL, DocText, is_refusal, verify
 from .normalize import normalize, strip_controls
 from .prompt import INJECTION, answer_kinds, build_messages, select_passages, sentence_score
-from .rewrite import standalone_question
+from .rewrite import name_glossary, needs_translation, standalone_question
 from .schema import Answer, Hit, Passage
 from .sentences import content_tokens, numbers, sentence_spans
 from .settings import Settings
@@ -105,6 +105,13 @@ class Answerer:
             self._docs_for = index
         return self._docs_cache
 
+    def _glossary(self) -> dict[str, str]:
+        index = self.engine.index
+        if getattr(self, "_glossary_for", None) is not index:
+            self._glossary_cache = name_glossary(p.text for d in index.documents.values() for p in d.paragraphs)
+            self._glossary_for = index
+        return self._glossary_cache
+
     @property
     def model_name(self) -> str:
         return self.generator.name if self.generator is not None else "extractive"
@@ -129,7 +136,9 @@ class Answerer:
             ans.text = EMPTY_QUESTION
             yield Event("final", ans)
             return
-        standalone = standalone_question(q, history, self._chat if self.generator is not None else None)
+        chat = self._chat if self.generator is not None else None
+        glossary = self._glossary() if chat is not None and needs_translation(q) else None
+        standalone = standalone_question(q, history, chat, glossary)
         if standalone:
             ans.standalone = standalone
             yield Event("rewrite", standalone)

@@ -8,9 +8,10 @@ the previous question.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from typing import Callable, Iterable, Mapping
 
 import jieba.posseg
+from pypinyin import lazy_pinyin
 
 from .normalize import to_simplified
 
@@ -36,6 +37,34 @@ def _entities(text: str) -> list[tuple[str, str]]:
     return [(w.word, w.flag[:2]) for w in jieba.posseg.cut(to_simplified(text)) if w.flag[:2] in _ENTITY_FLAGS]
 
 
+_PLACE_SUFFIX = re.compile(r"(省|市|县|区|旗|州|盟|镇|乡|村)$")
+_LATIN_NAME = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)?\b")
+
+
+def name_glossary(texts: Iterable[str]) -> dict[str, str]:
+    """Pinyin spelling → Chinese name, for the place and person names of the corpus ("longnan" →
+    "陇南"): a small model transliterates names badly, the corpus knows how they are written."""
+    out: dict[str, str] = {}
+    for text in texts:
+        for word, flag in _entities(text):
+            if flag not in ("ns", "nr") or len(word) < 2:
+                continue
+            base = _PLACE_SUFFIX.sub("", word) if len(word) > 2 else word
+            if len(base) >= 2 and all(_CJK.match(c) for c in base):
+                out.setdefault("".join(lazy_pinyin(base)), base)
+    return out
+
+
+def glossary_hints(question: str, glossary: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(latin name, Chinese name) for the capitalised names of an English question found in the glossary."""
+    hints = []
+    for m in _LATIN_NAME.finditer(question):
+        key = re.sub(r"[ -]", "", m.group()).lower()
+        if key in glossary and (m.group(), glossary[key]) not in hints:
+            hints.append((m.group(), glossary[key]))
+    return hints
+
+
 def rule_rewrite(question: str, previous: str) -> str:
     """Swap the follow-up's named entity into the previous question; else join the two."""
     new = _entities(question)
@@ -52,14 +81,16 @@ def rule_rewrite(question: str, previous: str) -> str:
     return f"{word}：{previous}"
 
 
-def model_rewrite(question: str, history: list[tuple[str, str]], chat: Callable[[list[dict], int], str]) -> str | None:
+def model_rewrite(question: str, history: list[tuple[str, str]], chat: Callable[[list[dict], int], str],
+                  hints: list[tuple[str, str]] = ()) -> str | None:
     turns = "\n".join(f"用户：{q}\n助手：{a[:80]}" for q, a in history[-2:])
     examples = (
         "示例：\n对话：用户：陇南市的贫困发生率降到了多少？\n助手：7.8%。\n最后的问题：那定西呢？\n"
         "改写：定西市的贫困发生率降到了多少？\n\n"
         "示例：\n最后的问题：How much is the living allowance?\n改写：生活补助是多少？\n\n"
     )
-    user = f"{examples}对话：\n{turns}\n最后的问题：{question}\n改写："
+    names = f"专有名词：{'、'.join(f'{a}={b}' for a, b in hints)}\n" if hints else ""
+    user = f"{examples}对话：\n{turns}\n最后的问题：{question}\n{names}改写："
     out = chat([{"role": "system", "content": REWRITE_SYSTEM}, {"role": "user", "content": user}], 60)
     out = out.strip().splitlines()[0].strip() if out.strip() else ""
     out = re.sub(r"^(改写|问题)[:：]\s*", "", out)
@@ -72,6 +103,7 @@ def standalone_question(
     question: str,
     history: list[tuple[str, str]],
     chat: Callable[[list[dict], int], str] | None,
+    glossary: Mapping[str, str] | None = None,
 ) -> str | None:
     """The rewritten question, or None when the question already stands alone."""
     follow = is_followup(question, history)
@@ -79,7 +111,8 @@ def standalone_question(
     if not (follow or translate):
         return None
     if chat is not None:
-        rewritten = model_rewrite(question, history if follow else [], chat)
+        hints = glossary_hints(question, glossary or {}) if translate else []
+        rewritten = model_rewrite(question, history if follow else [], chat, hints)
         if rewritten:
             return rewritten
     if follow:

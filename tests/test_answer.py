@@ -92,3 +92,12 @@ def test_standalone_questions_are_not_rewritten():
     history = [("定西市驻村帮扶干部的生活补助是多少？", "每人每天100元[1]。")]
     for q in ("今天天气怎么样？", "陇南市的贫困发生率降到了多少？", "这篇讲话是哪天发表的？"):
         assert not is_followup(q, history), q
+
+
+def test_name_glossary_spells_corpus_names(seed_docs):
+    from qa.rewrite import glossary_hints, name_glossary
+    g = name_glossary(p.text for d in seed_docs.values() for p in d.paragraphs)
+    assert (g["longnan"], g["dingxi"], g["liaoning"]) == ("陇南", "定西", "辽宁")
+    q = "How many village-based poverty-relief team members did Longnan have after sending additional staff?"
+    assert glossary_hints(q, g) == [("Longnan", "陇南")]
+    assert glossary_hints("What is the capital of France?", g) == []
