@@ -15,9 +15,9 @@ from typing import Mapping
 
 import jieba.posseg
 
-from .normalize import normalize
+from .normalize import normalize, tokenize
 from .schema import Citation, Claim, Paragraph, Passage
-from .sentences import content_tokens, numbers, overlap, sentence_spans
+from .sentences import NUMBER, content_tokens, numbers, overlap, sentence_spans
 
 REFUSAL = "文档中没有找到相关信息"
 SUPPORT_OVERLAP = 0.5
@@ -118,6 +118,49 @@ def _share_found(toks: set[str], found: set[str], text: str) -> float:
     return sum(len(t) for t in toks if hit(t)) / sum(len(t) for t in toks) if toks else 0.0
 
 
+_APPROX = "多余近约"                      # "80多名", "5300余人": the unit comes after these
+_CLASSIFIERS = "个名人位户家所项期批次条座处"
+_SAME_UNIT = ("名人位", "个家所座处项")
+_PUNCT = "，,。；;、：:（()）“”\"'！？!? "
+
+
+def _unit(text: str, end: int) -> str:
+    rest = text[end:].lstrip(_APPROX)
+    n = 2 if rest[:1] in ("万", "亿", "千", "百") else 1   # "1.91万户": the unit is 万户
+    unit = ""
+    for ch in rest[:n]:
+        if ch in _PUNCT:
+            break
+        unit += ch
+    return unit
+
+
+def _same_unit(a: str, b: str) -> bool:
+    return a == b or (len(a) == len(b) and a[:-1] == b[:-1] and any(a[-1] in g and b[-1] in g for g in _SAME_UNIT))
+
+
+def _numbers_bound(claim: str, window: str) -> bool:
+    """Each number of the claim stands in the window with its unit ("1个" is not the "1" of "6县1区"),
+    and a counted noun right after the unit stands near it ("80多名乡镇党委书记" is not
+    "第一书记80多名"). Both normalized."""
+    for m in NUMBER.finditer(claim):
+        n = m.group().replace(",", "")
+        occ = [o for o in NUMBER.finditer(window) if o.group().replace(",", "") == n]
+        unit = _unit(claim, m.end())
+        if not unit:
+            continue
+        occ = [o for o in occ if _same_unit(unit, _unit(window, o.end()))]
+        if not occ:
+            return False
+        if unit[-1] in _CLASSIFIERS:
+            rest = claim[m.end():].lstrip(_APPROX)[len(unit):]
+            rest = re.split(f"[{re.escape(_PUNCT)}]", rest)[0]
+            noun = next((t for t in tokenize(rest, search=False) if len(t) >= 2), None) if rest else None
+            if noun and not any(noun in window[max(0, o.start() - 25):o.end() + 25] for o in occ):
+                return False
+    return True
+
+
 def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None = None) -> float:
     """How well a paragraph supports a claim, 0 when it does not.
 
@@ -146,19 +189,21 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
         if any(not _entity_found(e, norm_text) and not doc.is_about(e) for e in framing):
             return 0.0
     nums = numbers(claim)
+    norm_claim = normalize(claim)
     names = {e for e in claim_names if e not in q_names or _entity_found(e, norm_text)}
     toks = content_tokens(claim) - q_toks
     best = 0.0
     for i in range(len(spans)):
         window = normalize(text[spans[max(0, i - 1)][0]:spans[i][1]])
         win_numbers = set(numbers(window))
-        if any(n not in win_numbers for n in nums):
+        if any(n not in win_numbers for n in nums) or not _numbers_bound(norm_claim, window):
             continue
         if any(not (_entity_found(e, window) or _entity_found(e, context)) for e in names):
             continue
+        win_tokens = content_tokens(window) | content_tokens(context)
         if not toks:
             return 1.0
-        best = max(best, _share_found(toks, content_tokens(window) | content_tokens(context), window + context))
+        best = max(best, _share_found(toks, win_tokens, window + context))
     return best
 
 

@@ -136,3 +136,20 @@ def test_glued_word_still_found():
     # jieba reads "王正谱作" as one word; the name is there
     meta = _p(0, "标题:在全省抓党建促脱贫攻坚工作座谈会上的讲话\n作者:王正谱\n日期:2017年8月26日", section=("文档信息",)).para
     assert support("《在全省抓党建促脱贫攻坚工作座谈会上的讲话》是由王正谱作的。", meta, "这篇讲话是谁作的？") == 1.0
+
+
+def test_number_must_keep_its_unit_and_counted_noun():
+    # "1个深度贫困村" is not the "1" of "6县1区"
+    county = _p(1, "定西市下辖安定区、通渭县、陇西县、临洮县、渭源县、漳县、岷县6县1区,其中通渭县、岷县、渭源县属18个省定深度贫困县。").para
+    assert support("定西市通渭县有1个深度贫困村。", county, "定西市通渭县有多少个深度贫困村?") == 0.0
+    # "80多名乡镇党委书记" is not "第一书记80多名"
+    award = _p(2, "市上表彰驻村工作队60个、选派第一书记和帮扶队员61名,2019年提拔重用优秀第一书记80多名。").para
+    q = "2019年陇南市提拔重用了多少名乡镇党委书记?"
+    assert support("2019年提拔重用了80多名乡镇党委书记。", award, q) == 0.0
+    assert support("2019年提拔重用优秀第一书记80多名。", award, "2019年提拔重用了多少名第一书记?") == 1.0
+    # "1.91万户贫困户" is not "1.91万户贫困群众" of another city
+    pair = _p(3, "西藏山南市组织全市2.15万名党员干部结对帮扶1.91万户贫困群众;青海西宁市部署“手拉手”帮扶行动。").para
+    assert support("西宁市结对帮扶1.91万户贫困户。", pair, "青海西宁市结对帮扶了多少户贫困户?") == 0.0
+    # equivalent classifiers and a number written with 万 still match
+    assert support("增派驻村帮扶队员3328人。", _p(4, SUBSIDY).para) == 1.0
+    assert support("山南市结对帮扶1.91万户贫困群众。", pair) == 1.0
