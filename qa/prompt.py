@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Mapping
 
+from .normalize import to_simplified
 from .schema import Hit, Paragraph, Passage
 from .sentences import content_tokens, numbers, overlap, sentence_spans
 
@@ -147,9 +148,11 @@ def neutralize(text: str) -> str:
 
 
 def render_passage(p: Passage) -> str:
+    # Shown in simplified characters: the small model reads traditional text (扎賚特旗) poorly and
+    # would answer in a mix; citations still point to the original paragraph.
     where = " > ".join(short_heading(h) for h in p.para.section)
     head = f"[{p.n}]《{p.para.title[:24]}》" + (f" {where}" if where else "")
-    return f"{head}\n{neutralize(p.text)}"
+    return to_simplified(f"{head}\n{neutralize(p.text)}")
 
 
 def build_messages(question: str, passages: list[Passage]) -> list[dict]:
