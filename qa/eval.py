@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import shlex
 import sys
 import time
 from dataclasses import asdict, dataclass, replace
@@ -24,9 +25,8 @@ from tqdm import tqdm
 
 from .answer_eval import answer_fields
 from .load import load_directory
-from .metrics import (
-    CHECKS, MODES, RECALL_DEPTH, evidence_coverage, failed_checks, gate_metrics, hit_rank, metric_names, summarize,
-)
+from .metrics import MODES, RECALL_DEPTH, evidence_coverage, gate_metrics, hit_rank, metric_names, summarize
+from .report import RunInfo, comparison_table, failure_summary, fmt, write_report
 from .settings import Settings
 
 RESULTS = "results.jsonl"
@@ -314,27 +314,6 @@ def run(settings: Settings, questions: list[Question], configs: list[Config], re
     return count
 
 
-def _fmt(v: float | None) -> str:
-    return "—" if v is None else f"{v:.3f}"
-
-
-# The side-by-side table: (header, metric of gate_metrics, or "R@k" for the configuration's own k).
-TABLE = (("R@1", "recall@1"), ("R@k", None), ("MRR", "mrr"), ("答案准确率", "answer_accuracy"),
-         ("引用命中率", "citation_hit_rate"), ("引用精度", "citation_precision"),
-         ("数字可核对", "numbers_in_cited_passages"), ("拒答准确率", "refusal_accuracy"),
-         ("误拒率", "false_refusal_rate"), ("秒/题", "time_per_question_s"))
-
-
-def comparison_table(summaries: dict[str, dict]) -> str:
-    """Markdown, so it pastes into the README as printed."""
-    lines = ["| 配置 | " + " | ".join(h for h, _ in TABLE) + " |", "|---" * (len(TABLE) + 1) + "|"]
-    for key, s in summaries.items():
-        m = gate_metrics(s)
-        cells = [_fmt(m.get(name or f"recall@{s['k']}")) for _, name in TABLE]
-        lines.append(f"| {key} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m qa.eval", description="在问题集上评测检索与问答")
     ap.add_argument("--questions", required=True, type=Path, help="问题集（JSON Lines，格式见 README）")
@@ -355,7 +334,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     args = _parser().parse_args(argv)
+    args.command = "python -m qa.eval " + shlex.join(argv)
     try:
         return _main(args)
     except EvalError as exc:
@@ -386,29 +367,30 @@ def _main(args: argparse.Namespace) -> int:
         results.unlink(missing_ok=True)
     n_new = run(settings, questions, configs, results, corpus)
 
-    rows = read_rows(results)
-    summaries = {}
-    for c in configs:
-        summaries[c.key] = {"config": c.key, "mode": c.mode, "k": c.k, "model": c.model,
-                            **summarize([rows[(q.id, c.key)] for q in questions], c.k, c.model is not None)}
+    latest = read_rows(results)
+    rows = {c.key: [latest[(q.id, c.key)] for q in questions] for c in configs}
+    summaries = {c.key: {"config": c.key, "mode": c.mode, "k": c.k, "model": c.model,
+                         **summarize(rows[c.key], c.k, c.model is not None)} for c in configs}
     primary = summaries[configs[0].key]
     summary = {**primary, "configs": summaries, "warnings": warnings}
     (args.out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+    report = args.out / "report.html"
+    created = datetime.now().isoformat(timespec="seconds")
+    write_report(report, RunInfo(str(args.questions), args.command, created, tuple(warnings)), summaries, rows)
 
     k = primary["k"]
     print(f"\n{len(questions)} 个问题 × {len(configs)} 种配置：新评测 {n_new} 项，沿用已有结果 {len(questions) * len(configs) - n_new} 项")
     print(f"\n检索（{configs[0].key}，{primary['n']} 个可回答问题）")
     print(f"{'模式':<8}{'R@1':>8}{f'R@{k}':>8}{'MRR':>8}")
     for m, s in primary["modes"].items():
-        print(f"{m:<8}{_fmt(s['recall@1']):>8}{_fmt(s[f'recall@{k}']):>8}{_fmt(s['mrr']):>8}")
+        print(f"{m:<8}{fmt(s['recall@1']):>8}{fmt(s[f'recall@{k}']):>8}{fmt(s['mrr']):>8}")
     print(f"\n按类型（{configs[0].key}）：")
     for kind, s in primary["by_kind"].items():
-        print(f"  {kind:<12} n={s['n']:<3} R@1={_fmt(s['recall@1'])}  R@{k}={_fmt(s[f'recall@{k}'])}")
+        print(f"  {kind:<12} n={s['n']:<3} R@1={fmt(s['recall@1'])}  R@{k}={fmt(s[f'recall@{k}'])}")
     print("\n" + comparison_table(summaries) + "\n")
     for c in configs:
-        counts = {name: sum(name in failed_checks(rows[(q.id, c.key)], c.k) for q in questions) for name in CHECKS}
-        print(f"{c.key} 未通过：" + ("，".join(f"{CHECKS[n]} {v}" for n, v in counts.items() if v) or "无"))
-    print(f"\n结果：{results}、{args.out / 'summary.json'}")
+        print(f"{c.key} 未通过：{failure_summary(rows[c.key], c.k)}")
+    print(f"\n结果：{results}、{args.out / 'summary.json'}；报告：{report}")
 
     failures = [msg for c in configs for g in gates
                 if (msg := g.failure(c.key, gate_metrics(summaries[c.key]))) is not None]

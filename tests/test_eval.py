@@ -1,12 +1,18 @@
 """The evaluation command, its metrics, resuming, comparison and gating."""
 import json
+import re
 import shutil
+import statistics
+from html import unescape
 
 import pytest
 
 from qa.answer_eval import answer_correct
 from qa.eval import Config, EvalError, Gate, load_questions, main, parse_compare, parse_gates
-from qa.metrics import answer_metrics, contains_quote, failed_checks, gate_metrics, hit_rank, metric_names, retrieval_metrics
+from qa.metrics import (
+    answer_metrics, contains_quote, failed_checks, gate_metrics, hit_rank, metric_names, retrieval_metrics, summarize,
+)
+from qa.report import RunInfo, render
 from tests.conftest import SEEDS
 
 QUESTIONS = SEEDS.parent / "questions" / "dev.jsonl"
@@ -247,3 +253,61 @@ def test_gates_set_the_exit_code(compare_run, tmp_path, capsys):
     assert f"answer_accuracy = {accuracy:g}，要求 ≥ {accuracy + 0.01:g}" in capsys.readouterr().err
     assert main(args + ["--min", "answer_acc=0.5"]) == 2
     assert "可用指标：" in capsys.readouterr().err
+
+
+def share(num, den):
+    return round(num / den, 4) if den else None
+
+
+def test_report_numbers_match_results(compare_run):
+    _, out = compare_run
+    html = (out / "report.html").read_text(encoding="utf-8")
+    cells = {(c, m): json.loads(unescape(v)) for c, m, v in
+             re.findall(r'data-config="([^"]+)" data-metric="([^"]+)" data-value="([^"]+)"', html)}
+    rows = rows_of(out)
+    for key in ("hybrid-k5-extractive", "bm25-k5-extractive"):
+        rs = [r for r in rows if r["config"] == key]
+        answerable = [r for r in rs if r["answerable"]]
+        refused = [r for r in rs if not r["answerable"]]
+        answered = [r for r in answerable if not r["abstained"]]
+        cited = [any(e["doc"] == c["doc"] and contains_quote(c["text"], e["quote"]) for e in r["evidence"])
+                 for r in answered for c in r["citations"]]
+        # Recomputed here from the raw fields of results.jsonl, not with the metric functions.
+        expected = {
+            "questions": 5, "n": 3,
+            "recall@1": share(sum(r["hit_rank"] == 1 for r in answerable), 3),
+            "recall@5": share(sum(r["hit_rank"] is not None and r["hit_rank"] <= 5 for r in answerable), 3),
+            "answer_accuracy": share(sum(answer_correct(r["answer"], tuple(r["answers"])) for r in answerable), 3),
+            "citation_precision": share(sum(cited), len(cited)),
+            "refusal_accuracy": share(sum(r["abstained"] for r in refused), 2),
+            "false_refusal_rate": share(sum(r["abstained"] for r in answerable), 3),
+            "time_per_question_s": round(statistics.fmean(r["time_s"] for r in rs), 4),
+        }
+        assert {m: cells[(key, m)] for m in expected} == expected
+        assert {m: v for (c, m), v in cells.items() if c == key} == gate_metrics(summarize(rs, 5, True))
+
+    failures = set(re.findall(r'<tr class="failure" data-config="([^"]+)" data-id="([^"]+)" data-checks="([^"]*)"', html))
+    assert failures == {(r["config"], r["id"], " ".join(failed_checks(r, 5))) for r in rows if failed_checks(r, 5)}
+    for r in rows:  # refusal failures, checked from the raw fields
+        if r["answerable"] == r["abstained"]:
+            check = "false_refusal" if r["answerable"] else "missed_refusal"
+            assert any(c == r["config"] and i == r["id"] and check in cs.split() for c, i, cs in failures)
+
+    # Self-contained: four charts as data URIs, no script, stylesheet or anything fetched.
+    sources = re.findall(r'src="([^"]*)"', html)
+    assert len(sources) == 4 and all(s.startswith("data:image/png;base64,") for s in sources)
+    assert not re.search(r"<script|<link|@import|url\(|href=", html)
+
+
+def test_report_escapes_untrusted_text(compare_run):
+    _, out = compare_run
+    rows = [r for r in rows_of(out) if r["config"] == "hybrid-k5-extractive"]
+    evil = '<script>alert("x")</script>'
+    rows[0] = {**rows[0], "question": evil, "answer": evil, "correct": False, "kind": evil,
+               "retrieved": [{**rows[0]["retrieved"][0], "text": evil}]}
+    summaries = {"c": {"config": "c", "mode": "hybrid", "k": 5, "model": "extractive", **summarize(rows, 5, True)}}
+    html = render(RunInfo("q.jsonl", "python -m qa.eval <x>", "2026-01-01", ("q1：证据文档 <b>.txt 不在语料中",)),
+                  summaries, {"c": rows})
+    assert "<script" not in html and "<b>.txt" not in html
+    assert html.count("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;") == 4  # question, kind, answer, passage
+    assert "q1：证据文档 &lt;b&gt;.txt 不在语料中" in html and "python -m qa.eval &lt;x&gt;" in html
