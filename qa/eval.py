@@ -269,16 +269,25 @@ def run(settings: Settings, questions: list[Question], configs: list[Config], re
         corpus: str, progress: bool = True) -> int:
     """Evaluate every (question, configuration) pair that has no current row in `results`; returns
     how many were evaluated. Each row is appended and flushed as soon as it is done."""
+    from .answer import Answerer
     from .engine import Engine
     from .service import EXTRACTIVE, load_answerer
-    from .answer import Answerer
 
     done = read_rows(results)
     depth = max(RECALL_DEPTH, *(c.k for c in configs))
     engine = None
     loaded: dict[str, Answerer] = {}
-    searched: dict[tuple[str, str], tuple] = {}  # one search per question and mode, shared by configurations
+    searched: dict[tuple[str, str], tuple] = {}
     count = 0
+
+    def search(q: Question, mode: str) -> tuple:
+        """One timed search per question and mode, shared by the configurations."""
+        if (q.id, mode) not in searched:
+            t0 = time.perf_counter()
+            hits = engine.search(q.question, k=depth, mode=mode)
+            searched[(q.id, mode)] = hits, time.perf_counter() - t0
+        return searched[(q.id, mode)]
+
     with open(results, "a", encoding="utf-8") as f:
         if f.tell() and not results.read_bytes().endswith(b"\n"):
             f.write("\n")  # the previous run was killed mid-line
@@ -299,13 +308,6 @@ def run(settings: Settings, questions: list[Question], configs: list[Config], re
                     if config.model != EXTRACTIVE and loaded[config.model].generator is None:
                         raise EvalError(loaded[config.model].load_notice)  # never record extractive answers as the model's
                 answerer = Answerer(view, loaded[config.model].generator, view.settings)
-
-            def search(q: Question, mode: str) -> tuple:
-                if (q.id, mode) not in searched:
-                    t0 = time.perf_counter()
-                    hits = engine.search(q.question, k=depth, mode=mode)
-                    searched[(q.id, mode)] = hits, time.perf_counter() - t0
-                return searched[(q.id, mode)]
 
             for q in tqdm(todo, desc=config.key, disable=not progress, file=sys.stderr):
                 f.write(json.dumps(evaluate_question(q, config, search, answerer, corpus), ensure_ascii=False) + "\n")

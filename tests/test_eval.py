@@ -122,6 +122,15 @@ def test_malformed_question_file_names_line_and_field(tmp_path, line, message, c
     assert not (tmp_path / "out").exists()
 
 
+def test_example_question_file_is_valid():
+    from qa.eval import unknown_documents
+
+    questions = load_questions(SEEDS.parent / "questions" / "example.jsonl")
+    assert [(q.id, q.kind, q.answerable) for q in questions] == [
+        ("ex1", "number", True), ("ex2", "traditional", True), ("ex3", "unanswerable", False), ("ex4", "offtopic", False)]
+    assert unknown_documents(questions, {p.name for p in SEEDS.glob("*.txt")}) == []
+
+
 def test_compare_and_gate_flags():
     base = Config("hybrid", 5, "extractive")
     assert [c.key for c in parse_compare(["mode=hybrid,bm25", "k=3,5"], base)] == [
@@ -311,3 +320,12 @@ def test_report_escapes_untrusted_text(compare_run):
     assert "<script" not in html and "<b>.txt" not in html
     assert html.count("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;") == 4  # question, kind, answer, passage
     assert "q1：证据文档 &lt;b&gt;.txt 不在语料中" in html and "python -m qa.eval &lt;x&gt;" in html
+
+
+def test_model_that_fails_to_load_stops_the_run(tmp_path, seed_env, capsys):
+    # The answerer would fall back to extractive mode; recording that under the model's name would lie.
+    questions = write_questions(tmp_path / "q.jsonl", FEW[:1])
+    missing = tmp_path / "missing.gguf"
+    assert main(["--questions", str(questions), "--out", str(tmp_path / "out"), "--model", str(missing)]) == 2
+    assert f"模型 {missing} 无法加载" in capsys.readouterr().err
+    assert (tmp_path / "out" / "results.jsonl").read_text(encoding="utf-8") == ""
