@@ -240,6 +240,28 @@ def _passages(hits) -> list[tuple[str, str]]:
     return [(h.chunk.doc, h.chunk.text) for h in hits]
 
 
+def timed_search(engine, depth: int) -> Callable[[Question, str], tuple]:
+    """search(question, mode) → (hits, seconds): one timed search per question and mode, shared by
+    the configurations of a run."""
+    searched: dict[tuple[str, str], tuple] = {}
+
+    def search(q: Question, mode: str) -> tuple:
+        if (q.id, mode) not in searched:
+            t0 = time.perf_counter()
+            hits = engine.search(q.question, k=depth, mode=mode)
+            searched[(q.id, mode)] = hits, time.perf_counter() - t0
+        return searched[(q.id, mode)]
+    return search
+
+
+def run_retrieval(engine, questions: list[Question], k: int, mode: str, progress: bool = True) -> tuple[list[dict], dict]:
+    """Retrieval rows and summary (with the three-mode comparison in "modes") on an open engine, no files."""
+    config, search = Config(mode, k), timed_search(engine, max(RECALL_DEPTH, k))
+    rows = [evaluate_question(q, config, search, None, "")
+            for q in tqdm(questions, desc=f"检索 {mode}", disable=not progress, file=sys.stderr)]
+    return rows, summarize(rows, k, with_answers=False)
+
+
 def evaluate_question(q: Question, config: Config, search: Callable, answerer, corpus: str) -> dict:
     """One result row. `search(question, mode)` → (hits to RECALL_DEPTH or deeper, seconds)."""
     ranks, own = {}, None
@@ -277,17 +299,7 @@ def run(settings: Settings, questions: list[Question], configs: list[Config], re
     depth = max(RECALL_DEPTH, *(c.k for c in configs))
     engine = None
     loaded: dict[str, Answerer] = {}
-    searched: dict[tuple[str, str], tuple] = {}
     count = 0
-
-    def search(q: Question, mode: str) -> tuple:
-        """One timed search per question and mode, shared by the configurations."""
-        if (q.id, mode) not in searched:
-            t0 = time.perf_counter()
-            hits = engine.search(q.question, k=depth, mode=mode)
-            searched[(q.id, mode)] = hits, time.perf_counter() - t0
-        return searched[(q.id, mode)]
-
     with open(results, "a", encoding="utf-8") as f:
         if f.tell() and not results.read_bytes().endswith(b"\n"):
             f.write("\n")  # the previous run was killed mid-line
@@ -300,6 +312,7 @@ def run(settings: Settings, questions: list[Question], configs: list[Config], re
                 engine = Engine.open(settings, progress=lambda m: print(m, file=sys.stderr))
                 for mode in MODES:  # first-call costs (dictionaries, kernels) are not a question's time
                     engine.search("预热", k=1, mode=mode)
+                search = timed_search(engine, depth)
             view = replace(engine, settings=engine.settings.with_(mode=config.mode, top_k=config.k))
             answerer = None
             if config.model:
