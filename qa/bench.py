@@ -18,7 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from .eval import load_questions, percentile
+from .eval import load_questions
+from .metrics import percentile
 from .settings import PROJECT_ROOT, Settings
 
 QUESTIONS = PROJECT_ROOT / "questions" / "dev.jsonl"

@@ -1,26 +1,39 @@
-"""Scripted evaluation on a question set (JSON lines; see questions/dev.jsonl).
+"""Scripted evaluation on a question set (JSON lines; format and metrics: README "Scripted evaluation").
 
-  python -m qa.eval --questions questions/dev.jsonl --out runs/dev --retrieval-only [-k 5] [--mode hybrid]
+  python -m qa.eval --questions questions/dev.jsonl --out runs/dev [--model extractive | --retrieval-only]
+      [-k 5] [--mode hybrid] [--compare mode=hybrid,bm25,dense] [--compare k=3,5]
+      [--limit N] [--kinds number,fact] [--min answer_accuracy=0.8] [--max answer_latency_s.p95=10] [--fresh]
 
-A retrieved passage is a hit when it contains a gold quote after normalization
-(whitespace removed, full-width → half-width, traditional → simplified).
+Writes DIR/results.jsonl (one line per question and configuration, appended as each question
+finishes, so an interrupted run continues where it stopped), DIR/summary.json and DIR/report.html.
+Exit codes: 0 done, 1 a --min/--max gate failed, 2 bad input (question file, flags, model), 130 interrupted.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
-import statistics
+import shlex
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 from tqdm import tqdm
 
-from .normalize import compact
+from .answer_eval import answer_fields
+from .load import load_directory
+from .metrics import MODES, RECALL_DEPTH, evidence_coverage, gate_metrics, hit_rank, metric_names, summarize
+from .report import RunInfo, comparison_table, failure_summary, fmt, write_report
 from .settings import Settings
 
-MODES = ("hybrid", "bm25", "dense")
+RESULTS = "results.jsonl"
+
+
+class EvalError(ValueError):
+    """Bad input, reported as one message with exit code 2 and no traceback."""
 
 
 @dataclass(frozen=True)
@@ -32,138 +45,373 @@ class Question:
     answerable: bool
     kind: str
 
+    @property
+    def digest(self) -> str:
+        """Changes when anything a result depends on changes, so stale rows are evaluated again."""
+        return hashlib.sha1(json.dumps(asdict(self), ensure_ascii=False).encode()).hexdigest()[:12]
+
+
+class _FieldError(Exception):
+    def __init__(self, field: str, problem: str):
+        super().__init__(f'字段 "{field}" {problem}' if field else problem)
+
+
+_MISSING = object()
+
+
+def _field(o: dict, name: str, types: tuple[type, ...], label: str, default=_MISSING):
+    if name not in o:
+        if default is _MISSING:
+            raise _FieldError(name, "缺失")
+        return default
+    v = o[name]
+    if not isinstance(v, types) or (isinstance(v, bool) and bool not in types):  # JSON true is not an id
+        raise _FieldError(name, f"应为{label}")
+    return v
+
+
+def _text(value: object, name: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _FieldError(name, "应为非空字符串")
+    return value
+
+
+def parse_question(o: object) -> Question:
+    """One line's JSON value → Question; raises _FieldError naming the offending field."""
+    if not isinstance(o, dict):
+        raise _FieldError("", "每行应为一个 JSON 对象")
+    qid = _field(o, "id", (str, int), "字符串或整数")
+    question = _text(_field(o, "question", (str,), "字符串"), "question")
+    answers = tuple(_text(a, f"answers[{i}]") for i, a in enumerate(_field(o, "answers", (list,), "字符串列表", [])))
+    evidence = []
+    for i, e in enumerate(_field(o, "evidence", (list,), "列表", [])):
+        if not isinstance(e, dict):
+            raise _FieldError(f"evidence[{i}]", '应为 {"doc": …, "quote": …} 对象')
+        for key in ("doc", "quote"):
+            if key not in e:
+                raise _FieldError(f"evidence[{i}].{key}", "缺失")
+        evidence.append((_text(e["doc"], f"evidence[{i}].doc"), _text(e["quote"], f"evidence[{i}].quote")))
+    answerable = _field(o, "answerable", (bool,), " true 或 false", True)
+    kind = _field(o, "kind", (str,), "字符串", "")
+    if answerable and not answers:
+        raise _FieldError("answers", "为空：可回答的问题至少要有一个可接受的答案")
+    if answerable and not evidence:
+        raise _FieldError("evidence", "为空：可回答的问题至少要有一条证据")
+    return Question(str(qid), question, answers, tuple(evidence), answerable, kind)
+
 
 def load_questions(path: Path) -> list[Question]:
-    out = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+    """Every problem of the file in one EvalError, each as `file:line: field problem`."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalError(f"无法读取问题文件 {path}：{exc}") from exc
+    out, errors, first_line = [], [], {}
+    for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            o = json.loads(line)
-            out.append(Question(
-                str(o["id"]), o["question"], tuple(o.get("answers", [])),
-                tuple((e["doc"], e["quote"]) for e in o.get("evidence", [])),
-                bool(o.get("answerable", True)), o.get("kind", ""),
-            ))
-        except (KeyError, TypeError, json.JSONDecodeError) as exc:
-            raise ValueError(f"{path}:{n}: 问题格式错误：{exc}") from exc
+            q = parse_question(json.loads(line))
+        except json.JSONDecodeError as exc:
+            errors.append(f"{path}:{n}: 不是有效的 JSON（第 {exc.colno} 列：{exc.msg}）")
+            continue
+        except _FieldError as exc:
+            errors.append(f"{path}:{n}: {exc}")
+            continue
+        if q.id in first_line:
+            errors.append(f'{path}:{n}: 字段 "id" 重复：{q.id} 已在第 {first_line[q.id]} 行出现')
+            continue
+        first_line[q.id] = n
+        out.append(q)
+    if not out and not errors:
+        errors.append(f"{path}: 文件中没有问题")
+    if errors:
+        more = f"\n…… 另有 {len(errors) - 20} 处错误" if len(errors) > 20 else ""
+        raise EvalError("问题文件格式错误：\n" + "\n".join(errors[:20]) + more)
     return out
 
 
-def contains_quote(passage: str, quote: str) -> bool:
-    return compact(quote) in compact(passage)
+def select(questions: list[Question], kinds: list[str] | None, limit: int | None) -> list[Question]:
+    if kinds:
+        known = sorted({q.kind for q in questions})
+        unknown = [k for k in kinds if k not in known]
+        if unknown:
+            raise EvalError(f"问题集中没有类型 {', '.join(unknown)}；已有类型：{', '.join(known)}")
+        questions = [q for q in questions if q.kind in kinds]
+    return questions[:limit]
 
 
-def hit_rank(passages: list[tuple[str, str]], evidence: tuple[tuple[str, str], ...]) -> int | None:
-    """1-based rank of the first (doc, text) passage containing any gold quote of that doc."""
-    for rank, (doc, text) in enumerate(passages, 1):
-        if any(doc == d and contains_quote(text, q) for d, q in evidence):
-            return rank
-    return None
+def unknown_documents(questions: list[Question], docs: set[str]) -> list[str]:
+    """Evidence naming a document the corpus lacks: reported, and the question still runs (a retrieval miss)."""
+    return [f"{q.id}：证据文档 {d} 不在语料中" for q in questions for d in dict.fromkeys(d for d, _ in q.evidence)
+            if d not in docs]
 
 
-def evidence_coverage(passages: list[tuple[str, str]], evidence: tuple[tuple[str, str], ...]) -> float:
-    found = sum(any(doc == d and contains_quote(t, q) for doc, t in passages) for d, q in evidence)
-    return found / len(evidence) if evidence else 0.0
+@dataclass(frozen=True)
+class Config:
+    """One way of answering that a run evaluates; results are keyed by (question id, key)."""
+    mode: str = "hybrid"
+    k: int = 5
+    model: str | None = None  # None: retrieval only
+
+    @property
+    def key(self) -> str:
+        base = f"{self.mode}-k{self.k}"
+        return f"{base}-{Path(self.model).name}" if self.model else base
 
 
-def retrieval_metrics(rows: list[dict], k: int) -> dict:
-    """rows: {"kind", "rank" (int|None), "coverage"} for answerable questions only."""
-    def block(rs: list[dict]) -> dict:
-        n = len(rs)
-        if not n:
-            return {"n": 0}
-        return {
-            "n": n,
-            "recall@1": round(sum(r["rank"] == 1 for r in rs) / n, 4),
-            f"recall@{k}": round(sum(r["rank"] is not None and r["rank"] <= k for r in rs) / n, 4),
-            "mrr": round(sum(1 / r["rank"] for r in rs if r["rank"]) / n, 4),
-            f"evidence_recall@{k}": round(sum(r["coverage"] for r in rs) / n, 4),
-        }
-    out = block(rows)
-    out["by_kind"] = {kind: block([r for r in rows if r["kind"] == kind]) for kind in sorted({r["kind"] for r in rows})}
-    return out
+def parse_compare(specs: list[str], base: Config) -> list[Config]:
+    """`--compare FIELD=V1,V2` (repeatable): every combination of the listed values; unlisted fields
+    keep the base configuration's value. Models vary slowest, so each model is loaded once."""
+    values: dict[str, list] = {"model": [base.model], "mode": [base.mode], "k": [base.k]}
+    seen = set()
+    for spec in specs:
+        name, sep, listed = (s.strip() for s in spec.partition("="))
+        items = list(dict.fromkeys(v.strip() for v in listed.split(",") if v.strip()))
+        if not sep or name not in values or not items:
+            raise EvalError(f"--compare {spec!r}：应写作 字段=值1,值2，字段为 mode、k 或 model")
+        if name in seen:
+            raise EvalError(f"--compare 中 {name} 出现了两次")
+        seen.add(name)
+        if name == "mode" and (bad := [v for v in items if v not in MODES]):
+            raise EvalError(f"--compare：未知检索模式 {', '.join(bad)}（可选 {', '.join(MODES)}）")
+        if name == "k":
+            if not all(v.isdigit() and int(v) >= 1 for v in items):
+                raise EvalError(f"--compare k=…：k 应为正整数，得到 {listed}")
+            items = [int(v) for v in items]
+        if name == "model" and base.model is None:
+            raise EvalError("--retrieval-only 不评测回答，不能比较 model")
+        values[name] = items
+    return [Config(mode, k, model) for model in values["model"] for mode in values["mode"] for k in values["k"]]
 
 
-def percentile(xs: list[float], p: float) -> float:
-    if not xs:
-        return 0.0
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, max(0, round(p / 100 * (len(xs) - 1))))]
+@dataclass(frozen=True)
+class Gate:
+    metric: str
+    bound: float
+    at_least: bool  # --min: the value must be ≥ bound; --max: ≤ bound
+
+    def failure(self, config: str, metrics: dict[str, float | None]) -> str | None:
+        value = metrics.get(self.metric)
+        sign = "≥" if self.at_least else "≤"
+        if value is None:
+            return f"未达标：{config} {self.metric} 未测得（没有这类问题），要求 {sign} {self.bound:g}"
+        if (value < self.bound) if self.at_least else (value > self.bound):
+            return f"未达标：{config} {self.metric} = {value:g}，要求 {sign} {self.bound:g}"
+        return None
+
+
+def parse_gates(mins: list[str], maxs: list[str], configs: list[Config]) -> list[Gate]:
+    valid = list(dict.fromkeys(n for c in configs for n in metric_names(c.k, c.model is not None)))
+    gates = []
+    for specs, at_least, flag in ((mins, True, "--min"), (maxs, False, "--max")):
+        for spec in specs:
+            name, sep, value = (s.strip() for s in spec.partition("="))
+            if name not in valid:
+                raise EvalError(f"{flag} {spec!r}：未知指标 {name!r}；可用指标：{', '.join(valid)}")
+            try:
+                gates.append(Gate(name, float(value), at_least))
+            except ValueError:
+                raise EvalError(f"{flag} {spec!r}：应写作 指标=数值，例如 {flag} answer_accuracy=0.8") from None
+    return gates
+
+
+def read_rows(path: Path) -> dict[tuple[str, str], dict]:
+    """The latest row per (question id, configuration); a line cut short by a kill is skipped."""
+    rows = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line)
+                rows[(row["id"], row["config"])] = row
+            except (json.JSONDecodeError, KeyError, TypeError):
+                continue
+    return rows
+
+
+def corpus_digest(docs_dir: Path) -> tuple[str, set[str]]:
+    """(digest of the documents' contents, their names): results of another corpus are stale."""
+    raws, _ = load_directory(Path(docs_dir))
+    names = sorted((r.name, r.sha256) for r in raws)
+    return hashlib.sha1(json.dumps(names).encode()).hexdigest()[:12], {r.name for r in raws}
+
+
+def _passages(hits) -> list[tuple[str, str]]:
+    return [(h.chunk.doc, h.chunk.text) for h in hits]
+
+
+def timed_search(engine, depth: int) -> Callable[[Question, str], tuple]:
+    """search(question, mode) → (hits, seconds): one timed search per question and mode, shared by
+    the configurations of a run."""
+    searched: dict[tuple[str, str], tuple] = {}
+
+    def search(q: Question, mode: str) -> tuple:
+        if (q.id, mode) not in searched:
+            t0 = time.perf_counter()
+            hits = engine.search(q.question, k=depth, mode=mode)
+            searched[(q.id, mode)] = hits, time.perf_counter() - t0
+        return searched[(q.id, mode)]
+    return search
 
 
 def run_retrieval(engine, questions: list[Question], k: int, mode: str, progress: bool = True) -> tuple[list[dict], dict]:
-    results, metric_rows, lat = [], [], []
-    for q in tqdm(questions, desc=f"检索 {mode}", disable=not progress, file=sys.stderr):
-        t0 = time.perf_counter()
-        hits = engine.search(q.question, k=k, mode=mode)
-        dt = time.perf_counter() - t0
-        lat.append(dt)
-        passages = [(h.chunk.doc, h.chunk.text) for h in hits]
-        rank = hit_rank(passages, q.evidence) if q.answerable else None
-        results.append({
-            "id": q.id, "question": q.question, "kind": q.kind, "answerable": q.answerable, "hit_rank": rank,
-            "retrieved": [{"doc": h.chunk.doc, "para": h.chunk.para_ids[0], "section": h.chunk.section_path,
-                           "text": h.chunk.text, "score": round(h.score, 5),
-                           "dense": h.dense, "bm25": h.bm25} for h in hits],
-            "latency_s": round(dt, 4),
-        })
-        if q.answerable:
-            metric_rows.append({"kind": q.kind, "rank": rank, "coverage": evidence_coverage(passages, q.evidence)})
-    summary = retrieval_metrics(metric_rows, k)
-    summary["latency_s"] = {"p50": round(percentile(lat, 50), 4), "p95": round(percentile(lat, 95), 4)}
-    return results, summary
+    """Retrieval rows and summary (with the three-mode comparison in "modes") on an open engine, no files."""
+    config, search = Config(mode, k), timed_search(engine, max(RECALL_DEPTH, k))
+    rows = [evaluate_question(q, config, search, None, "")
+            for q in tqdm(questions, desc=f"检索 {mode}", disable=not progress, file=sys.stderr)]
+    return rows, summarize(rows, k, with_answers=False)
 
 
-def _write(out: Path, results: list[dict], summary: dict) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / "results.jsonl", "w", encoding="utf-8") as f:
-        for r in results:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+def evaluate_question(q: Question, config: Config, search: Callable, answerer, corpus: str) -> dict:
+    """One result row. `search(question, mode)` → (hits to RECALL_DEPTH or deeper, seconds)."""
+    ranks, own = {}, None
+    for mode in MODES:  # all three, so every row also carries the retrieval mode comparison
+        hits, seconds = search(q, mode)
+        ranks[mode] = hit_rank(_passages(hits), q.evidence) if q.answerable else None
+        if mode == config.mode:
+            own = hits[: config.k], seconds
+    top, seconds = own
+    row = {
+        "id": q.id, "config": config.key, "qhash": q.digest, "corpus": corpus,
+        "question": q.question, "kind": q.kind, "answerable": q.answerable, "answers": list(q.answers),
+        "evidence": [{"doc": d, "quote": t} for d, t in q.evidence],
+        "hit_rank": ranks[config.mode], "mode_ranks": ranks, "coverage": evidence_coverage(_passages(top), q.evidence),
+        "retrieved": [{"doc": h.chunk.doc, "para": h.chunk.para_ids[0], "section": h.chunk.section_path,
+                       "text": h.chunk.text, "score": round(h.score, 5), "dense": h.dense, "bm25": h.bm25} for h in top],
+        "latency_s": {"search": round(seconds, 4)}, "time_s": round(seconds, 4),
+    }
+    if answerer is not None:
+        fields = answer_fields(answerer, q)
+        row.update(fields, latency_s={**row["latency_s"], **fields["latency_s"]}, time_s=fields["latency_s"]["wall"])
+    row["ts"] = datetime.now().isoformat(timespec="milliseconds")
+    return row
+
+
+def run(settings: Settings, questions: list[Question], configs: list[Config], results: Path,
+        corpus: str, progress: bool = True) -> int:
+    """Evaluate every (question, configuration) pair that has no current row in `results`; returns
+    how many were evaluated. Each row is appended and flushed as soon as it is done."""
+    from .answer import Answerer
+    from .engine import Engine
+    from .service import EXTRACTIVE, load_answerer
+
+    done = read_rows(results)
+    depth = max(RECALL_DEPTH, *(c.k for c in configs))
+    engine = None
+    loaded: dict[str, Answerer] = {}
+    count = 0
+    with open(results, "a", encoding="utf-8") as f:
+        if f.tell() and not results.read_bytes().endswith(b"\n"):
+            f.write("\n")  # the previous run was killed mid-line
+        for config in configs:
+            todo = [q for q in questions
+                    if (row := done.get((q.id, config.key))) is None or (row.get("qhash"), row.get("corpus")) != (q.digest, corpus)]
+            if not todo:
+                continue
+            if engine is None:
+                engine = Engine.open(settings, progress=lambda m: print(m, file=sys.stderr))
+                for mode in MODES:  # first-call costs (dictionaries, kernels) are not a question's time
+                    engine.search("预热", k=1, mode=mode)
+                search = timed_search(engine, depth)
+            view = replace(engine, settings=engine.settings.with_(mode=config.mode, top_k=config.k))
+            answerer = None
+            if config.model:
+                if config.model not in loaded:
+                    loaded = {config.model: load_answerer(view, config.model)}  # one model in memory at a time
+                    if config.model != EXTRACTIVE and loaded[config.model].generator is None:
+                        raise EvalError(loaded[config.model].load_notice)  # never record extractive answers as the model's
+                answerer = Answerer(view, loaded[config.model].generator, view.settings)
+
+            for q in tqdm(todo, desc=config.key, disable=not progress, file=sys.stderr):
+                f.write(json.dumps(evaluate_question(q, config, search, answerer, corpus), ensure_ascii=False) + "\n")
+                f.flush()
+                count += 1
+    return count
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python -m qa.eval", description="在问题集上评测检索与问答")
+    ap.add_argument("--questions", required=True, type=Path, help="问题集（JSON Lines，格式见 README）")
+    ap.add_argument("--out", required=True, type=Path, help="输出目录：results.jsonl、summary.json、report.html")
+    ap.add_argument("--retrieval-only", action="store_true", help="只评测检索")
+    ap.add_argument("-k", type=int, help="交给回答的段落数（默认 5）")
+    ap.add_argument("--mode", choices=MODES, help="检索模式（默认 hybrid）")
+    ap.add_argument("--docs", help="文档目录（默认 seeds/）")
+    ap.add_argument("--model", help="1.5b | 0.5b | extractive | 模型路径")
+    ap.add_argument("--compare", action="append", default=[], metavar="FIELD=V1,V2",
+                    help="同时评测多种配置，如 mode=hybrid,bm25,dense 或 k=3,5 或 model=1.5b,extractive；可重复，取组合")
+    ap.add_argument("--limit", type=int, help="只评测（筛选后的）前 N 个问题")
+    ap.add_argument("--kinds", help="只评测这些类型，逗号分隔，如 number,fact")
+    ap.add_argument("--min", action="append", default=[], metavar="METRIC=VALUE", help="指标低于该值时退出码为 1；可重复")
+    ap.add_argument("--max", action="append", default=[], metavar="METRIC=VALUE", help="指标高于该值时退出码为 1；可重复")
+    ap.add_argument("--fresh", action="store_true", help="丢弃输出目录中已有的结果，从头评测")
+    return ap
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m qa.eval", description="在问题集上评测检索与问答")
-    ap.add_argument("--questions", required=True, type=Path)
-    ap.add_argument("--out", required=True, type=Path)
-    ap.add_argument("--retrieval-only", action="store_true")
-    ap.add_argument("-k", type=int, default=5)
-    ap.add_argument("--mode", choices=MODES, default="hybrid")
-    ap.add_argument("--docs")
-    ap.add_argument("--model", help="1.5b | 0.5b | extractive | 模型路径")
-    ap.add_argument("--limit", type=int, help="只评测前 N 个问题")
-    args = ap.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = _parser().parse_args(argv)
+    args.command = "python -m qa.eval " + shlex.join(argv)
+    try:
+        return _main(args)
+    except EvalError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"\n已中断：完成的问题已写入 {args.out / RESULTS}，再次运行同一命令即从中断处继续。", file=sys.stderr)
+        return 130
 
-    from .engine import Engine
 
-    questions = load_questions(args.questions)[: args.limit]
-    settings = Settings.load(docs_dir=args.docs, top_k=args.k, mode=args.mode, llm=args.model)
-    engine = Engine.open(settings, progress=lambda m: print(m, file=sys.stderr))
-    results, summary = run_retrieval(engine, questions, args.k, args.mode)
-    summary = {"mode": args.mode, "k": args.k, "questions": len(questions), **summary}
-    comparison = {args.mode: summary}
-    for other in MODES:
-        if other != args.mode:
-            comparison[other] = run_retrieval(engine, questions, args.k, other, progress=False)[1]
-    summary["modes"] = {m: {key: s[key] for key in ("recall@1", f"recall@{args.k}", "mrr")} for m, s in comparison.items()}
-    if not args.retrieval_only:
-        from .answer_eval import run_answers  # added with the generator
+def _main(args: argparse.Namespace) -> int:
+    try:
+        settings = Settings.load(docs_dir=args.docs, top_k=args.k, mode=args.mode, llm=args.model)
+    except ValueError as exc:
+        raise EvalError(str(exc)) from exc
+    configs = parse_compare(args.compare, Config(settings.mode, settings.top_k, None if args.retrieval_only else settings.llm))
+    gates = parse_gates(args.min, args.max, configs)
+    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()] if args.kinds else None
+    questions = select(load_questions(args.questions), kinds, args.limit)
+    corpus, doc_names = corpus_digest(settings.docs_dir)
+    warnings = unknown_documents(questions, doc_names)
+    for w in warnings:
+        print(f"警告：{w}", file=sys.stderr)
 
-        results, answer_summary = run_answers(engine, questions, results)
-        summary.update(answer_summary)
-    _write(args.out, results, summary)
+    args.out.mkdir(parents=True, exist_ok=True)
+    results = args.out / RESULTS
+    if args.fresh:
+        results.unlink(missing_ok=True)
+    n_new = run(settings, questions, configs, results, corpus)
 
-    print(f"\n检索评测（k={args.k}，{sum(q.answerable for q in questions)} 个可回答问题）")
-    print(f"{'模式':<8}{'R@1':>8}{f'R@{args.k}':>8}{'MRR':>8}")
-    for m in MODES:
-        s = summary["modes"][m]
-        print(f"{m:<8}{s['recall@1']:>8.3f}{s[f'recall@{args.k}']:>8.3f}{s['mrr']:>8.3f}")
-    print(f"\n按类型（{args.mode}）：")
-    for kind, s in summary["by_kind"].items():
-        print(f"  {kind:<12} n={s['n']:<3} R@1={s['recall@1']:.2f}  R@{args.k}={s[f'recall@{args.k}']:.2f}")
-    print(f"\n结果已写入 {args.out}/results.jsonl 和 summary.json")
-    return 0
+    latest = read_rows(results)
+    rows = {c.key: [latest[(q.id, c.key)] for q in questions] for c in configs}
+    summaries = {c.key: {"config": c.key, "mode": c.mode, "k": c.k, "model": c.model,
+                         **summarize(rows[c.key], c.k, c.model is not None)} for c in configs}
+    primary = summaries[configs[0].key]
+    summary = {**primary, "configs": summaries, "warnings": warnings}
+    (args.out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+    report = args.out / "report.html"
+    created = datetime.now().isoformat(timespec="seconds")
+    write_report(report, RunInfo(str(args.questions), args.command, created, tuple(warnings)), summaries, rows)
+
+    k = primary["k"]
+    print(f"\n{len(questions)} 个问题 × {len(configs)} 种配置：新评测 {n_new} 项，沿用已有结果 {len(questions) * len(configs) - n_new} 项")
+    print(f"\n检索（{configs[0].key}，{primary['n']} 个可回答问题）")
+    print(f"{'模式':<8}{'R@1':>8}{f'R@{k}':>8}{'MRR':>8}")
+    for m, s in primary["modes"].items():
+        print(f"{m:<8}{fmt(s['recall@1']):>8}{fmt(s[f'recall@{k}']):>8}{fmt(s['mrr']):>8}")
+    print(f"\n按类型（{configs[0].key}）：")
+    for kind, s in primary["by_kind"].items():
+        print(f"  {kind:<12} n={s['n']:<3} R@1={fmt(s['recall@1'])}  R@{k}={fmt(s[f'recall@{k}'])}")
+    print("\n" + comparison_table(summaries) + "\n")
+    for c in configs:
+        print(f"{c.key} 未通过：{failure_summary(rows[c.key], c.k)}")
+    print(f"\n结果：{results}、{args.out / 'summary.json'}；报告：{report}")
+
+    failures = [msg for c in configs for g in gates
+                if (msg := g.failure(c.key, gate_metrics(summaries[c.key]))) is not None]
+    for msg in failures:
+        print(msg, file=sys.stderr)
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
