@@ -13,11 +13,9 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
-import jieba.posseg
-
 from .normalize import normalize, tokenize
 from .schema import Citation, Claim, Paragraph, Passage
-from .sentences import NUMBER, content_tokens, numbers, overlap, sentence_spans
+from .sentences import NAME_FLAGS, NUMBER, content_tokens, named_entities, numbers, overlap, sentence_spans
 
 REFUSAL = "文档中没有找到相关信息"
 SUPPORT_OVERLAP = 0.5
@@ -69,9 +67,9 @@ def is_refusal(text: str) -> bool:
     return bool(first) and bool(_REFUSAL_PAT.search(first[0].text)) or not text.strip()
 
 
-def entities(text: str, kinds: tuple[str, ...] = ("ns", "nr", "nt")) -> set[str]:
-    """Place, person and organisation names of a claim (jieba POS), normalized."""
-    return {w.word for w in jieba.posseg.cut(normalize(text)) if w.flag[:2] in kinds and len(w.word) >= 2}
+def entities(text: str, kinds: tuple[str, ...] = NAME_FLAGS) -> set[str]:
+    """Place, person and organisation names of a claim, normalized."""
+    return {w for w, _ in named_entities(text, kinds)}
 
 
 _NAME_SUFFIXES = ("省委", "市委", "县委", "区委", "旗委", "党委", "政府", "省", "市", "县", "区", "旗", "镇", "乡", "村", "州", "盟")

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterable, Mapping
 
-import jieba.posseg
 from pypinyin import lazy_pinyin
 
 from .normalize import to_simplified
+from .sentences import named_entities
 
 # Openers that lean on the previous turn; "这篇…" or a merely short question can stand alone.
 _FOLLOWUP_START = re.compile(r"^(那|那么|还有|另外|此外|它的|其|他们|她|他|上述|同样)")
@@ -34,7 +34,7 @@ def needs_translation(question: str) -> bool:
 
 
 def _entities(text: str) -> list[tuple[str, str]]:
-    return [(w.word, w.flag[:2]) for w in jieba.posseg.cut(to_simplified(text)) if w.flag[:2] in _ENTITY_FLAGS]
+    return named_entities(text, _ENTITY_FLAGS)
 
 
 _PLACE_SUFFIX = re.compile(r"(省|市|县|区|旗|州|盟|镇|乡|村)$")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Mapping
 
+import jieba.posseg
+
 from .normalize import normalize, tokenize
 
 _SENT = re.compile(r"[^。！？!?；;\n]*(?:[。！？!?；;]+[”」』）)]?|\n|$)")
@@ -46,3 +48,11 @@ def overlap(query: set[str], text_tokens: set[str], idf: Mapping[str, float] | N
         return 0.0
     w = {t: max(idf.get(t, _DEFAULT_IDF), 0.1) if idf is not None else len(t) for t in query}
     return sum(w[t] for t in query if t in text_tokens) / sum(w.values())
+
+
+NAME_FLAGS = ("ns", "nr", "nt")   # jieba POS: place, person, organisation
+
+
+def named_entities(text: str, flags: tuple[str, ...] = NAME_FLAGS) -> list[tuple[str, str]]:
+    """(name, POS flag) in order of appearance, normalized text, names of two characters or more."""
+    return [(w.word, w.flag[:2]) for w in jieba.posseg.cut(normalize(text)) if w.flag[:2] in flags and len(w.word) >= 2]
