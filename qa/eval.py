@@ -240,17 +240,17 @@ def _passages(hits) -> list[tuple[str, str]]:
     return [(h.chunk.doc, h.chunk.text) for h in hits]
 
 
-def timed_search(engine, depth: int) -> Callable[[Question, str], tuple]:
-    """search(question, mode) → (hits, seconds): one timed search per question and mode, shared by
+def timed_search(engine, depth: int) -> Callable[[str, str], tuple]:
+    """search(query, mode) → (hits, seconds): one timed search per query text and mode, shared by
     the configurations of a run."""
     searched: dict[tuple[str, str], tuple] = {}
 
-    def search(q: Question, mode: str) -> tuple:
-        if (q.id, mode) not in searched:
+    def search(query: str, mode: str) -> tuple:
+        if (query, mode) not in searched:
             t0 = time.perf_counter()
-            hits = engine.search(q.question, k=depth, mode=mode)
-            searched[(q.id, mode)] = hits, time.perf_counter() - t0
-        return searched[(q.id, mode)]
+            hits = engine.search(query, k=depth, mode=mode)
+            searched[(query, mode)] = hits, time.perf_counter() - t0
+        return searched[(query, mode)]
     return search
 
 
@@ -263,25 +263,30 @@ def run_retrieval(engine, questions: list[Question], k: int, mode: str, progress
 
 
 def evaluate_question(q: Question, config: Config, search: Callable, answerer, corpus: str) -> dict:
-    """One result row. `search(question, mode)` → (hits to RECALL_DEPTH or deeper, seconds)."""
+    """One result row. `search(query, mode)` → (hits to RECALL_DEPTH or deeper, seconds).
+
+    With an answerer, retrieval is measured on the query the answer was built from: a question the
+    model rewrote (an English question translated) is searched as rewritten, so the row's retrieved
+    passages and retrieval failures are those the answer actually had."""
+    fields = answer_fields(answerer, q) if answerer is not None else None
+    query = (fields or {}).get("standalone") or q.question
     ranks, own = {}, None
     for mode in MODES:  # all three, so every row also carries the retrieval mode comparison
-        hits, seconds = search(q, mode)
+        hits, seconds = search(query, mode)
         ranks[mode] = hit_rank(_passages(hits), q.evidence) if q.answerable else None
         if mode == config.mode:
             own = hits[: config.k], seconds
     top, seconds = own
     row = {
         "id": q.id, "config": config.key, "qhash": q.digest, "corpus": corpus,
-        "question": q.question, "kind": q.kind, "answerable": q.answerable, "answers": list(q.answers),
+        "question": q.question, "query": query, "kind": q.kind, "answerable": q.answerable, "answers": list(q.answers),
         "evidence": [{"doc": d, "quote": t} for d, t in q.evidence],
         "hit_rank": ranks[config.mode], "mode_ranks": ranks, "coverage": evidence_coverage(_passages(top), q.evidence),
         "retrieved": [{"doc": h.chunk.doc, "para": h.chunk.para_ids[0], "section": h.chunk.section_path,
                        "text": h.chunk.text, "score": round(h.score, 5), "dense": h.dense, "bm25": h.bm25} for h in top],
         "latency_s": {"search": round(seconds, 4)}, "time_s": round(seconds, 4),
     }
-    if answerer is not None:
-        fields = answer_fields(answerer, q)
+    if fields is not None:
         row.update(fields, latency_s={**row["latency_s"], **fields["latency_s"]}, time_s=fields["latency_s"]["wall"])
     row["ts"] = datetime.now().isoformat(timespec="milliseconds")
     return row

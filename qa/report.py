@@ -176,11 +176,17 @@ def _passages(items: list[dict], gold: list[bool], text_key: str) -> str:
     return f"<ol>{lis}</ol>" if lis else "—"
 
 
+def _query_note(row: dict) -> str:
+    # A rewritten (translated) question is what retrieval and the answer were built from.
+    query = row.get("query")
+    return f'<br><small>检索用：{escape(query)}</small>' if query and query != row["question"] else ""
+
+
 def _failure_row(key: str, row: dict, checks: list[str]) -> str:
     evidence = [(e["doc"], e["quote"]) for e in row["evidence"]]
     retrieved = row["retrieved"]
     cells = [
-        escape(row["id"]), escape(row["kind"]), escape(row["question"]),
+        escape(row["id"]), escape(row["kind"]), escape(row["question"]) + _query_note(row),
         escape(" / ".join(row["answers"])) or "（不可回答）",
         "<br>".join(f"<code>{escape(d)}</code> {escape(q)}" for d, q in evidence) or "—",
         escape(row.get("answer", "（只评测检索）")),

@@ -56,3 +56,17 @@ def test_hostile_document_with_model(tmp_path, qa_cache_dir, seeds_dir, answerer
     a.generator = answerer.generator
     ans = a.answer("某县驻村干部生活补助是多少？")
     assert "80元" in ans.text and "1000" not in ans.text
+
+
+def test_eval_row_measures_retrieval_on_the_translated_question(answerer, seed_engine):
+    # The answer to an English question is built from its Chinese translation; the eval row must
+    # report that retrieval (passages, ranks), not a search of the untranslated English text.
+    from qa.eval import Config, evaluate_question, load_questions, timed_search
+    from tests.conftest import SEEDS
+
+    q = next(q for q in load_questions(SEEDS.parent / "questions" / "dev.jsonl") if q.id == "q003")
+    row = evaluate_question(q, Config("hybrid", 5, "1.5b"), timed_search(seed_engine, 10), answerer, "")
+    assert row["query"] == row["standalone"] and "陇南" in row["query"]
+    searched = seed_engine.search(row["query"], k=5)
+    assert [r["para"] for r in row["retrieved"]] == [h.chunk.para_ids[0] for h in searched]
+    assert row["hit_rank"] == 1 and row["correct"]
