@@ -139,8 +139,8 @@ def _same_unit(a: str, b: str) -> bool:
 
 def _numbers_bound(claim: str, window: str) -> bool:
     """Each number of the claim stands in the window with its unit ("1个" is not the "1" of "6县1区"),
-    and a counted noun right after the unit stands near it ("80多名乡镇党委书记" is not
-    "第一书记80多名"). Both normalized."""
+    and the noun it counts stands near it ("80多名乡镇党委书记" is not "第一书记80多名"). Both
+    normalized."""
     for m in NUMBER.finditer(claim):
         n = m.group().replace(",", "")
         occ = [o for o in NUMBER.finditer(window) if o.group().replace(",", "") == n]
@@ -153,8 +153,12 @@ def _numbers_bound(claim: str, window: str) -> bool:
         if unit[-1] in _CLASSIFIERS:
             rest = claim[m.end():].lstrip(_APPROX)[len(unit):]
             rest = re.split(f"[{re.escape(_PUNCT)}]", rest)[0]
-            noun = next((t for t in tokenize(rest, search=False) if len(t) >= 2), None) if rest else None
-            if noun and not any(noun in window[max(0, o.start() - 25):o.end() + 25] for o in occ):
+            # The counted noun phrase is known by its first word or its head, the last word
+            # ("52期扶贫干部培训班" counts 培训班 as "示范培训班52期" does).
+            words = [t for t in tokenize(rest, search=False) if len(t) >= 2] if rest else []
+            nouns = {words[0], words[-1]} if words else set()
+            near = [window[max(0, o.start() - 25):o.end() + 25] for o in occ]
+            if nouns and not any(n in w for n in nouns for w in near):
                 return False
     return True
 

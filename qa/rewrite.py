@@ -55,13 +55,53 @@ def name_glossary(texts: Iterable[str]) -> dict[str, str]:
     return out
 
 
+# Names whose usual English form is not their pinyin (陕西 is spelled Shaanxi to tell it from 山西).
+EXONYMS = {"shaanxi": "陕西", "innermongolia": "内蒙古", "tibet": "西藏", "hongkong": "香港", "macau": "澳门",
+           "macao": "澳门", "beijing": "北京"}
+# The policy vocabulary a small model translates loosely ("village-based team" → "村-based团队"), in
+# the words the documents use, so the translated question finds them.
+TERMS = {
+    "cpc central committee": "党中央", "party central committee": "党中央", "central committee": "中央",
+    "state council": "国务院", "organization department": "组织部", "party committee": "党委",
+    "party branch": "党支部", "party organization": "党组织", "party secretary": "党组织书记",
+    "party member": "党员", "first secretary": "第一书记", "first secretaries": "第一书记",
+    "village-stationed": "驻村", "village-based": "驻村", "stationed in villages": "驻村",
+    "work team": "工作队", "cadre": "干部", "targeted poverty alleviation": "精准扶贫",
+    "poverty alleviation": "扶贫", "poverty relief": "扶贫", "battle against poverty": "脱贫攻坚",
+    "poverty eradication": "脱贫攻坚", "poor village": "贫困村", "poverty-stricken village": "贫困村",
+    "poor household": "贫困户", "poor population": "贫困人口", "poverty incidence": "贫困发生率",
+    "poverty rate": "贫困发生率", "disposable income": "可支配收入", "collective economy": "集体经济",
+    "collective economies": "集体经济", "village committee": "村委会", "living allowance": "生活补助",
+    "living subsidy": "生活补助", "training class": "培训班", "township": "乡镇",
+}
+_TERM = re.compile(r"\b(" + "|".join(re.sub(r"[ -]", "[ -]", t) for t in sorted(TERMS, key=len, reverse=True))
+                   + r")(?:e?s)?\b", re.I)
+_TERM_KEYS = {re.sub(r"[ -]", " ", t): zh for t, zh in TERMS.items()}
+
+
 def glossary_hints(question: str, glossary: Mapping[str, str]) -> list[tuple[str, str]]:
-    """(latin name, Chinese name) for the capitalised names of an English question found in the glossary."""
-    hints = []
+    """(English, Chinese) pairs for an English question: its capitalised names found in the corpus
+    glossary (or a known exonym), a two-word name also word by word ("Huayuan County" → 花垣), and
+    policy terms."""
+    hints: list[tuple[str, str]] = []
+
+    def add(latin: str, chinese: str) -> None:
+        if (latin, chinese) not in hints:
+            hints.append((latin, chinese))
+
+    def lookup(name: str) -> str | None:
+        key = re.sub(r"[ -]", "", name).lower()
+        return glossary.get(key) or EXONYMS.get(key)
+
     for m in _LATIN_NAME.finditer(question):
-        key = re.sub(r"[ -]", "", m.group()).lower()
-        if key in glossary and (m.group(), glossary[key]) not in hints:
-            hints.append((m.group(), glossary[key]))
+        if (zh := lookup(m.group())) is not None:
+            add(m.group(), zh)
+            continue
+        for word in re.split(r"[ -]", m.group()):
+            if (zh := lookup(word)) is not None:
+                add(word, zh)
+    for m in _TERM.finditer(question):
+        add(m.group(), _TERM_KEYS[re.sub(r"[ -]", " ", m.group(1).lower())])
     return hints
 
 
@@ -87,13 +127,16 @@ def model_rewrite(question: str, history: list[tuple[str, str]], chat: Callable[
     examples = (
         "示例：\n对话：用户：陇南市的贫困发生率降到了多少？\n助手：7.8%。\n最后的问题：那定西呢？\n"
         "改写：定西市的贫困发生率降到了多少？\n\n"
-        "示例：\n最后的问题：How much is the living allowance?\n改写：生活补助是多少？\n\n"
+        "示例：\n最后的问题：How much is the monthly living allowance for county-level village doctors?\n"
+        "改写：县级乡村医生每月的生活补助是多少？\n\n"
     )
-    names = f"专有名词：{'、'.join(f'{a}={b}' for a, b in hints)}\n" if hints else ""
+    names = f"译名：{'、'.join(f'{a}={b}' for a, b in hints)}\n" if hints else ""
     user = f"{examples}对话：\n{turns}\n最后的问题：{question}\n{names}改写："
     out = chat([{"role": "system", "content": REWRITE_SYSTEM}, {"role": "user", "content": user}], 60)
     out = out.strip().splitlines()[0].strip() if out.strip() else ""
     out = re.sub(r"^(改写|问题)[:：]\s*", "", out)
+    for latin, chinese in hints:  # a name the model left in Latin letters ("Longnan有多少…")
+        out = re.sub(rf"\b{re.escape(latin)}\b", chinese, out)
     if not out or len(out) > 120 or not _CJK.search(out):
         return None
     return out

@@ -99,5 +99,8 @@ def test_name_glossary_spells_corpus_names(seed_docs):
     g = name_glossary(p.text for d in seed_docs.values() for p in d.paragraphs)
     assert (g["longnan"], g["dingxi"], g["liaoning"]) == ("陇南", "定西", "辽宁")
     q = "How many village-based poverty-relief team members did Longnan have after sending additional staff?"
-    assert glossary_hints(q, g) == [("Longnan", "陇南")]
+    assert glossary_hints(q, g) == [("Longnan", "陇南"), ("village-based", "驻村"), ("poverty-relief", "扶贫")]
     assert glossary_hints("What is the capital of France?", g) == []
+    # a name with a generic second word is looked up word by word; an exonym is not its pinyin
+    assert glossary_hints("Which villages in Huayuan County did Shaanxi cadres visit?", g) == [
+        ("Huayuan", "花垣"), ("Shaanxi", "陕西"), ("cadres", "干部")]

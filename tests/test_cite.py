@@ -150,6 +150,10 @@ def test_number_must_keep_its_unit_and_counted_noun():
     # "1.91万户贫困户" is not "1.91万户贫困群众" of another city
     pair = _p(3, "西藏山南市组织全市2.15万名党员干部结对帮扶1.91万户贫困群众;青海西宁市部署“手拉手”帮扶行动。").para
     assert support("西宁市结对帮扶1.91万户贫困户。", pair, "青海西宁市结对帮扶了多少户贫困户?") == 0.0
+    # the counted noun is known by its head too: "52期扶贫干部培训班" counts the "培训班52期"
+    training = _p(5, "近三年,累计举办省级示范培训班52期、培训5300余人,市县培训1502期、25.8万人次。").para
+    assert support("陕西举办了52期扶贫干部培训班。", training, "陕西举办了多少期扶贫干部培训班?") == 1.0
+    assert support("陕西举办了52期扶贫干部座谈会。", training, "陕西举办了多少期扶贫干部座谈会?") == 0.0
     # equivalent classifiers and a number written with 万 still match
     assert support("增派驻村帮扶队员3328人。", _p(4, SUBSIDY).para) == 1.0
     assert support("山南市结对帮扶1.91万户贫困群众。", pair) == 1.0
