@@ -15,7 +15,9 @@ from typing import Mapping
 
 from .normalize import normalize, tokenize
 from .schema import Citation, Claim, Paragraph, Passage
-from .sentences import NAME_FLAGS, NUMBER, content_tokens, named_entities, numbers, overlap, sentence_spans
+from .sentences import (
+    NAME_FLAGS, NUMBER, content_tokens, entity_found, name_forms, named_entities, numbers, overlap, sentence_spans,
+)
 
 REFUSAL = "文档中没有找到相关信息"
 SUPPORT_OVERLAP = 0.5
@@ -72,28 +74,8 @@ def entities(text: str, kinds: tuple[str, ...] = NAME_FLAGS) -> set[str]:
     return {w for w, _ in named_entities(text, kinds)}
 
 
-_NAME_SUFFIXES = ("省委", "市委", "县委", "区委", "旗委", "党委", "政府", "省", "市", "县", "区", "旗", "镇", "乡", "村", "州", "盟")
-
-
-def _name_forms(entity: str) -> list[str]:
-    # Names are written with and without their suffixes: "陇南" / "陇南市", "辽宁省委" / "辽宁".
-    forms = [entity]
-    while True:
-        for suffix in _NAME_SUFFIXES:
-            if entity.endswith(suffix) and len(entity) - len(suffix) >= 2:
-                entity = entity[: -len(suffix)]
-                forms.append(entity)
-                break
-        else:
-            return forms
-
-
-def _entity_found(entity: str, haystack: str) -> bool:
-    return any(f in haystack for f in _name_forms(entity))
-
-
 def _mentions(entity: str, haystack: str) -> int:
-    return max(haystack.count(f) for f in _name_forms(entity))
+    return max(haystack.count(f) for f in name_forms(entity))
 
 
 @dataclass(frozen=True)
@@ -105,7 +87,7 @@ class DocText:
     def is_about(self, name: str) -> bool:
         # Its title or author, or a place it names again and again (its province or city) — not a
         # county it mentions once in passing.
-        return _entity_found(name, self.head) or _mentions(name, self.text) >= SCOPE_MENTIONS
+        return entity_found(name, self.head) or _mentions(name, self.text) >= SCOPE_MENTIONS
 
 
 def _share_found(toks: set[str], found: set[str], text: str) -> float:
@@ -188,19 +170,28 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
         # The answer is bound to the question's place even when the claim leaves the place out
         # ("贫困发生率为9.12%" answering a 徽县 question); a person in the question is only context.
         framing = (q_names & claim_names) or (entities(question, ("ns",)) if not claim_names else set())
-        if any(not _entity_found(e, norm_text) and not doc.is_about(e) for e in framing):
+        if any(not entity_found(e, norm_text) and not doc.is_about(e) for e in framing):
             return 0.0
     nums = numbers(claim)
     norm_claim = normalize(claim)
-    names = {e for e in claim_names if e not in q_names or _entity_found(e, norm_text)}
+    names = {e for e in claim_names if e not in q_names or entity_found(e, norm_text)}
     toks = content_tokens(claim) - q_toks
+    places = entities(claim, ("ns",))
     best = 0.0
     for i in range(len(spans)):
         window = normalize(text[spans[max(0, i - 1)][0]:spans[i][1]])
         win_numbers = set(numbers(window))
         if any(n not in win_numbers for n in nums) or not _numbers_bound(norm_claim, window):
             continue
-        if any(not (_entity_found(e, window) or _entity_found(e, context)) for e in names):
+        # The sentence before lends its subject ("定西市…。全市404个村…"), not its figures: a figure
+        # of one sentence is not the figure of a place the next sentence names.
+        if not set(nums) <= set(numbers(text[spans[i][0]:spans[i][1]])):
+            continue
+        # Likewise a place named only in the sentence before does not claim a sentence that names
+        # its own place ("陇南市…。定西市…12名乡镇党委书记…" gives 定西市 the 12).
+        main = normalize(text[spans[i][0]:spans[i][1]])
+        own = main if places & names and entities(main, ("ns",)) else window
+        if any(not (entity_found(e, own if e in places else window) or entity_found(e, context)) for e in names):
             continue
         win_tokens = content_tokens(window) | content_tokens(context)
         if not toks:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from typing import Callable, Mapping
 
-from .normalize import to_simplified
+from .normalize import normalize, to_simplified
 from .schema import Hit, Paragraph, Passage
-from .sentences import content_tokens, numbers, overlap, sentence_spans
+from .sentences import content_tokens, entity_found, named_entities, numbers, overlap, sentence_spans
 
 # The system prompt is identical on every call, so its KV cache is computed once and reused
 # (qa/llm.py): the worked example costs nothing per question. The example is fictional on purpose.
@@ -107,6 +107,44 @@ def window(question: str, para: Paragraph, max_chars: int = MAX_WINDOW_CHARS,
     return spans[lo][0], spans[hi][1], scores[best]
 
 
+PLACE_WINDOW_CHARS = 100
+_PLACE_END = "省市县区旗州盟镇乡村"
+
+
+def _is_place(name: str, text: str) -> bool:
+    # jieba tags some common words as places ("治安"); an administrative place carries its suffix
+    # here or somewhere in the paragraph ("陇南" / "陇南市").
+    return name[-1] in _PLACE_END or any(name + c in text for c in _PLACE_END)
+
+
+def place_window(question: str, para: Paragraph, start: int, end: int,
+                 idf: Mapping[str, float] | None = None) -> tuple[int, int] | None:
+    """A second excerpt for a question about a place, from the sentences of the paragraph that name
+    it, when the best window is about another place. Survey reports set places side by side in one
+    paragraph ("定西市…全市404个村实现“一肩挑”…。陇南市实现“一肩挑”的村达到了688个"): the words
+    of the question may match the other place's sentence best."""
+    asked = [w for w, _ in named_entities(question, ("ns",))]
+    if not asked:
+        return None
+    text = para.text
+    # The first place a window names is what its figures are about; a window naming none is about
+    # what its title and section path name.
+    named = [w for w, _ in named_entities(text[start:end], ("ns",)) if _is_place(w, text)]
+    scope = named[0] if named else normalize(" ".join((para.title, *para.section)))
+    if any(entity_found(a, scope) or entity_found(scope, a) for a in asked):
+        return None
+    q_tokens, q_nums, kinds = content_tokens(question), set(numbers(question)), answer_kinds(question)
+    spans = [(s, e) for s, e in sentence_spans(text) if (e <= start or s >= end)
+             and any(entity_found(a, normalize(text[s:e])) for a in asked)]
+    if not spans:
+        return None
+    # The parallel sentence shares the question's words or the best window's ("一肩挑").
+    w_tokens = content_tokens(text[start:end]) - q_tokens
+    s, e = max(spans, key=lambda sp: sentence_score(q_tokens, q_nums, text[sp[0]:sp[1]], kinds, idf)
+               + overlap(w_tokens, content_tokens(text[sp[0]:sp[1]]), idf))
+    return s, min(e, s + PLACE_WINDOW_CHARS)
+
+
 def select_passages(
     question: str,
     hits: list[Hit],
@@ -133,6 +171,13 @@ def select_passages(
                 continue
             chosen.append(cand)
             used += cost
+            extra = place_window(question, para, start, end, idf)
+            if extra is not None:
+                cand = Passage(len(chosen) + 1, para, *extra)
+                cost = count_tokens(render_passage(cand))
+                if used + cost <= budget_tokens:
+                    chosen.append(cand)
+                    used += cost
     return chosen
 
 

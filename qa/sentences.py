@@ -56,3 +56,24 @@ NAME_FLAGS = ("ns", "nr", "nt")   # jieba POS: place, person, organisation
 def named_entities(text: str, flags: tuple[str, ...] = NAME_FLAGS) -> list[tuple[str, str]]:
     """(name, POS flag) in order of appearance, normalized text, names of two characters or more."""
     return [(w.word, w.flag[:2]) for w in jieba.posseg.cut(normalize(text)) if w.flag[:2] in flags and len(w.word) >= 2]
+
+
+NAME_SUFFIXES = ("省委", "市委", "县委", "区委", "旗委", "党委", "政府", "省", "市", "县", "区", "旗", "镇", "乡", "村", "州", "盟")
+
+
+def name_forms(entity: str) -> list[str]:
+    # Names are written with and without their suffixes: "陇南" / "陇南市", "辽宁省委" / "辽宁".
+    forms = [entity]
+    while True:
+        for suffix in NAME_SUFFIXES:
+            if entity.endswith(suffix) and len(entity) - len(suffix) >= 2:
+                entity = entity[: -len(suffix)]
+                forms.append(entity)
+                break
+        else:
+            return forms
+
+
+def entity_found(entity: str, haystack: str) -> bool:
+    """Whether a name occurs in normalized text, in any of its forms."""
+    return any(f in haystack for f in name_forms(entity))

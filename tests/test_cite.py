@@ -157,3 +157,24 @@ def test_number_must_keep_its_unit_and_counted_noun():
     # equivalent classifiers and a number written with 万 still match
     assert support("增派驻村帮扶队员3328人。", _p(4, SUBSIDY).para) == 1.0
     assert support("山南市结对帮扶1.91万户贫困群众。", pair) == 1.0
+
+
+def test_figures_stay_with_the_place_their_sentence_is_about(seed_docs):
+    # In the seed, 定西市's "404个村实现“一肩挑”" is followed by "陇南市和定西市“一肩挑”工作…": the
+    # next sentence names 陇南市, but 404 is not a 陇南市 figure (陇南市 has 688).
+    from tests.conftest import para_with
+
+    doc = seed_docs["000_2fea3bba8e0420ec.txt"]
+    para = para_with(doc, "全市404个村实现")
+    about = DocText("", "陇南市 陇南市 陇南市 定西市")
+    q = "陇南市村支书兼任村委会主任的村有多少个?"
+    assert support("陇南市村支书兼任村委会主任的村有404个。", para, q, about) == 0.0
+    assert support("陇南市实现“一肩挑”的村达到了688个。", para, q, about) == 1.0
+    assert support("定西市全市404个村实现“一肩挑”。", para, "定西市有多少个村实现“一肩挑”?", about) == 1.0
+    # nor does a place named in the sentence before claim a sentence that names its own place:
+    # "…陇南市…。定西市…不能胜任现职的12名乡镇党委书记…。陇南市2019年…60名。"
+    q = "2019年陇南市提拔重用了多少名乡镇党委书记?"
+    assert support("陇南市2019年提拔重用了12名乡镇党委书记。", para, q, about) == 0.0
+    assert support("陇南市调整了12名乡镇党委书记。", para, q, about) == 0.0
+    assert support("定西市调整了12名乡镇党委书记。", para, "定西市调整了多少名乡镇党委书记?", about) == 1.0
+    assert support("陇南市2019年1月-10月中旬调整乡镇党政正职60名。", para, q, about) == 1.0

@@ -1,4 +1,4 @@
-from qa.prompt import SYSTEM, build_messages, neutralize, render_passage, select_passages, window
+from qa.prompt import SYSTEM, build_messages, neutralize, place_window, render_passage, select_passages, window
 from qa.schema import Paragraph, Passage
 from tests.conftest import para_with
 
@@ -8,6 +8,21 @@ def test_window_picks_answer_sentence_with_its_subject(seed_docs):
     s, e, _ = window("定西市驻村帮扶干部的生活补助是多少？", p)
     text = p.text[s:e]
     assert "每人每天100元" in text and text.startswith("定西市按照省委") and e - s <= 160
+
+
+def test_place_window_adds_the_asked_place_sentence(seed_docs):
+    # The best window for the 陇南市 question is 定西市's "404个村实现“一肩挑”"; the paragraph's
+    # sentence about 陇南市 that shares the window's words (一肩挑) is shown as a second excerpt.
+    p = para_with(seed_docs["000_2fea3bba8e0420ec.txt"], "全市404个村实现")
+    q = "陇南市村支书兼任村委会主任的村有多少个?"
+    s, e, _ = window(q, p)
+    assert "404个" in p.text[s:e] and p.text[s:e].startswith("定西市")
+    xs, xe = place_window(q, p, s, e)
+    assert p.text[xs:xe] == "陇南市实现“一肩挑”的村达到了688个,占比21.72%。"
+    # a window already about the asked place, or a question naming no place, gets none
+    s, e, _ = window("定西市村支书兼任村委会主任的村有多少个?", p)
+    assert place_window("定西市村支书兼任村委会主任的村有多少个?", p, s, e) is None
+    assert place_window("村支书兼任村委会主任的村有多少个?", p, s, e) is None
 
 
 def test_long_sentence_cut_to_clauses(seed_docs):
@@ -22,7 +37,7 @@ def test_select_passages_respects_budget_and_dedupes(seed_engine):
     paras = seed_engine.index.paragraphs
     ps = select_passages(q, hits, paras, budget_tokens=200, count_tokens=len)
     assert [p.n for p in ps] == list(range(1, len(ps) + 1))
-    assert len({p.para.id for p in ps}) == len(ps)
+    assert len({(p.para.id, p.start) for p in ps}) == len(ps)
     assert sum(len(render_passage(p)) for p in ps[1:]) <= 200
     assert ps[0].para.id == "000_2fea3bba8e0420ec.txt#6"
 
