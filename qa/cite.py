@@ -185,11 +185,11 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
             continue
         # The sentence before lends its subject ("定西市…。全市404个村…"), not its figures: a figure
         # of one sentence is not the figure of a place the next sentence names.
-        if not set(nums) <= set(numbers(text[spans[i][0]:spans[i][1]])):
+        main = normalize(text[spans[i][0]:spans[i][1]])
+        if not set(nums) <= set(numbers(main)):
             continue
         # Likewise a place named only in the sentence before does not claim a sentence that names
         # its own place ("陇南市…。定西市…12名乡镇党委书记…" gives 定西市 the 12).
-        main = normalize(text[spans[i][0]:spans[i][1]])
         own = main if places & names and entities(main, ("ns",)) else window
         if any(not (entity_found(e, own if e in places else window) or entity_found(e, context)) for e in names):
             continue

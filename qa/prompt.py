@@ -12,7 +12,7 @@ from typing import Callable, Mapping
 
 from .normalize import normalize, to_simplified
 from .schema import Hit, Paragraph, Passage
-from .sentences import content_tokens, entity_found, named_entities, numbers, overlap, sentence_spans
+from .sentences import PLACE_SUFFIXES, content_tokens, entity_found, named_entities, numbers, overlap, sentence_spans
 
 # The system prompt is identical on every call, so its KV cache is computed once and reused
 # (qa/llm.py): the worked example costs nothing per question. The example is fictional on purpose.
@@ -108,13 +108,12 @@ def window(question: str, para: Paragraph, max_chars: int = MAX_WINDOW_CHARS,
 
 
 PLACE_WINDOW_CHARS = 100
-_PLACE_END = "省市县区旗州盟镇乡村"
 
 
 def _is_place(name: str, text: str) -> bool:
     # jieba tags some common words as places ("治安"); an administrative place carries its suffix
     # here or somewhere in the paragraph ("陇南" / "陇南市").
-    return name[-1] in _PLACE_END or any(name + c in text for c in _PLACE_END)
+    return name[-1] in PLACE_SUFFIXES or any(name + c in text for c in PLACE_SUFFIXES)
 
 
 def place_window(question: str, para: Paragraph, start: int, end: int,

@@ -13,7 +13,7 @@ from typing import Callable, Iterable, Mapping
 from pypinyin import lazy_pinyin
 
 from .normalize import to_simplified
-from .sentences import named_entities
+from .sentences import PLACE_SUFFIXES, named_entities
 
 # Openers that lean on the previous turn; "这篇…" or a merely short question can stand alone.
 _FOLLOWUP_START = re.compile(r"^(那|那么|还有|另外|此外|它的|其|他们|她|他|上述|同样)")
@@ -37,7 +37,7 @@ def _entities(text: str) -> list[tuple[str, str]]:
     return named_entities(text, _ENTITY_FLAGS)
 
 
-_PLACE_SUFFIX = re.compile(r"(省|市|县|区|旗|州|盟|镇|乡|村)$")
+_PLACE_SUFFIX = re.compile(f"[{PLACE_SUFFIXES}]$")
 _LATIN_NAME = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)?\b")
 
 

@@ -58,7 +58,8 @@ def named_entities(text: str, flags: tuple[str, ...] = NAME_FLAGS) -> list[tuple
     return [(w.word, w.flag[:2]) for w in jieba.posseg.cut(normalize(text)) if w.flag[:2] in flags and len(w.word) >= 2]
 
 
-NAME_SUFFIXES = ("省委", "市委", "县委", "区委", "旗委", "党委", "政府", "省", "市", "县", "区", "旗", "镇", "乡", "村", "州", "盟")
+PLACE_SUFFIXES = "省市县区旗州盟镇乡村"   # what an administrative place name ends with
+NAME_SUFFIXES = ("省委", "市委", "县委", "区委", "旗委", "党委", "政府", *PLACE_SUFFIXES)
 
 
 def name_forms(entity: str) -> list[str]:
