@@ -14,6 +14,7 @@ class Paragraph:
     title: str                   # document title
     lines: tuple[int, int]       # 1-based source line range, inclusive
     kind: str = "body"           # "body" | "meta"
+    page: int | None = None      # 1-based page of a paged source (PDF), else None
 
     @property
     def section_path(self) -> str:
