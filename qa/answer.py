@@ -185,6 +185,7 @@ class Answerer:
             v = verify(raw, passages, query, self._docs())
             ans.text, ans.abstained = v.text, v.abstained
             ans.citations, ans.claims, ans.repairs = v.citations, v.claims, v.repairs
+            ans.deleted, ans.marked = v.deleted, v.marked
         ans.latency["total"] = round(time.perf_counter() - t0, 3)
         yield Event("final", ans)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from .cite import number_consistency
+from .cite import number_consistency, raw_number_consistency
 from .metrics import has_gold
 from .normalize import compact
 
@@ -13,27 +13,44 @@ if TYPE_CHECKING:
     from .eval import Question
 
 
-def answer_correct(answer: str, acceptable: tuple[str, ...]) -> bool:
+def answer_correct(answer: str, acceptable: tuple[str, ...], every: tuple[tuple[str, ...], ...] = ()) -> bool:
+    """Contains one of `acceptable` (when given) and, for each part of `every`, one of its writings:
+    a multi-part question answered in part is wrong."""
     a = compact(answer)
-    return any(compact(x) in a for x in acceptable)
+    if acceptable and not any(compact(x) in a for x in acceptable):
+        return False
+    return all(any(compact(x) in a for x in part) for part in every) and bool(acceptable or every)
 
 
 def answer_fields(answerer: "Answerer", q: "Question") -> dict:
-    """The answer part of a result row (its latency_s is merged with the row's search latency)."""
+    """The answer part of a result row (its latency_s is merged with the row's search latency).
+    Earlier turns of a conversation (q.history) are answered first, as a user would have asked them."""
+    history: list[tuple[str, str]] = []
+    for earlier in q.history:
+        history.append((earlier, answerer.answer(earlier, history=list(history)).text))
     t0 = time.perf_counter()
-    ans = answerer.answer(q.question)
+    ans = answerer.answer(q.question, history=history)
     wall = time.perf_counter() - t0
     ok, total = number_consistency(ans.text, ans.citations)
+    raw_ok, raw_total = raw_number_consistency(ans.raw, ans.passages) if ans.raw else (0, 0)
+    deleted_correct = q.answerable and any(answer_correct(s, q.answers, q.answers_all) for s in ans.deleted)
     return {
         "model": answerer.model_name,
         "answer": ans.text,
         "abstained": ans.abstained,
         # An unanswerable question is answered correctly by refusing.
-        "correct": answer_correct(ans.text, q.answers) if q.answerable else ans.abstained,
+        "correct": answer_correct(ans.text, q.answers, q.answers_all) if q.answerable else ans.abstained,
         "citations": [{"n": c.n, "doc": c.doc, "para": c.para, "section": c.section, "text": c.text, "quote": c.quote}
                       for c in ans.citations],
         "gold_cited": [has_gold(c.doc, c.text, q.evidence) for c in ans.citations],
         "numbers": [ok, total],
+        # Before verification: what the model wrote, against the passages its markers point to.
+        "raw_numbers": [raw_ok, raw_total],
+        "raw": ans.raw,
+        "deleted": list(ans.deleted),
+        "marked": list(ans.marked),
+        # Verification's own error: a sentence it removed held an acceptable answer.
+        "deleted_correct": deleted_correct,
         "standalone": ans.standalone,
         "repairs": ans.repairs,
         "latency_s": {**ans.latency, "wall": round(wall, 3)},

@@ -10,13 +10,14 @@ so no unverified figure is ever presented as a cited fact. Everything changed is
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping
 
 from .normalize import normalize, tokenize
 from .schema import Citation, Claim, Paragraph, Passage
+from .figures import Figure, figures, find
 from .sentences import (
-    NAME_FLAGS, NUMBER, content_tokens, entity_found, name_forms, named_entities, numbers, overlap, sentence_spans,
+    NAME_FLAGS, content_tokens, entity_found, name_forms, named_entities, numbers, overlap, sentence_spans,
 )
 
 REFUSAL = "文档中没有找到相关信息"
@@ -98,106 +99,91 @@ def _share_found(toks: set[str], found: set[str], text: str) -> float:
     return sum(len(t) for t in toks if hit(t)) / sum(len(t) for t in toks) if toks else 0.0
 
 
-_APPROX = "多余近约"                      # "80多名", "5300余人": the unit comes after these
 _CLASSIFIERS = "个名人位户家所项期批次条座处"
-_SAME_UNIT = ("名人位", "个家所座处项")
 _PUNCT = "，,。；;、：:（()）“”\"'！？!? "
 
 
-def _unit(text: str, end: int) -> str:
-    rest = text[end:].lstrip(_APPROX)
-    n = 2 if rest[:1] in ("万", "亿", "千", "百") else 1   # "1.91万户": the unit is 万户
-    unit = ""
-    for ch in rest[:n]:
-        if ch in _PUNCT:
-            break
-        unit += ch
-    return unit
-
-
-def _same_unit(a: str, b: str) -> bool:
-    return a == b or (len(a) == len(b) and a[:-1] == b[:-1] and any(a[-1] in g and b[-1] in g for g in _SAME_UNIT))
-
-
-def _numbers_bound(claim: str, window: str) -> bool:
-    """Each number of the claim stands in the window with its unit ("1个" is not the "1" of "6县1区"),
-    and the noun it counts stands near it ("80多名乡镇党委书记" is not "第一书记80多名"). Both
-    normalized."""
-    for m in NUMBER.finditer(claim):
-        n = m.group().replace(",", "")
-        occ = [o for o in NUMBER.finditer(window) if o.group().replace(",", "") == n]
-        unit = _unit(claim, m.end())
-        if not unit:
-            continue
-        occ = [o for o in occ if _same_unit(unit, _unit(window, o.end()))]
-        if not occ:
-            return False
-        if unit[-1] in _CLASSIFIERS:
-            rest = claim[m.end():].lstrip(_APPROX)[len(unit):]
-            rest = re.split(f"[{re.escape(_PUNCT)}]", rest)[0]
-            # The counted noun phrase is known by its first word or its head, the last word
-            # ("52期扶贫干部培训班" counts 培训班 as "示范培训班52期" does).
-            words = [t for t in tokenize(rest, search=False) if len(t) >= 2] if rest else []
-            nouns = {words[0], words[-1]} if words else set()
-            near = [window[max(0, o.start() - 25):o.end() + 25] for o in occ]
-            if nouns and not any(n in w for n in nouns for w in near):
-                return False
-    return True
+def _counts_same_thing(claim: str, fig: Figure, window: str, occ: list[Figure]) -> bool:
+    """A figure that counts something ("52期培训班", "80多名乡镇党委书记") counts the same thing in
+    the window: the counted noun, known by its first or last word, stands near one occurrence."""
+    if not fig.unit or fig.unit not in _CLASSIFIERS:
+        return True
+    rest = re.split(f"[{re.escape(_PUNCT)}]", claim[fig.end:])[0]
+    words = [t for t in tokenize(rest, search=False) if len(t) >= 2] if rest else []
+    if not words:
+        return True
+    nouns = {words[0], words[-1]}
+    return any(n in window[max(0, o.start - 25):o.end + 25] for n in nouns for o in occ)
 
 
 def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None = None) -> float:
     """How well a paragraph supports a claim, 0 when it does not.
 
-    The claim's numbers and names must all occur close together: within one sentence of the
-    paragraph and the one before it (names may also come from the document title or section path,
-    which scope the whole passage). Then the score is the share of the claim's content words
-    found in that window and its context."""
+    Framing — figures, names and words the question, the document title, its metadata or the
+    paragraph's section path already give — is not a claim to prove; but a figure or name taken from
+    the question must belong to the paragraph's scope (the paragraph, its section path, its document's
+    title or metadata; for a place, also a place the document keeps naming). What the claim adds must
+    stand in one sentence of the paragraph (with the sentence before it for its subject): its new
+    figures (same value and unit, however written), its new names, and at least half of its other
+    content words (SUPPORT_OVERLAP). The score is that share of words, 0 when a condition fails."""
     text = para.text
-    spans = sentence_spans(text, full=True) or [(0, len(text))]
-    # Names that scope the whole passage: title, section path, and the name a paragraph opens with
-    # ("定西市下辖…。…全市贫困发生率…" is about 定西市 throughout).
-    lead = [e for e in entities(text[:12]) if normalize(text).startswith(e)]
-    context = normalize(" ".join((para.title, *para.section, *lead)))
-    # What the answer merely repeats from the question is its framing, not a claim to verify. A name
-    # from the question must still belong to the document (a speech may say "我省" where the question
-    # says 辽宁, but a 白银市 question is not answered by a 定西市 report), and if the paragraph names
-    # it, it must stand near the figures ("漳县" listed in the first sentence does not make the last
-    # sentence's 定西市 figure a 漳县 figure).
-    q_names, q_toks = entities(question), content_tokens(question)
     norm_text = normalize(text)
+    spans = sentence_spans(text, full=True) or [(0, len(text))]
+    # Names that scope the whole passage: title, section path, metadata, and the name a paragraph
+    # opens with ("定西市下辖…。…全市贫困发生率…" is about 定西市 throughout).
+    lead = [e for e in entities(text[:12]) if norm_text.startswith(e)]
+    context = normalize(" ".join((para.title, *para.section, *lead, doc.head if doc is not None else "")))
+    ctx_figs = figures(context)
+    q_names, q_toks, q_figs = entities(question), content_tokens(question), figures(normalize(question))
+    norm_claim = normalize(claim)
+    claim_figs = figures(norm_claim)
     claim_names = entities(claim)
+    # A place or person of the question must be what the paragraph or its document is about: a 白银市
+    # question is not answered by a 定西市 report; the answer is bound to the question's place even
+    # when the claim leaves it out ("贫困发生率为9.12%" answering a 徽县 question).
     if doc is not None:
-        # The answer is bound to the question's place even when the claim leaves the place out
-        # ("贫困发生率为9.12%" answering a 徽县 question); a person in the question is only context.
         framing = (q_names & claim_names) or (entities(question, ("ns",)) if not claim_names else set())
         if any(not entity_found(e, norm_text) and not doc.is_about(e) for e in framing):
             return 0.0
-    nums = numbers(claim)
-    norm_claim = normalize(claim)
+    text_figs = figures(norm_text)
+    new_figs = []
+    for f in claim_figs:
+        if find(f, ctx_figs):
+            continue                       # given by title, section path or metadata
+        if find(f, q_figs):
+            if not find(f, text_figs):     # a year or figure of the question outside this paragraph's scope
+                return 0.0
+            continue
+        new_figs.append(f)
     names = {e for e in claim_names if e not in q_names or entity_found(e, norm_text)}
-    toks = content_tokens(claim) - q_toks
+    # Words apart from the figures, which are checked above however they are written.
+    words = "".join(ch if not any(f.start <= i < f.end for f in claim_figs) else " " for i, ch in enumerate(norm_claim))
+    toks = {t for t in content_tokens(words) - q_toks if not any(c.isdigit() for c in t)}
     places = entities(claim, ("ns",))
     best = 0.0
     for i in range(len(spans)):
         window = normalize(text[spans[max(0, i - 1)][0]:spans[i][1]])
-        win_numbers = set(numbers(window))
-        if any(n not in win_numbers for n in nums) or not _numbers_bound(norm_claim, window):
-            continue
         # The sentence before lends its subject ("定西市…。全市404个村…"), not its figures: a figure
         # of one sentence is not the figure of a place the next sentence names.
         main = normalize(text[spans[i][0]:spans[i][1]])
-        if not set(nums) <= set(numbers(main)):
+        main_figs = figures(main)
+        if not all((occ := find(f, main_figs)) and _counts_same_thing(norm_claim, f, main, occ) for f in new_figs):
             continue
         # Likewise a place named only in the sentence before does not claim a sentence that names
         # its own place ("陇南市…。定西市…12名乡镇党委书记…" gives 定西市 the 12).
         own = main if places & names and entities(main, ("ns",)) else window
         if any(not (entity_found(e, own if e in places else window) or entity_found(e, context)) for e in names):
             continue
-        win_tokens = content_tokens(window) | content_tokens(context)
         if not toks:
             return 1.0
-        best = max(best, _share_found(toks, win_tokens, window + context))
+        best = max(best, _share_found(toks, content_tokens(window) | content_tokens(context), window + context))
     return best
+
+
+def figures_found(claim: str, texts: list[str], question: str = "") -> list[Figure]:
+    """The claim's figures found in none of texts (normalized) nor in the question."""
+    pool = [f for t in [question, *texts] for f in figures(normalize(t))]
+    return [f for f in figures(normalize(claim)) if not find(f, pool)]
 
 
 def best_sentence(claim: str, paragraph: str) -> tuple[int, int]:
@@ -220,15 +206,22 @@ class Verified:
     citations: list[Citation]
     repairs: list[str]
     abstained: bool
+    deleted: list[str] = field(default_factory=list)   # sentences removed (a figure found nowhere)
+    marked: list[str] = field(default_factory=list)    # sentences kept without a supporting passage
 
 
 def verify(answer: str, passages: list[Passage], question: str = "",
            docs: Mapping[str, DocText] | None = None) -> Verified:
     """docs: what each document (by name) is about, to check names taken from the question."""
     by_n = {p.n: p for p in passages}
-    all_numbers = {n for p in passages for n in numbers(p.para.text)}
+    # Where a figure may come from: any retrieved paragraph, its title and section path, its
+    # document's metadata. A sentence whose figure is in none of them is invented and removed.
+    sources = [" ".join((p.para.text, p.para.title, *p.para.section,
+                         docs.get(p.para.doc, _NO_DOC).head if docs is not None else "")) for p in passages]
     claims: list[Claim] = []
     repairs: list[str] = []
+    deleted: list[str] = []
+    marked: list[str] = []
     spans: dict[int, tuple[int, int]] = {}
     parts: list[str] = []
     def scored(text: str) -> dict[int, float]:
@@ -277,12 +270,15 @@ def verify(answer: str, passages: list[Passage], question: str = "",
                     keep(c, g)
                 else:
                     repairs.append(f"已删除无依据的分句：{c}")
+                    deleted.append(c)
             continue
-        missing = [n for n in numbers(raw.text) if n not in all_numbers]
+        missing = figures_found(raw.text, sources, question)
         if missing:
-            repairs.append(f"已删除含有文档中不存在的数字（{'、'.join(missing)}）的句子：{raw.text}")
+            repairs.append(f"已删除含有文档中不存在的数字（{'、'.join(f.text for f in missing)}）的句子：{raw.text}")
+            deleted.append(raw.text)
             continue
         repairs.append(f"未找到依据：{raw.text}")
+        marked.append(raw.text)
         claims.append(Claim(raw.text, (), False))
         parts.append(raw.text)
     supported = [c for c in claims if c.supported and c.citations]
@@ -291,7 +287,8 @@ def verify(answer: str, passages: list[Passage], question: str = "",
         for n, p in sorted(by_n.items()) if n in spans
     ]
     abstained = not supported
-    return Verified("".join(parts).strip() if not abstained else REFUSAL, claims, citations, repairs, abstained)
+    return Verified("".join(parts).strip() if not abstained else REFUSAL, claims, citations, repairs, abstained,
+                    deleted, marked)
 
 
 def _clauses(sentence: str, question: str = "") -> list[str]:
@@ -319,8 +316,23 @@ def _with_markers(text: str, ns: list[int]) -> str:
 
 
 def number_consistency(answer_text: str, citations: list[Citation]) -> tuple[int, int]:
-    """(numbers in the answer found in its cited paragraphs, numbers in the answer)."""
-    nums = numbers(_MARKER.sub("", answer_text))
-    cited = {n for c in citations for n in numbers(c.text)}
-    return sum(n in cited for n in nums), len(nums)
+    """(figures of the answer found in its cited paragraphs or their title and section path, figures
+    of the answer)."""
+    figs = figures(normalize(_MARKER.sub("", answer_text)))
+    cited = [f for c in citations for f in figures(normalize(" ".join((c.text, c.title, c.section))))]
+    return sum(bool(find(f, cited)) for f in figs), len(figs)
+
+
+def raw_number_consistency(raw: str, passages: list[Passage]) -> tuple[int, int]:
+    """The same on the model's own text, before verification: each sentence's figures against the
+    paragraphs its own [n] markers point to (a sentence without a marker supports none)."""
+    by_n = {p.n: p for p in passages}
+    ok = total = 0
+    for c in parse_claims(raw):
+        cited = [f for n in c.markers if n in by_n
+                 for f in figures(normalize(" ".join((by_n[n].para.text, by_n[n].para.title, *by_n[n].para.section))))]
+        for f in figures(normalize(c.text)):
+            total += 1
+            ok += bool(find(f, cited))
+    return ok, total
 

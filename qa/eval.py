@@ -44,6 +44,9 @@ class Question:
     evidence: tuple[tuple[str, str], ...]  # (doc, quote)
     answerable: bool
     kind: str
+    # Every part must be in the answer; a part is one string or a list of alternative writings.
+    answers_all: tuple[tuple[str, ...], ...] = ()
+    history: tuple[str, ...] = ()          # earlier questions of the same conversation, answered first
 
     @property
     def digest(self) -> str:
@@ -93,11 +96,18 @@ def parse_question(o: object) -> Question:
         evidence.append((_text(e["doc"], f"evidence[{i}].doc"), _text(e["quote"], f"evidence[{i}].quote")))
     answerable = _field(o, "answerable", (bool,), " true 或 false", True)
     kind = _field(o, "kind", (str,), "字符串", "")
-    if answerable and not answers:
-        raise _FieldError("answers", "为空：可回答的问题至少要有一个可接受的答案")
+    parts = []
+    for i, part in enumerate(_field(o, "answers_all", (list,), "列表", [])):
+        alts = part if isinstance(part, list) else [part]
+        if not alts:
+            raise _FieldError(f"answers_all[{i}]", "应为非空字符串或非空字符串列表")
+        parts.append(tuple(_text(a, f"answers_all[{i}]") for a in alts))
+    history = tuple(_text(h, f"history[{i}]") for i, h in enumerate(_field(o, "history", (list,), "字符串列表", [])))
+    if answerable and not answers and not parts:
+        raise _FieldError("answers", "为空：可回答的问题至少要有一个可接受的答案（answers 或 answers_all）")
     if answerable and not evidence:
         raise _FieldError("evidence", "为空：可回答的问题至少要有一条证据")
-    return Question(str(qid), question, answers, tuple(evidence), answerable, kind)
+    return Question(str(qid), question, answers, tuple(evidence), answerable, kind, tuple(parts), history)
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -280,6 +290,7 @@ def evaluate_question(q: Question, config: Config, search: Callable, answerer, c
     row = {
         "id": q.id, "config": config.key, "qhash": q.digest, "corpus": corpus,
         "question": q.question, "query": query, "kind": q.kind, "answerable": q.answerable, "answers": list(q.answers),
+        "answers_all": [list(p) for p in q.answers_all], "history": list(q.history),
         "evidence": [{"doc": d, "quote": t} for d, t in q.evidence],
         "hit_rank": ranks[config.mode], "mode_ranks": ranks, "coverage": evidence_coverage(_passages(top), q.evidence),
         "retrieved": [{"doc": h.chunk.doc, "para": h.chunk.para_ids[0], "section": h.chunk.section_path,

@@ -96,6 +96,13 @@ def answer_metrics(rows: list[dict]) -> dict:
         "citation_hit_rate": ratio(sum(any(r["gold_cited"]) for r in answered), len(answerable)),
         "citation_precision": ratio(sum(sum(r["gold_cited"]) for r in answered), sum(len(r["gold_cited"]) for r in answered)),
         "numbers_in_cited_passages": ratio(sum(r["numbers"][0] for r in answered), sum(r["numbers"][1] for r in answered)),
+        # The same on the model's own text before verification: this one can fail.
+        "raw_numbers_in_cited_passages": ratio(sum(r.get("raw_numbers", (0, 0))[0] for r in rows),
+                                               sum(r.get("raw_numbers", (0, 0))[1] for r in rows)),
+        "sentences_deleted": sum(len(r.get("deleted", ())) for r in rows),
+        "sentences_marked": sum(len(r.get("marked", ())) for r in rows),
+        # Share of answerable questions where verification removed a sentence holding an acceptable answer.
+        "deleted_acceptable_rate": ratio(sum(bool(r.get("deleted_correct")) for r in answerable), len(answerable)),
         "refusal_accuracy": ratio(sum(r["abstained"] for r in unanswerable), len(unanswerable)),
         "false_refusal_rate": ratio(sum(r["abstained"] for r in answerable), len(answerable)),
         "answer_latency_s": {**_percentiles([r["latency_s"]["wall"] for r in rows]),

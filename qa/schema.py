@@ -112,3 +112,5 @@ class Answer:
     model: str = ""
     latency: dict[str, float] = field(default_factory=dict)
     raw: str = ""                                 # what the generator wrote, before verification
+    deleted: list[str] = field(default_factory=list)  # sentences verification removed
+    marked: list[str] = field(default_factory=list)   # sentences kept but found in no passage

@@ -45,7 +45,7 @@ def test_wrong_and_missing_markers_repaired():
 def test_invented_number_is_never_presented():
     v = verify("生活补助为每人每天100元[1]。交通补贴为每人每月500元[1]。", PASSAGES)
     assert "500" not in v.text and v.text == "生活补助为每人每天100元[1]。"
-    assert v.repairs == ["已删除含有文档中不存在的数字（500）的句子：交通补贴为每人每月500元。"]
+    assert v.repairs == ["已删除含有文档中不存在的数字（500元）的句子：交通补贴为每人每月500元。"]
     assert verify("交通补贴为每人每月500元[1]。", PASSAGES).abstained
 
 
@@ -178,3 +178,71 @@ def test_figures_stay_with_the_place_their_sentence_is_about(seed_docs):
     assert support("陇南市调整了12名乡镇党委书记。", para, q, about) == 0.0
     assert support("定西市调整了12名乡镇党委书记。", para, "定西市调整了多少名乡镇党委书记?", about) == 1.0
     assert support("陇南市2019年1月-10月中旬调整乡镇党政正职60名。", para, q, about) == 1.0
+
+
+# Framing on real reports of different origin: a year that the question and the section heading give
+# ("一、2021年工作回顾") or the document title ("2022年政府工作报告") is not a figure to find in the sentence.
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from qa.load import load_file  # noqa: E402
+from qa.normalize import normalize  # noqa: E402
+from qa.sections import build_document  # noqa: E402
+
+WILD = Path(__file__).resolve().parents[1] / "corpora" / "wild"
+REPORTS = {  # document, a sentence of its year-review section, the review year, a year it does not cover
+    "2022年政府工作报告.txt": ("城镇新增就业1269万人", "2021", "2019", "一千二百六十九万人"),
+    "2014年政府工作报告.txt": ("城镇新增就业1310万人", "2013", "2011", "一千三百一十万人"),
+}
+
+
+def _report(name: str):
+    doc = build_document(load_file(WILD / name))
+    quote = REPORTS[name][0]
+    para = next(p for p in doc.paragraphs if quote in p.text)
+    meta = " ".join(p.text for p in doc.paragraphs if p.kind == "meta")
+    return doc, para, DocText(normalize(f"{doc.title} {meta}"), normalize(" ".join(p.text for p in doc.paragraphs)))
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_year_of_question_and_section_heading_is_framing(name):
+    doc, para, dt = _report(name)
+    quote, year, _, _ = REPORTS[name]
+    assert year in " ".join(para.section) and year not in para.text
+    q = f"{year}年城镇新增就业多少人？"
+    assert support(f"{year}年{quote}。", para, q, dt) == 1.0
+    v = verify(f"{year}年{quote}[1]。", [Passage(1, para, 0, len(para.text))], q, {para.doc: dt})
+    assert not v.abstained and v.deleted == [] and v.text == f"{year}年{quote}[1]。"
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_year_of_document_title_is_framing(name):
+    doc, para, dt = _report(name)
+    quote = REPORTS[name][0]
+    title_year = doc.title[:4]
+    assert title_year.isdigit() and title_year not in para.text
+    assert support(f"{title_year}年政府工作报告提到，{quote}。", para, "城镇新增就业多少人？", dt) == 1.0
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_year_of_question_outside_the_paragraph_scope_is_not_supported(name):
+    doc, para, dt = _report(name)
+    quote, _, other, _ = REPORTS[name]
+    assert support(f"{other}年{quote}。", para, f"{other}年城镇新增就业多少人？", dt) == 0.0
+    # The figure itself is in the passage: the sentence is marked, not deleted, and not presented as cited.
+    v = verify(f"{other}年{quote}[1]。", [Passage(1, para, 0, len(para.text))], f"{other}年城镇新增就业多少人？", {para.doc: dt})
+    assert v.abstained and v.deleted == [] and v.marked == [f"{other}年{quote}。"]
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_figure_written_in_chinese_numerals_is_supported(name):
+    doc, para, dt = _report(name)
+    assert support(f"城镇新增就业{REPORTS[name][3]}。", para, "城镇新增就业多少人？", dt) == 1.0
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_figure_in_no_passage_is_deleted_and_counted(name):
+    doc, para, dt = _report(name)
+    v = verify("城镇新增就业9999万人[1]。", [Passage(1, para, 0, len(para.text))], "城镇新增就业多少人？", {para.doc: dt})
+    assert v.abstained and v.deleted == ["城镇新增就业9999万人。"]

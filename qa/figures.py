@@ -1,0 +1,109 @@
+"""Figures as Chinese official documents write them, reduced to (value, unit) so that two writings
+of the same figure compare equal.
+
+  1269万人 = 12,690,000人 = 一千二百六十九万人        unit scaling and Chinese numerals
+  1.2万亿元 = 12000亿元                              万 / 亿 / 万亿 multipliers
+  百分之九十 = 90%                                    percentages
+  80多名 ≈ 80名, 近5000户 ≈ 5000户                   多/余/近/约/超过 approximations (flagged)
+  3至5年, 5%—10%                                      ranges: both ends carry the unit
+
+Used by verification (qa/cite.py): a claim's figure is supported by a passage figure with the same
+value and a compatible unit. Every function is pure and works on normalized text (qa.normalize).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import cn2an
+
+_CN_DIGITS = "零〇一二两三四五六七八九十百千万亿"
+_MULT = {"万": 1e4, "亿": 1e8, "万亿": 1e12, "千万": 1e7, "百万": 1e6, "十万": 1e5}
+# A Chinese numeral counts only when it reads as a quantity: two or more numeral characters ("三十",
+# "一百二十") or one followed by a measure word ("两名"); "统一" or "一是" are words, not figures.
+_MEASURE = "个名人位户家所项期批次条座处件元年月日天倍岁株亩吨公里米"
+_ARABIC = r"\d+(?:,\d{3})*(?:\.\d+)?"
+_FIGURE = re.compile(
+    rf"(?P<pct>百分之)?(?P<approx1>近|约|超过|逾|达)?"
+    rf"(?P<num>{_ARABIC}|[{_CN_DIGITS}]{{2,}}|[一二两三四五六七八九十](?=[多余]?[{_MEASURE}]))"
+    rf"(?P<approx3>多|余)?(?P<mult>万亿|千万|百万|十万|万|亿)?(?P<approx2>多|余)?(?P<unit>%|‰|[\u4e00-\u9fff])?"
+)
+# Units written differently for the same thing ("80多名" and "80多人").
+_SAME_UNIT = ("名人位", "个家所座处项")
+_RANGE = re.compile(rf"(?P<a>{_ARABIC})\s*(?:至|到|-|—|~|～|－)\s*(?=\d)")
+
+
+@dataclass(frozen=True)
+class Figure:
+    value: float
+    unit: str           # "人", "元", "%", "年", or "" when the text gives none
+    text: str           # as written
+    start: int
+    end: int
+    approx: bool = False
+    # The values the writing admits: "1200多万" is 1200万 up to 1300万, "近5000" 4500 to 5000,
+    # "约5%" within a twentieth; an exact figure admits itself.
+    low: float = 0.0
+    high: float = 0.0
+
+    def admits(self, value: float) -> bool:
+        eps = 1e-9 * max(abs(value), 1.0)
+        return self.low - eps <= value <= self.high + eps
+
+
+def _value(num: str) -> float | None:
+    if num[0].isdigit():
+        return float(num.replace(",", ""))
+    try:
+        return float(cn2an.cn2an(num, "normal"))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def figures(text: str) -> list[Figure]:
+    """Figures of normalized text, in order. A range's first end takes the unit of its second."""
+    out: list[Figure] = []
+    for m in _FIGURE.finditer(text):
+        value = _value(m.group("num"))
+        if value is None:
+            continue
+        unit = m.group("unit") or ""
+        if m.group("pct"):
+            unit = "%"
+        elif unit in _CN_DIGITS or unit in "至到":  # a numeral run's tail or a range word: no unit
+            unit = ""
+        scale = _MULT[m.group("mult")] if m.group("mult") else 1.0
+        value *= scale
+        low = high = value
+        word = m.group("approx2") or m.group("approx3") or m.group("approx1") or ""
+        if word in ("多", "余", "超过", "逾"):
+            digits = m.group("num").replace(",", "").split(".")[0]
+            step = 10 ** (len(digits) - len(digits.rstrip("0"))) if digits.isdigit() else 1
+            high = value + step * scale
+        elif word == "近":
+            low = value * 0.9
+        elif word == "约":
+            low, high = value * 0.95, value * 1.05
+        out.append(Figure(value, unit, m.group(), m.start(), m.end(), bool(word), low, high))
+    for r in _RANGE.finditer(text):
+        for i, f in enumerate(out[:-1]):
+            if f.start == r.start("a") and not f.unit:
+                out[i] = Figure(f.value, out[i + 1].unit, f.text, f.start, f.end, f.approx, f.low, f.high)
+    return out
+
+
+def same_unit(a: str, b: str) -> bool:
+    """An empty unit matches any ("1269万" is the 1269万人 figure); 名/人/位 and 个/家/所… count alike."""
+    return not a or not b or a == b or any(a in g and b in g for g in _SAME_UNIT)
+
+
+def same_figure(a: Figure, b: Figure) -> bool:
+    """Same unit, and one writing admits the other's value: "1200多万人" is the 1269万人 of a report,
+    "1269万人" is its "一千二百六十九万人"."""
+    if not same_unit(a.unit, b.unit):
+        return False
+    return a.admits(b.value) or b.admits(a.value)
+
+
+def find(fig: Figure, text_figures: list[Figure]) -> list[Figure]:
+    return [f for f in text_figures if same_figure(fig, f)]

@@ -1,0 +1,45 @@
+"""Figures: the writings of one figure compare equal, different figures do not."""
+import pytest
+
+from qa.figures import figures, same_figure
+from qa.normalize import normalize
+
+
+def fig(text: str):
+    found = figures(normalize(text))
+    assert len(found) == 1, found
+    return found[0]
+
+
+@pytest.mark.parametrize("a, b", [
+    ("1269万人", "12,690,000人"),            # unit scaling
+    ("1269万人", "一千二百六十九万人"),        # Chinese numerals
+    ("1.2万亿元", "12000亿元"),
+    ("百分之九十", "90%"),
+    ("两名", "2名"),
+    ("1200多万人", "1269万人"),              # 多: up to the next step of its last non-zero digit
+    ("近5000户", "4800户"),
+    ("约5%", "5.1%"),
+    ("80多名", "86人"),                      # 名 and 人 count alike
+    ("1269万", "1269万人"),                  # no unit in the claim: any unit
+])
+def test_same_figure_written_differently(a, b):
+    assert same_figure(fig(a), fig(b)) and same_figure(fig(b), fig(a))
+
+
+@pytest.mark.parametrize("a, b", [
+    ("100元", "1000元"),
+    ("1300多万人", "1269万人"),
+    ("1个", "1区"),                           # the 1 of 「6县1区」 is not 1个
+    ("5.5%", "5.5万元"),
+])
+def test_different_figures_do_not_match(a, b):
+    assert not same_figure(fig(a), fig(b))
+
+
+def test_range_ends_share_the_unit():
+    assert [(f.value, f.unit) for f in figures(normalize("3至5年，5%—10%"))] == [(3, "年"), (5, "年"), (5, "%"), (10, "%")]
+
+
+def test_words_with_numeral_characters_are_not_figures():
+    assert figures(normalize("统一部署，第一书记，一是加强领导")) == []
