@@ -1,0 +1,259 @@
+"""Check the wild question sets (questions/wild-*.jsonl) against the documents of corpora/wild/.
+
+    python tools/check_questions.py                 # all three wild sets
+    python tools/check_questions.py FILE [FILE …]   # given sets
+    python tools/check_questions.py --dump DIR      # write each document's extracted text to DIR
+
+Checks: each set loads with qa.eval.load_questions (falling back to a tolerant copy that also
+accepts the new fields answers_all / history / split while the evaluator does not know them);
+ids unique across the sets; every quote occurs in its document's extracted text after
+qa.normalize.compact (so whitespace and line wraps do not matter); every answer or
+answers_all part occurs in the evidence document (warning otherwise); no tune question
+cites a holdout document or the reverse; follow-ups carry split and history; no two questions
+share a quote. Errors make the exit status 1; warnings do not.
+"""
+from __future__ import annotations
+
+import collections
+import html.parser
+import json
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from qa.normalize import compact  # noqa: E402
+
+CORPUS = ROOT / "corpora" / "wild"
+SETS = {
+    "tune": ROOT / "questions" / "wild-tune.jsonl",
+    "holdout": ROOT / "questions" / "wild-holdout.jsonl",
+    "followups": ROOT / "questions" / "wild-followups.jsonl",
+}
+HOLDOUT_DOCS = frozenset({
+    "2014年政府工作报告.txt",
+    "中华人民共和国劳动法（2018修正）.md",
+    "关于职工全年月平均工作时间和工资折算问题的通知（劳社部发〔2008〕3号）.md",
+    "国务院关于加强地方政府性债务管理的意见（国发〔2014〕43号）.docx",
+    "中华人民共和国监察法_高校纪检网站转载页.html",
+    "2024年北京市政府工作报告.pdf",
+    "最高人民法院关于审理政府信息公开行政案件若干问题的规定.md",
+})
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def docx_text(path: Path) -> str:
+    """Every w:p of the body (tables included, in document order), one per line; field-code
+    instructions (w:instrText) are not text and are left out."""
+    with zipfile.ZipFile(path) as z:
+        root = ET.fromstring(z.read("word/document.xml"))
+    lines = []
+    for p in root.iter(W + "p"):
+        parts = []
+        for el in p.iter():
+            if el.tag == W + "t" and el.text:
+                parts.append(el.text)
+            elif el.tag == W + "tab":
+                parts.append("\t")
+            elif el.tag in (W + "br", W + "cr"):
+                parts.append("\n")
+        lines.append("".join(parts))
+    return "\n".join(lines)
+
+
+class _Visible(html.parser.HTMLParser):
+    SKIP = {"script", "style", "noscript", "template"}
+    BLOCK = {"p", "div", "br", "tr", "td", "th", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "title"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.SKIP:
+            self.skip += 1
+        elif tag in self.BLOCK:
+            self.out.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in self.SKIP and self.skip:
+            self.skip -= 1
+        elif tag in self.BLOCK:
+            self.out.append("\n")
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.out.append(data)
+
+
+def html_text(path: Path) -> str:
+    p = _Visible()
+    p.feed(path.read_text(encoding="utf-8"))
+    return re.sub(r"\n\s*\n+", "\n", "".join(p.out))
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True,
+                          capture_output=True, text=True).stdout
+
+
+def doc_text(path: Path) -> str:
+    ext = path.suffix.lower()
+    if ext == ".docx":
+        return docx_text(path)
+    if ext == ".pdf":
+        return pdf_text(path)
+    if ext in (".html", ".htm"):
+        return html_text(path)
+    return path.read_text(encoding="utf-8-sig")
+
+
+_FIELDS = {"id", "question", "answers", "answers_all", "evidence", "answerable", "kind", "history", "split"}
+
+
+def tolerant_load(path: Path) -> list[dict]:
+    """The rules of qa.eval.parse_question, plus the new fields answers_all / history / split."""
+    out, errors = [], []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            o = json.loads(line)
+        except json.JSONDecodeError as exc:
+            errors.append(f"{path.name}:{n}: not JSON: {exc}")
+            continue
+        where = f"{path.name}:{n} ({o.get('id')})"
+        extra = set(o) - _FIELDS
+        if extra:
+            errors.append(f"{where}: unknown fields {sorted(extra)}")
+        if not isinstance(o.get("id"), (str, int)) or not isinstance(o.get("question"), str) or not o["question"].strip():
+            errors.append(f"{where}: id/question missing")
+        for key in ("answers", "answers_all", "history"):
+            v = o.get(key, [])
+            if not isinstance(v, list) or not all(isinstance(a, str) and a.strip() for a in v):
+                errors.append(f"{where}: {key} must be a list of non-empty strings")
+        ev = o.get("evidence", [])
+        if not isinstance(ev, list) or not all(isinstance(e, dict) and {"doc", "quote"} <= set(e) for e in ev):
+            errors.append(f"{where}: evidence must be a list of {{doc, quote}}")
+        answerable = o.get("answerable", True)
+        if not isinstance(answerable, bool):
+            errors.append(f"{where}: answerable must be true/false")
+        if answerable and not (o.get("answers") or o.get("answers_all")):
+            errors.append(f"{where}: answerable but no answers / answers_all")
+        if answerable and not ev:
+            errors.append(f"{where}: answerable but no evidence")
+        if not answerable and (o.get("answers") or o.get("answers_all") or ev):
+            errors.append(f"{where}: unanswerable but has answers or evidence")
+        o["_line"] = n
+        out.append(o)
+    if errors:
+        raise ValueError("\n".join(errors))
+    return out
+
+
+def official_load(path: Path) -> str:
+    """'ok', or the loader's complaint (expected while it does not know the new fields)."""
+    from qa.eval import EvalError, load_questions
+    try:
+        load_questions(path)
+        return "ok"
+    except EvalError as exc:
+        return str(exc).splitlines()[1] if "\n" in str(exc) else str(exc)
+
+
+def main(argv: list[str]) -> int:
+    docs = {p.name: p for p in sorted(CORPUS.iterdir()) if p.name != "SOURCES.md"}
+    texts = {name: doc_text(p) for name, p in docs.items()}
+    if argv[:1] == ["--dump"]:
+        out = Path(argv[1])
+        out.mkdir(parents=True, exist_ok=True)
+        for name, t in texts.items():
+            (out / (name + ".txt")).write_text(t, encoding="utf-8")
+        return 0
+    flat = {name: compact(t) for name, t in texts.items()}
+    # PDF quotes should sit within one pdftotext line: a quote across a wrap depends on how the
+    # loader joins lines (and on citation markers or page footers landing in between).
+    pdf_lines = {name: {compact(line) for line in t.splitlines()} for name, t in texts.items()
+                 if name.lower().endswith(".pdf")}
+    paths = [Path(a) for a in argv] or [p for p in SETS.values() if p.exists()]
+    errors, warnings = [], []
+    seen_ids: dict[str, str] = {}
+    seen_quotes: dict[tuple[str, str], str] = {}
+    per_doc: collections.Counter = collections.Counter()
+    for path in paths:
+        name = path.name
+        split = "tune" if "tune" in name else "holdout" if "holdout" in name else None
+        status = official_load(path)
+        try:
+            qs = tolerant_load(path)
+        except ValueError as exc:
+            errors.append(str(exc))
+            continue
+        kinds = collections.Counter(q.get("kind", "") for q in qs)
+        print(f"{name}: {len(qs)} questions; qa.eval.load_questions: {status}")
+        print("  kinds: " + ", ".join(f"{k}={v}" for k, v in sorted(kinds.items())))
+        for q in qs:
+            qid = str(q["id"])
+            where = f"{name}:{q['_line']} ({qid})"
+            if qid in seen_ids:
+                errors.append(f"{where}: id also in {seen_ids[qid]}")
+            seen_ids[qid] = name
+            q_split = q.get("split", split)
+            if "followups" in name:
+                if q_split not in ("tune", "holdout"):
+                    errors.append(f"{where}: follow-up needs split tune|holdout")
+                if not q.get("history"):
+                    errors.append(f"{where}: follow-up without history")
+            for ev in q.get("evidence", []):
+                doc, quote = ev["doc"], ev["quote"]
+                if doc not in docs:
+                    errors.append(f"{where}: unknown document {doc}")
+                    continue
+                per_doc[(name, doc)] += 1
+                if (doc in HOLDOUT_DOCS) != (q_split == "holdout"):
+                    errors.append(f"{where}: {q_split} question cites {doc}")
+                cq = compact(quote)
+                if cq not in flat[doc]:
+                    errors.append(f"{where}: quote not in {doc}: {quote}")
+                if doc in pdf_lines and cq in flat[doc] and not any(cq in line for line in pdf_lines[doc]):
+                    warnings.append(f"{where}: quote crosses a line wrap of the PDF text: {quote}")
+                if not 3 <= len(cq) <= 40:
+                    warnings.append(f"{where}: quote length {len(cq)}: {quote}")
+                key = (doc, cq)
+                if key in seen_quotes and "followups" not in name:
+                    errors.append(f"{where}: same quote as {seen_quotes[key]}")
+                seen_quotes.setdefault(key, where)
+            ev_docs = [ev["doc"] for ev in q.get("evidence", []) if ev["doc"] in flat]
+            answers = list(q.get("answers", []))
+            # Alternatives (「10年」/「十年」) are expected to be missing; the first writing is the
+            # document's own, so at least one answer must stand in an evidence document.
+            if ev_docs and answers and not any(compact(a) in flat[d] for a in answers for d in ev_docs):
+                warnings.append(f"{where}: no answer verbatim in the evidence documents: {answers}")
+            if q.get("answers_all"):
+                for a in q["answers_all"]:
+                    if not any(compact(a) in compact(ev["quote"]) or compact(a) in flat.get(ev["doc"], "")
+                               for ev in q["evidence"]):
+                        errors.append(f"{where}: answers_all part not in any evidence document: {a}")
+    by_doc = collections.defaultdict(dict)
+    for (setname, doc), n in per_doc.items():
+        by_doc[doc][setname] = n
+    print("evidence per document:")
+    for doc in docs:
+        print(f"  {'H' if doc in HOLDOUT_DOCS else 'T'} {doc}: "
+              + ", ".join(f"{s}={n}" for s, n in sorted(by_doc.get(doc, {}).items())))
+    for w in warnings:
+        print("WARNING", w)
+    for e in errors:
+        print("ERROR", e)
+    print(f"{len(errors)} errors, {len(warnings)} warnings")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
