@@ -3,6 +3,7 @@
     python tools/check_questions.py                 # all three wild sets
     python tools/check_questions.py FILE [FILE …]   # given sets
     python tools/check_questions.py --dump DIR      # write each document's extracted text to DIR
+    python tools/check_questions.py --pipeline      # also: which quotes no chunk of qa's own pipeline contains
 
 Checks: each set loads with qa.eval.load_questions (falling back to a tolerant copy that also
 accepts the new fields answers_all / history / split while the evaluator does not know them);
@@ -167,7 +168,40 @@ def official_load(path: Path) -> str:
         return str(exc).splitlines()[1] if "\n" in str(exc) else str(exc)
 
 
+def pipeline_misses(paths: list[Path]) -> list[str]:
+    """Quotes that no chunk of the project's own load → clean → sections → chunk pipeline contains,
+    for the formats qa.load reads. A finding about the pipeline, not about the questions. Holdout
+    questions are only counted, so that running this does not show holdout text."""
+    from qa.chunk import chunk_document
+    from qa.load import SUFFIXES, load_file
+    from qa.sections import build_document
+    chunks: dict[str, list[str]] = {}
+    out: list[str] = []
+    total, missed = collections.Counter(), collections.Counter()
+    for path in paths:
+        file_split = "tune" if "tune" in path.name else "holdout" if "holdout" in path.name else None
+        for q in tolerant_load(path):
+            split = q.get("split", file_split)
+            for ev in q.get("evidence", []):
+                doc = ev["doc"]
+                if not doc.lower().endswith(SUFFIXES):
+                    continue
+                if doc not in chunks:
+                    chunks[doc] = [compact(c.text) for c in chunk_document(build_document(load_file(CORPUS / doc)))]
+                total[split] += 1
+                if not any(compact(ev["quote"]) in c for c in chunks[doc]):
+                    missed[split] += 1
+                    if split != "holdout":
+                        out.append(f"{path.name} ({q['id']}) {doc}: {ev['quote']}")
+    for split in sorted(total):
+        out.append(f"{split}: {missed[split]} of {total[split]} quotes in {'/'.join(SUFFIXES)} documents "
+                   "are in no chunk of the pipeline" + (" (holdout: counted, not shown)" if split == "holdout" else ""))
+    return out
+
+
 def main(argv: list[str]) -> int:
+    pipeline = "--pipeline" in argv
+    argv = [a for a in argv if a != "--pipeline"]
     docs = {p.name: p for p in sorted(CORPUS.iterdir()) if p.name != "SOURCES.md"}
     texts = {name: doc_text(p) for name, p in docs.items()}
     if argv[:1] == ["--dump"]:
@@ -258,6 +292,9 @@ def main(argv: list[str]) -> int:
         print("WARNING", w)
     for e in errors:
         print("ERROR", e)
+    if pipeline:
+        for line in pipeline_misses(paths):
+            print("PIPELINE", line)
     print(f"{len(errors)} errors, {len(warnings)} warnings")
     return 1 if errors else 0
 
