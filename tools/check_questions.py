@@ -135,10 +135,16 @@ def tolerant_load(path: Path) -> list[dict]:
             errors.append(f"{where}: unknown fields {sorted(extra)}")
         if not isinstance(o.get("id"), (str, int)) or not isinstance(o.get("question"), str) or not o["question"].strip():
             errors.append(f"{where}: id/question missing")
-        for key in ("answers", "answers_all", "history"):
+        for key in ("answers", "history"):
             v = o.get(key, [])
             if not isinstance(v, list) or not all(isinstance(a, str) and a.strip() for a in v):
                 errors.append(f"{where}: {key} must be a list of non-empty strings")
+        # answers_all: every part must be in the answer; a part is a string or a list of alternatives
+        parts = o.get("answers_all", [])
+        if not isinstance(parts, list) or not all(
+                (isinstance(p, str) and p.strip()) or
+                (isinstance(p, list) and p and all(isinstance(a, str) and a.strip() for a in p)) for p in parts):
+            errors.append(f"{where}: answers_all must be a list of non-empty strings or lists of them")
         ev = o.get("evidence", [])
         if not isinstance(ev, list) or not all(isinstance(e, dict) and {"doc", "quote"} <= set(e) for e in ev):
             errors.append(f"{where}: evidence must be a list of {{doc, quote}}")
@@ -276,11 +282,10 @@ def main(argv: list[str]) -> int:
             # document's own, so at least one answer must stand in an evidence document.
             if ev_docs and answers and not any(compact(a) in flat[d] for a in answers for d in ev_docs):
                 warnings.append(f"{where}: no answer verbatim in the evidence documents: {answers}")
-            if q.get("answers_all"):
-                for a in q["answers_all"]:
-                    if not any(compact(a) in compact(ev["quote"]) or compact(a) in flat.get(ev["doc"], "")
-                               for ev in q["evidence"]):
-                        errors.append(f"{where}: answers_all part not in any evidence document: {a}")
+            for part in q.get("answers_all", []):
+                alts = part if isinstance(part, list) else [part]
+                if not any(compact(a) in flat.get(ev["doc"], "") for a in alts for ev in q["evidence"]):
+                    errors.append(f"{where}: answers_all part not in any evidence document: {part}")
     by_doc = collections.defaultdict(dict)
     for (setname, doc), n in per_doc.items():
         by_doc[doc][setname] = n
