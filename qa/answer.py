@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
 from .cite import REFUSAL, DocText, is_refusal, verify
+from .gate import Gate, load_or_calibrate, signals
 from .normalize import normalize, strip_controls
 from .prompt import INJECTION, answer_kinds, build_messages, select_passages, sentence_score
 from .rewrite import name_glossary, needs_translation, standalone_question
@@ -24,11 +25,6 @@ from .settings import Settings
 MAX_QUESTION_CHARS = 500
 EMPTY_QUESTION = "问题为空：请输入要查询的内容。"
 
-# Relevance gate (no model call below it). A question is off-topic when the best passage is
-# neither semantically close (dense cosine) nor shares its content words. Calibrated on the
-# questions/dev.jsonl "offtopic" items versus all answerable ones; see README "Refusal".
-GATE_DENSE = 0.87
-GATE_COVERAGE = 0.34
 
 
 @dataclass(frozen=True)
@@ -44,22 +40,6 @@ def clean_question(question: str) -> tuple[str, list[str]]:
         q = q[:MAX_QUESTION_CHARS]
         notices.append(f"问题过长，只使用了前 {MAX_QUESTION_CHARS} 个字。")
     return q, notices
-
-
-def coverage(question: str, hits: list[Hit]) -> float:
-    """Share of the question's content words found in the top passages."""
-    q = content_tokens(question)
-    if not q:
-        return 0.0
-    found = set().union(*(content_tokens(h.chunk.context_text) for h in hits[:3])) if hits else set()
-    return sum(len(t) for t in q if t in found) / sum(len(t) for t in q)
-
-
-def is_relevant(question: str, hits: list[Hit]) -> bool:
-    if not hits:
-        return False
-    top_dense = max((h.dense or 0.0) for h in hits)
-    return top_dense >= GATE_DENSE or coverage(question, hits) >= GATE_COVERAGE
 
 
 def extractive(question: str, passages: list[Passage], max_sentences: int = 2,
@@ -104,6 +84,17 @@ class Answerer:
             }
             self._docs_for = index
         return self._docs_cache
+
+    def gate(self) -> Gate:
+        """The relevance gate of the current index and embedding model (calibrated once, stored
+        with the index build)."""
+        index = self.engine.index
+        if getattr(self, "_gate_for", None) is not index:
+            paragraphs = [p for d in index.documents.values() for p in d.paragraphs]
+            self._gate_cache = load_or_calibrate(index.path, self.engine.retriever, paragraphs,
+                                                 self.engine.encoder.model_id, self.settings.top_k)
+            self._gate_for = index
+        return self._gate_cache
 
     def _glossary(self) -> dict[str, str]:
         index = self.engine.index
@@ -154,7 +145,7 @@ class Answerer:
         ans.latency.update(rewrite=round(t_rw - t0, 3), retrieve=round(t_ret - t_rw, 3))
         yield Event("evidence", passages)
 
-        if not is_relevant(query, hits):
+        if not hits or not self.gate().passes(*signals(query, hits)):
             ans.text = REFUSAL
             ans.latency["total"] = round(time.perf_counter() - t0, 3)
             yield Event("final", ans)

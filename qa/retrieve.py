@@ -42,6 +42,11 @@ class Retriever:
         # BM25Okapi divides by zero on an all-empty corpus; a placeholder token keeps it defined.
         self.bm25 = BM25Okapi([t or ["∅"] for t in self.index.tokens])
 
+    @property
+    def idf(self) -> dict[str, float]:
+        """Corpus idf of each BM25 token (weights for sentence overlap in prompt selection)."""
+        return self.bm25.idf
+
     def dense_scores(self, query: str) -> np.ndarray:
         q = self.encoder.encode_queries([simplify(query)])[0:1].astype(np.float32)
         total = self.index.vectors.ntotal

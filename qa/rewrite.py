@@ -15,8 +15,11 @@ from pypinyin import lazy_pinyin
 from .normalize import to_simplified
 from .sentences import PLACE_SUFFIXES, named_entities
 
-# Openers that lean on the previous turn; "这篇…" or a merely short question can stand alone.
-_FOLLOWUP_START = re.compile(r"^(那|那么|还有|另外|此外|它的|其|他们|她|他|上述|同样)")
+# Openers that lean on the previous turn, and words that point back to what it was about (它们、这些、
+# 其中、该…、上述…): the question then needs that turn's subject. "这篇/本文/这份" point to the
+# document, not the previous answer, and a merely short question can stand alone.
+_FOLLOWUP_START = re.compile(r"^(那|那么|还有|另外|此外|同样|而|那个|那些)")
+_ANAPHOR = re.compile(r"(它们|它|他们|她们|其中|(?<![尤极与])其(?![他它余次实间])|这些|那些|上述|前者|后者|(?<![应活])该(?!当)|此(?=[项类条种些])|这(?=[项类条种些个])|这一)")
 _ENTITY_FLAGS = ("ns", "nr", "nt", "nz")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -24,8 +27,9 @@ REWRITE_SYSTEM = "你把用户的最后一个问题改写成一个意思完整�
 
 
 def is_followup(question: str, history: list[tuple[str, str]]) -> bool:
-    q = question.strip()
-    return bool(history) and (bool(_FOLLOWUP_START.match(q)) or q.rstrip("？?。 ").endswith("呢"))
+    q = to_simplified(question.strip())
+    return bool(history) and (bool(_FOLLOWUP_START.match(q)) or bool(_ANAPHOR.search(q))
+                              or q.rstrip("？?。 ").endswith("呢"))
 
 
 def needs_translation(question: str) -> bool:
@@ -58,31 +62,9 @@ def name_glossary(texts: Iterable[str]) -> dict[str, str]:
 # Names whose usual English form is not their pinyin (陕西 is spelled Shaanxi to tell it from 山西).
 EXONYMS = {"shaanxi": "陕西", "innermongolia": "内蒙古", "tibet": "西藏", "hongkong": "香港", "macau": "澳门",
            "macao": "澳门", "beijing": "北京"}
-# The policy vocabulary a small model translates loosely ("village-based team" → "村-based团队"), in
-# the words the documents use, so the translated question finds them.
-TERMS = {
-    "cpc central committee": "党中央", "party central committee": "党中央", "central committee": "中央",
-    "state council": "国务院", "organization department": "组织部", "party committee": "党委",
-    "party branch": "党支部", "party organization": "党组织", "party secretary": "党组织书记",
-    "party member": "党员", "first secretary": "第一书记", "first secretaries": "第一书记",
-    "village-stationed": "驻村", "village-based": "驻村", "stationed in villages": "驻村",
-    "work team": "工作队", "cadre": "干部", "targeted poverty alleviation": "精准扶贫",
-    "poverty alleviation": "扶贫", "poverty relief": "扶贫", "battle against poverty": "脱贫攻坚",
-    "poverty eradication": "脱贫攻坚", "poor village": "贫困村", "poverty-stricken village": "贫困村",
-    "poor household": "贫困户", "poor population": "贫困人口", "poverty incidence": "贫困发生率",
-    "poverty rate": "贫困发生率", "disposable income": "可支配收入", "collective economy": "集体经济",
-    "collective economies": "集体经济", "village committee": "村委会", "living allowance": "生活补助",
-    "living subsidy": "生活补助", "training class": "培训班", "township": "乡镇",
-}
-_TERM = re.compile(r"\b(" + "|".join(re.sub(r"[ -]", "[ -]", t) for t in sorted(TERMS, key=len, reverse=True))
-                   + r")(?:e?s)?\b", re.I)
-_TERM_KEYS = {re.sub(r"[ -]", " ", t): zh for t, zh in TERMS.items()}
-
-
 def glossary_hints(question: str, glossary: Mapping[str, str]) -> list[tuple[str, str]]:
     """(English, Chinese) pairs for an English question: its capitalised names found in the corpus
-    glossary (or a known exonym), a two-word name also word by word ("Huayuan County" → 花垣), and
-    policy terms."""
+    glossary (or a known exonym), a two-word name also word by word ("Huayuan County" → 花垣)."""
     hints: list[tuple[str, str]] = []
 
     def add(latin: str, chinese: str) -> None:
@@ -100,13 +82,12 @@ def glossary_hints(question: str, glossary: Mapping[str, str]) -> list[tuple[str
         for word in re.split(r"[ -]", m.group()):
             if (zh := lookup(word)) is not None:
                 add(word, zh)
-    for m in _TERM.finditer(question):
-        add(m.group(), _TERM_KEYS[re.sub(r"[ -]", " ", m.group(1).lower())])
     return hints
 
 
 def rule_rewrite(question: str, previous: str) -> str:
-    """Swap the follow-up's named entity into the previous question; else join the two."""
+    """Swap the follow-up's named entity into the previous question ("那乙市呢？"); else put the
+    previous question before it, so its subject is searched with the new question ("它们怎么管理？")."""
     new = _entities(question)
     if not new:
         return f"{previous.rstrip('？?。')}，{question}"
@@ -124,11 +105,14 @@ def rule_rewrite(question: str, previous: str) -> str:
 def model_rewrite(question: str, history: list[tuple[str, str]], chat: Callable[[list[dict], int], str],
                   hints: list[tuple[str, str]] = ()) -> str | None:
     turns = "\n".join(f"用户：{q}\n助手：{a[:80]}" for q, a in history[-2:])
+    # Fictional examples (甲省/乙省): one swaps the subject, one resolves a pronoun, one translates.
     examples = (
-        "示例：\n对话：用户：陇南市的贫困发生率降到了多少？\n助手：7.8%。\n最后的问题：那定西呢？\n"
-        "改写：定西市的贫困发生率降到了多少？\n\n"
-        "示例：\n最后的问题：How much is the monthly living allowance for county-level village doctors?\n"
-        "改写：县级乡村医生每月的生活补助是多少？\n\n"
+        "示例：\n对话：用户：甲省去年新建了多少所学校？\n助手：120所。\n最后的问题：那乙省呢？\n"
+        "改写：乙省去年新建了多少所学校？\n\n"
+        "示例：\n对话：用户：甲省去年新建了多少所学校？\n助手：120所。\n最后的问题：它们主要建在哪里？\n"
+        "改写：甲省去年新建的学校主要建在哪里？\n\n"
+        "示例：\n最后的问题：What is the annual budget for rural road maintenance?\n"
+        "改写：农村公路养护的年度预算是多少？\n\n"
     )
     names = f"译名：{'、'.join(f'{a}={b}' for a, b in hints)}\n" if hints else ""
     user = f"{examples}对话：\n{turns}\n最后的问题：{question}\n{names}改写："
