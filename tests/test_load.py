@@ -35,10 +35,12 @@ def test_directory_load_skips_bad_files_and_keeps_good(tmp_path: Path, seeds_dir
     (tmp_path / "gbk.md").write_bytes("一、总体要求\n坚持党建引领。".encode("gb18030"))
     (tmp_path / "empty.txt").write_bytes(b"")
     (tmp_path / "blob.txt").write_bytes(b"\x00\x01\x02binary")
-    (tmp_path / "notes.pdf").write_bytes(b"%PDF-1.4")  # not a supported suffix: ignored silently
+    (tmp_path / "notes.pdf").write_bytes(b"%PDF-1.4")  # a PDF cut off after its header
+    (tmp_path / "notes.xlsx").write_bytes(b"PK\x03\x04")  # not a supported suffix: ignored silently
     docs, warnings = load_directory(tmp_path)
     assert sorted(d.name for d in docs) == ["gbk.md", "good.txt"]
-    assert {w.name: w.reason for w in warnings} == {"blob.txt": "看起来是二进制文件，不是文本", "empty.txt": "文件为空"}
+    assert {w.name: w.reason for w in warnings} == {"blob.txt": "看起来是二进制文件，不是文本", "empty.txt": "文件为空",
+                                                    "notes.pdf": "PDF 文件已损坏，无法打开"}
     assert "已跳过 empty.txt" in str(warnings[1]) or "已跳过 empty.txt" in str(warnings[0])
 
 
