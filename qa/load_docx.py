@@ -269,26 +269,33 @@ def _cell_text(tc) -> str:
 
 
 def table_rows(grid: list[list[str]]) -> list[str]:
-    """「列名：值；列名：值」 rows of a table whose first row is the header; a table without a
-    header-like first row (or a single column) gives its cells joined by 「；」."""
+    """「列名：值；列名：值」 rows of a table whose first row (or first two rows, when the first one
+    groups columns with merged cells) names the columns; a table without such a header gives its
+    cells joined by 「；」. Cells repeated by a merge appear once per row."""
     grid = [[c.strip() for c in row] for row in grid if any(c.strip() for c in row)]
     if not grid:
         return []
-    header = grid[0]
     width = max(len(r) for r in grid)
-    if len(grid) > 1 and width > 1 and all(h and len(h) <= 30 for h in header):
-        rows = []
-        for row in grid[1:]:
-            cells = []
-            for i, value in enumerate(row):
-                if not value:
-                    continue
-                name = header[i] if i < len(header) else ""
-                cells.append(f"{name}：{value}" if name and name != value else value)
-            if cells:
-                rows.append("；".join(cells))
-        return rows
-    return ["；".join(dict.fromkeys(c for c in row if c)) for row in grid]
+    grid = [r + [""] * (width - len(r)) for r in grid]
+
+    def header_like(row: list[str]) -> bool:
+        filled = [c for c in row if c]
+        return bool(filled) and len(filled) * 2 >= len(row) and all(len(c) <= 30 for c in filled)
+
+    header, body = grid[0], grid[1:]
+    filled = [c for c in header if c]
+    if len(grid) > 2 and len(set(filled)) < len(filled) and header_like(grid[1]):
+        header = [" ".join(dict.fromkeys(x for x in (a, b) if x)) for a, b in zip(grid[0], grid[1])]
+        body = grid[2:]
+    if width < 2 or not body or not header_like(header):
+        return ["；".join(dict.fromkeys(c for c in row if c)) for row in grid]
+    rows = []
+    for row in body:
+        cells = [f"{name}：{value}" if name and name != value else value
+                 for name, value in zip(header, row) if value]
+        if cells:
+            rows.append("；".join(dict.fromkeys(cells)))
+    return rows
 
 
 def _table_grid(tbl) -> list[list[str]]:
@@ -308,7 +315,7 @@ def _table_grid(tbl) -> list[list[str]]:
                 text = above.get(col, "")
             for k in range(span):
                 above[col + k] = text
-            row.append(text)
+                row.append(text)   # a merged cell fills every column it spans, as on the page
             col += span
         grid.append(row)
     return grid

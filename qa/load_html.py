@@ -240,6 +240,10 @@ def _with_title(blocks: list[RawBlock], title: str) -> list[RawBlock]:
             acc += _key(out[j].text)
             j += 1
         if j > i and acc == key:
+            spelled = ""
+            for b in out[i:j]:
+                spelled = glue(spelled, b.text)
+            title = spelled          # the document's own spelling, not the <title> tag's spacing
             del out[i:j]
             continue
         i += 1

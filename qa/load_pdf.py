@@ -10,7 +10,9 @@ merged into its line), or OCR'd lines when the page has no text. Then, over the 
   title                    leading lines of page 1 set larger than the body, joined
   paragraphs               a wrapped line is joined with the next one, also across a page break,
                            unless the next one is indented, the line stops short of the right
-                           margin, a wide vertical gap lies between, or the next line
+                           margin by more than the next line's first word (or first character
+                           with the punctuation that may not start a line), a wide vertical
+                           gap lies between, or the next line
                            opens an item (一、/（一）/1./第X条) after a finished sentence
 Every block carries the page it starts on; OCR'd blocks have ocr=True.
 """
@@ -57,11 +59,16 @@ def _text_lines(textpage, page_no: int, page_height: float) -> list[Line]:
     n = textpage.count_chars()
     lines: list[Line] = []
     chars: list[str] = []
+    generated: set[int] = set()   # positions in chars of spaces pdfium made up
     box = [1e9, 1e9, -1e9, -1e9]  # x0, top, x1, bottom
     sizes: list[float] = []
 
     def flush():
-        text = "".join(chars).strip()
+        # pdfium inserts spaces where glyphs stand apart; next to a Chinese character such a space
+        # is layout (autospacing, justification), not text: "2022 年" → "2022年"
+        kept = [ch for k, ch in enumerate(chars)
+                if not (k in generated and (_wide(chars[k - 1] if k else "") or _wide(chars[k + 1] if k + 1 < len(chars) else "")))]
+        text = "".join(kept).strip()
         if text and box[0] < 1e9:
             lines.append(Line(re.sub(r"[ \u3000\u2002\u2003\u00a0]+", " ", text), box[0], box[1], box[2], box[3],
                               max(sizes) if sizes else box[3] - box[1], page_no))
@@ -71,11 +78,13 @@ def _text_lines(textpage, page_no: int, page_height: float) -> list[Line]:
         if code in (10, 13):
             if chars:
                 flush()
-            chars, box, sizes = [], [1e9, 1e9, -1e9, -1e9], []
+            chars, box, sizes, generated = [], [1e9, 1e9, -1e9, -1e9], [], set()
             continue
         if code == 0 or code == 0xFFFE:
             continue
         ch = chr(code)
+        if ch.isspace() and pdfium_c.FPDFText_IsGenerated(textpage, i) == 1:
+            generated.add(len(chars))
         chars.append(ch)
         if not ch.isspace():
             left, bottom, right, top = textpage.get_charbox(i)
@@ -86,6 +95,10 @@ def _text_lines(textpage, page_no: int, page_height: float) -> list[Line]:
     if chars:
         flush()
     return _merge_same_row(lines)
+
+
+def _wide(ch: str) -> bool:
+    return bool(ch) and ("\u2e80" <= ch <= "\u9fff" or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef")
 
 
 def _merge_same_row(lines: list[Line]) -> list[Line]:
@@ -199,11 +212,31 @@ def _layout(lines: list[Line]) -> tuple[float, float, float, float]:
     return left, right, size, pitch
 
 
+_LATIN_RUN = re.compile(r"^[A-Za-z0-9.,%+\-/:()\[\]]+")
+_NO_LINE_START = "，。、；：？！）」』”’》〉】…%,.;:?!)"
+
+
+def _first_unit_width(text: str, size: float) -> float:
+    """Width of what the line breaker had to move as one piece: a Latin word or number, or a
+    Chinese character with the punctuation that may not start a line."""
+    m = _LATIN_RUN.match(text)
+    if m:
+        return 0.55 * size * len(m.group(0))
+    n = 0
+    while n < len(text) and text[n] in "“‘「『（《〈【(":   # may not end a line: moves with its character
+        n += 1
+    n += 1
+    while n < len(text) and text[n] in _NO_LINE_START:
+        n += 1
+    return n * size
+
+
 def _starts_paragraph(prev: Line, ln: Line, left: float, right: float, size: float, pitch: float) -> bool:
     if ln.x0 > left + 0.9 * size:                   # first-line indent, centred line
         return True
-    if prev.x1 < right - 2 * size:                  # the previous line stopped short (kinsoku may pull one char down)
-        return True
+    if prev.x1 + _first_unit_width(ln.text, size) < right - 0.3 * size:
+        return True                                 # the next line's first word would have fitted
+
     if ln.page == prev.page and ln.top - prev.top > 1.7 * pitch:   # paragraph spacing
         return True
     if prev.text[-1] in LINE_END and OPENER.match(ln.text):
