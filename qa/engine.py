@@ -59,7 +59,8 @@ class Engine:
                 rejected.append(LoadWarning(name, "已有同名文档；如要替换，请先改名或删除原文件"))
                 continue
             try:
-                load_bytes(name, data)  # parse it fully: a broken .docx/.pdf is refused here, not at indexing
+                # parse it fully: a broken .docx/.pdf is refused here, not at indexing
+                load_bytes(name, data, ocr_cache=Path(self.settings.cache_dir) / "ocr")
             except RejectedFile as exc:
                 rejected.append(LoadWarning(name, str(exc)))
                 continue

@@ -167,8 +167,10 @@ def render(blocks: list[RawBlock] | tuple[RawBlock, ...]) -> str:
     return "\n".join(("#" * b.level + " " + b.text) if b.level else b.text for b in blocks)
 
 
-def load_bytes(name: str, data: bytes, path: Path | None = None) -> RawDocument:
-    """Load one file's bytes by its suffix. Raises RejectedFile with a Chinese reason."""
+def load_bytes(name: str, data: bytes, path: Path | None = None, ocr_cache: Path | None = None) -> RawDocument:
+    """Load one file's bytes by its suffix. Raises RejectedFile with a Chinese reason.
+
+    ocr_cache: a directory where OCR results of scanned PDF pages are kept by file hash."""
     path = Path(path or name)
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
@@ -194,16 +196,16 @@ def load_bytes(name: str, data: bytes, path: Path | None = None) -> RawDocument:
             blocks, notes = docx_blocks(data)
         else:
             from .load_pdf import pdf_blocks
-            blocks, notes = pdf_blocks(data)
+            blocks, notes = pdf_blocks(data, ocr_cache=ocr_cache)
     if not any(b.text.strip() for b in blocks):
         raise RejectedFile("文件没有可读的文字内容")
     blocks = tuple(blocks)
     return RawDocument(path.name, path, render(blocks), sha, enc, blocks, fmt, tuple(notes))
 
 
-def load_file(path: Path) -> RawDocument:
+def load_file(path: Path, ocr_cache: Path | None = None) -> RawDocument:
     path = Path(path)
-    return load_bytes(path.name, path.read_bytes(), path)
+    return load_bytes(path.name, path.read_bytes(), path, ocr_cache)
 
 
 def list_files(docs_dir: Path) -> list[Path]:
@@ -211,14 +213,14 @@ def list_files(docs_dir: Path) -> list[Path]:
                   if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith("."))
 
 
-def load_directory(docs_dir: Path) -> tuple[list[RawDocument], list[LoadWarning]]:
+def load_directory(docs_dir: Path, ocr_cache: Path | None = None) -> tuple[list[RawDocument], list[LoadWarning]]:
     docs_dir = Path(docs_dir)
     if not docs_dir.is_dir():
         raise FileNotFoundError(f"文档目录不存在：{docs_dir}")
     docs, warnings = [], []
     for path in list_files(docs_dir):
         try:
-            docs.append(load_file(path))
+            docs.append(load_file(path, ocr_cache))
         except (RejectedFile, OSError) as exc:
             warnings.append(LoadWarning(path.name, str(exc)))
         except Exception as exc:  # a parser bug on one hostile file must not sink the corpus

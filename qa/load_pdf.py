@@ -18,11 +18,14 @@ Every block carries the page it starts on; OCR'd blocks have ocr=True.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import statistics
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
+from pathlib import Path
 
 from .load import RawBlock, RejectedFile
 from .load_common import LINE_END, OPENER, glue, is_chrome, strip_chrome_tail
@@ -288,7 +291,28 @@ def paragraphs(pages: list[list[Line]]) -> list[RawBlock]:
 
 # ----------------------------------------------------------------------------- document
 
-def pdf_blocks(data: bytes, ocr: bool = True) -> tuple[list[RawBlock], list[str]]:
+def _cached_ocr(page, page_no: int, cache: Path | None, sha: str) -> list[Line]:
+    """OCR of one page, kept in the cache directory by the file's hash: opening the index again,
+    or indexing a file that was just validated on upload, does not OCR the page twice."""
+    if cache is None:
+        return _ocr_lines(page, page_no)
+    path = Path(cache) / f"{sha[:40]}-p{page_no}-{OCR_DPI}dpi.json"
+    try:
+        return [Line(**d) for d in json.loads(path.read_text(encoding="utf-8"))]
+    except (OSError, ValueError, TypeError):
+        pass
+    lines = _ocr_lines(page, page_no)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps([asdict(ln) for ln in lines], ensure_ascii=False), encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        pass  # a read-only cache only costs time
+    return lines
+
+
+def pdf_blocks(data: bytes, ocr: bool = True, ocr_cache: Path | None = None) -> tuple[list[RawBlock], list[str]]:
     import pypdfium2 as pdfium
 
     if not data.lstrip()[:1024].find(b"%PDF") >= 0:
@@ -301,6 +325,7 @@ def pdf_blocks(data: bytes, ocr: bool = True) -> tuple[list[RawBlock], list[str]
         raise RejectedFile("PDF 文件已损坏，无法打开") from exc
     notes: list[str] = []
     pages: list[list[Line]] = []
+    sha = hashlib.sha256(data).hexdigest()
     ocr_pages = []
     try:
         for i in range(len(pdf)):
@@ -311,7 +336,7 @@ def pdf_blocks(data: bytes, ocr: bool = True) -> tuple[list[RawBlock], list[str]
             textpage.close()
             if sum(len(re.sub(r"\s", "", ln.text)) for ln in lines) < MIN_TEXT_CHARS:
                 if ocr:
-                    lines = _ocr_lines(page, i + 1)
+                    lines = _cached_ocr(page, i + 1, ocr_cache, sha)
                     ocr_pages.append(i + 1)
                 else:
                     lines = []

@@ -59,8 +59,13 @@ def test_same_top_hit_whatever_the_format(tmp_path, qa_cache_dir):
 
 
 @pytest.fixture(scope="module")
-def scanned():
-    return load_file(FIXTURES / f"{BASE}_扫描第1页.pdf")
+def ocr_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("ocr-cache")
+
+
+@pytest.fixture(scope="module")
+def scanned(ocr_cache):
+    return load_file(FIXTURES / f"{BASE}_扫描第1页.pdf", ocr_cache)
 
 
 def test_image_only_pdf_page_is_read_by_ocr_with_90_percent_accuracy(scanned):
@@ -72,3 +77,17 @@ def test_image_only_pdf_page_is_read_by_ocr_with_90_percent_accuracy(scanned):
     assert scanned.warnings == ("第 1 页没有文字层，已用 OCR 识别，文字可能有误，请核对原件",)
     # OCR lines are joined into paragraphs as text-layer lines are
     assert scanned.blocks[3].text == "现在，我代表国务院，向大会报告政府工作，请予审议，并请全国政协委员提出意见。"
+
+
+def test_ocr_result_is_kept_by_file_hash_and_reused(scanned, ocr_cache):
+    import json
+
+    files = list(ocr_cache.iterdir())
+    assert [f.name.endswith("-p1-200dpi.json") for f in files] == [True]
+    lines = json.loads(files[0].read_text(encoding="utf-8"))
+    assert lines[0]["text"] == "2022年政府工作报告（全文）" and lines[0]["ocr"] is True
+    # what the cache says is what a second load returns: the page is not OCR'd again
+    lines[0]["text"] = "缓存中的标题"
+    files[0].write_text(json.dumps(lines, ensure_ascii=False), encoding="utf-8")
+    again = load_file(FIXTURES / f"{BASE}_扫描第1页.pdf", ocr_cache)
+    assert again.blocks[0].text == "缓存中的标题" and again.blocks[1:] == scanned.blocks[1:]
