@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Bump when cleaning, sectioning, chunking or tokenization changes what an index contains.
-PIPELINE_VERSION = 2
+PIPELINE_VERSION = 3  # 3: format loaders (md rendered from blocks, docx/pdf/html read)
 FILES = ("documents.json", "chunks.json", "tokens.json", "vectors.faiss")
 
 

@@ -25,12 +25,14 @@ def glue(a: str, b: str) -> str:
 
 def join_broken_lines(lines: list[str]) -> list[str]:
     """Lines of one HTML paragraph split by <br>: a line that does not end a sentence is continued
-    by the next one unless that one opens a new item (一、/（一）/第X条/…) or a bracketed note."""
+    by the next one unless that one opens a new item (一、/（一）/第X条/…) or a bracketed note, or
+    a short line (a title line) is followed by a sentence (the 主送机关 line after a title)."""
     out: list[str] = []
     for ln in (s.strip() for s in lines):
         if not ln:
             continue
-        if out and out[-1][-1] not in LINE_END and not OPENER.match(ln) and ln[0] not in "(（【[":
+        if out and out[-1][-1] not in LINE_END and not OPENER.match(ln) and ln[0] not in "(（【[" \
+                and (len(out[-1]) >= 25 or not any(c in ln for c in "，。；：！？,;:!?")):
             out[-1] = glue(out[-1], ln)
         else:
             out.append(ln)

@@ -17,13 +17,15 @@ from .load import RawBlock, RejectedFile
 from .load_common import glue
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+MAX_UNPACKED = 300 * 1024 * 1024
 _TOC_STYLE = re.compile(r"^(toc|目录)\s*\d|^TOC Heading$|^目录标题$", re.I)
 _HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*(\d)$", re.I)
 _TOC_TITLE = re.compile(r"^(目\s*录|目\s*次|contents)$", re.I)
 # A pseudo paragraph break inside one Word paragraph: two or more ideographic spaces after text
 _PSEUDO_BREAK = re.compile(r"(?<=\S)[\u3000]{2,}(?=\S)")
 # Outline-level-1 headings that name a part of the document, not the document
-_FRONT_MATTER = re.compile(r"^(前言|引言|序言|序|说明|编制说明|摘要|目录|目次|附录.*|附件.*|参考文献|\d.*|[一二三四五六七八九十]+、.*)$")
+_FRONT_MATTER = re.compile(r"^(前言|引言|序言|序|说明|编制说明|摘要|目录|目次|附录.*|附件.*|参考文献|总则|附则|\d.*"
+                           r"|[一二三四五六七八九十]+、.*|第[一二三四五六七八九十百零〇\d]+[章节编部分条].*)$")
 _DROPPED_FIELDS = ("TOC", "PAGEREF", "PAGE", "NUMPAGES", "SECTIONPAGES")
 
 
@@ -146,6 +148,22 @@ def _style_chain(style):
     while style is not None:
         yield style
         style = style.base_style
+
+
+def _style_format(p, styles) -> tuple[str | None, float]:
+    """(alignment, font size in half-points) a paragraph inherits from its style chain."""
+    sid = _val(p.pPr, "pStyle") if p.pPr is not None else None
+    try:
+        style = styles.get_by_id(sid, 1) if sid else styles.default(1)
+    except Exception:
+        return None, 0.0
+    align, size = None, 0.0
+    for st in _style_chain(style):
+        if align is None:
+            align = _val(st.element.pPr, "jc")
+        if not size and st.font is not None and st.font.size is not None:
+            size = st.font.size.pt * 2
+    return align, size
 
 
 def _para_props(p, styles) -> tuple[str, int | None, tuple[str, int] | None]:
@@ -330,6 +348,12 @@ def docx_blocks(data: bytes) -> tuple[list[RawBlock], list[str]]:
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise RejectedFile("不是有效的 Word 文档（.docx 文件已损坏，或是改了扩展名的其他文件；旧版 .doc 请先另存为 .docx）")
     try:
+        unpacked = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise RejectedFile("不是有效的 Word 文档（压缩包已损坏）") from exc
+    if unpacked > MAX_UNPACKED:  # a zip bomb, or a document that is mostly media
+        raise RejectedFile(f"Word 文档解压后过大（{unpacked // 1024 // 1024} MB）")
+    try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise RejectedFile("不是有效的 Word 文档（压缩包里没有 Word 正文，可能是改了扩展名的其他文件）") from exc
@@ -358,8 +382,10 @@ def docx_blocks(data: bytes) -> tuple[list[RawBlock], list[str]]:
         if number:
             pieces[0] = (f"{number} {pieces[0][0]}", pieces[0][1])
         pending_number = ""
-        align = _val(p.pPr, "jc") if p.pPr is not None else None
+        style_align, style_size = _style_format(p, styles)
+        align = (_val(p.pPr, "jc") if p.pPr is not None else None) or style_align
         for k, (piece, size) in enumerate(pieces):
+            size = size or style_size
             items.append({"text": piece, "level": (outline + 1) if outline is not None and k == 0 else 0,
                           "size": size, "align": align, "style": name, "table": False})
 

@@ -32,6 +32,7 @@ from .load_common import LINE_END, OPENER, glue, is_chrome, strip_chrome_tail
 
 MIN_TEXT_CHARS = 20       # fewer visible characters than this: the page is an image, OCR it
 OCR_DPI = 200             # PP-OCR reads body text of a scanned A4 page well from 200 dpi
+MAX_OCR_PAGES = 60        # ~1 minute a page on a busy 2-core machine: more would stall indexing for hours
 EDGE_LINES = 3            # lines at the top and at the bottom of a page where headers/footers sit
 _PAGE_NUMBER = re.compile(
     r"^\s*(?:[-—–－]\s*)?(?:\d{1,4}|[ivxlcdm]{1,6})(?:\s*[-—–－])?\s*$"
@@ -326,7 +327,8 @@ def pdf_blocks(data: bytes, ocr: bool = True, ocr_cache: Path | None = None) -> 
     notes: list[str] = []
     pages: list[list[Line]] = []
     sha = hashlib.sha256(data).hexdigest()
-    ocr_pages = []
+    ocr_pages: list[int] = []
+    skipped: list[int] = []
     try:
         for i in range(len(pdf)):
             page = pdf[i]
@@ -335,17 +337,20 @@ def pdf_blocks(data: bytes, ocr: bool = True, ocr_cache: Path | None = None) -> 
             lines = _text_lines(textpage, i + 1, height)
             textpage.close()
             if sum(len(re.sub(r"\s", "", ln.text)) for ln in lines) < MIN_TEXT_CHARS:
-                if ocr:
+                if ocr and len(ocr_pages) < MAX_OCR_PAGES:
                     lines = _cached_ocr(page, i + 1, ocr_cache, sha)
                     ocr_pages.append(i + 1)
                 else:
                     lines = []
+                    skipped.append(i + 1)
             page.close()
             pages.append(lines)
     finally:
         pdf.close()
     if ocr_pages:
         notes.append(f"第 {_ranges(ocr_pages)} 页没有文字层，已用 OCR 识别，文字可能有误，请核对原件")
+    if skipped and ocr:
+        notes.append(f"第 {_ranges(skipped)} 页没有文字层，超过 OCR 上限（{MAX_OCR_PAGES} 页）未识别")
     blocks = paragraphs(remove_furniture(pages))
     return blocks, notes
 

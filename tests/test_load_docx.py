@@ -90,3 +90,27 @@ def _zip(files: dict[str, bytes]) -> bytes:
 def test_broken_docx_is_refused_with_a_reason(data, reason):
     with pytest.raises(RejectedFile, match=reason):
         load_bytes("坏文件.docx", data)
+
+
+def test_word_heading_styles_list_numbering_and_tables_of_a_python_docx_file():
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("某市数据开放管理办法", style="Title")
+    d.add_heading("第一章 总则", level=1)
+    d.add_paragraph("第一条 为了规范公共数据开放，制定本办法。")
+    d.add_heading("适用范围", level=2)
+    d.add_paragraph("市级部门", style="List Number")
+    d.add_paragraph("区级部门", style="List Number")
+    t = d.add_table(rows=3, cols=2)
+    for r, (a, b) in enumerate([("事项", "时限"), ("受理", "5个工作日"), ("答复", "15个工作日")]):
+        t.cell(r, 0).text, t.cell(r, 1).text = a, b
+    buf = io.BytesIO()
+    d.save(buf)
+    doc = load_bytes("办法.docx", buf.getvalue())
+    # a chapter heading is not mistaken for the title; the Title style is
+    assert doc.text.splitlines() == [
+        "# 某市数据开放管理办法", "# 第一章 总则", "第一条 为了规范公共数据开放，制定本办法。", "## 适用范围",
+        "1. 市级部门", "2. 区级部门", "事项：受理；时限：5个工作日", "事项：答复；时限：15个工作日",
+    ]
+    assert [b.table for b in doc.blocks][-2:] == [True, True]

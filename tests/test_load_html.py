@@ -56,3 +56,20 @@ def test_law_reposted_in_layout_tables_keeps_every_article_and_drops_site_chrome
 def test_undecodable_html_is_refused():
     with pytest.raises(RejectedFile, match="二进制"):
         load_bytes("页面.html", b"\x00\x01\x02" * 100)
+
+
+def test_br_broken_title_is_joined_but_not_with_the_addressee_line():
+    page = """<html><head><title>国务院关于加强地方政府性债务管理的意见_政府信息公开</title></head><body>
+    <div class="nav"><a href="/">首页</a> | <a href="/zc">政策</a></div>
+    <div class="article"><p>国务院关于加强地方政府性债务管理的<br>意见<br>各省、自治区、直辖市人民政府，国务院各部委、各直属机构：<br>
+    为加强地方政府性债务管理，促进国民经济持续健康发展，根据党的十八大、十八届三中全会<br>精神，现提出以下意见：</p>
+    <p>一、总体要求</p><p style="display:none">一、总体要求</p>
+    <p>字号：大 中 小</p><p>【打印】【关闭】</p></div>
+    <div class="footer">京ICP备05070218号</div></body></html>"""
+    doc = load_bytes("意见.html", page.encode("utf-8"))
+    assert [(b.text, b.level) for b in doc.blocks] == [
+        ("国务院关于加强地方政府性债务管理的意见", 1),
+        ("各省、自治区、直辖市人民政府，国务院各部委、各直属机构：", 0),
+        ("为加强地方政府性债务管理，促进国民经济持续健康发展，根据党的十八大、十八届三中全会精神，现提出以下意见：", 0),
+        ("一、总体要求", 0),
+    ]
