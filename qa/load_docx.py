@@ -150,13 +150,31 @@ def _style_chain(style):
         style = style.base_style
 
 
-def _style_format(p, styles) -> tuple[str | None, float]:
+class _Styles:
+    """Paragraph styles by id, looked up once per document (python-docx searches the XML each time)."""
+
+    def __init__(self, styles):
+        self.styles = styles
+        self.cache: dict[str | None, object] = {}
+
+    def get(self, sid: str | None):
+        if sid not in self.cache:
+            try:
+                style = self.styles.get_by_id(sid, 1) if sid else None  # WD_STYLE_TYPE.PARAGRAPH
+            except Exception:
+                style = None
+            if style is None:
+                try:
+                    style = self.styles.default(1)
+                except Exception:
+                    style = None
+            self.cache[sid] = style
+        return self.cache[sid]
+
+
+def _style_format(p, styles: _Styles) -> tuple[str | None, float]:
     """(alignment, font size in half-points) a paragraph inherits from its style chain."""
-    sid = _val(p.pPr, "pStyle") if p.pPr is not None else None
-    try:
-        style = styles.get_by_id(sid, 1) if sid else styles.default(1)
-    except Exception:
-        return None, 0.0
+    style = styles.get(_val(p.pPr, "pStyle") if p.pPr is not None else None)
     align, size = None, 0.0
     for st in _style_chain(style):
         if align is None:
@@ -166,18 +184,10 @@ def _style_format(p, styles) -> tuple[str | None, float]:
     return align, size
 
 
-def _para_props(p, styles) -> tuple[str, int | None, tuple[str, int] | None]:
+def _para_props(p, styles: _Styles) -> tuple[str, int | None, tuple[str, int] | None]:
     """(style name, outline level 0-8 or None, (numId, ilvl) or None), following the style chain."""
     ppr = p.pPr
-    style = None
-    sid = _val(ppr, "pStyle") if ppr is not None else None
-    if sid is not None:
-        try:
-            style = styles.get_by_id(sid, 1)  # WD_STYLE_TYPE.PARAGRAPH
-        except Exception:
-            style = None
-    if style is None:
-        style = styles.default(1) if styles is not None else None
+    style = styles.get(_val(ppr, "pStyle") if ppr is not None else None)
     name = style.name if style is not None else ""
     outline = _val(ppr, "outlineLvl")
     numpr = ppr.find(W + "numPr") if ppr is not None else None
@@ -360,7 +370,7 @@ def docx_blocks(data: bytes) -> tuple[list[RawBlock], list[str]]:
     except Exception as exc:
         raise RejectedFile(f"Word 文档无法解析（{type(exc).__name__}）") from exc
 
-    styles = document.styles
+    styles = _Styles(document.styles)
     numbering = Numbering(document)
     items: list[dict] = []  # {text, level, size, align, table}
     pending_number = ""
