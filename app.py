@@ -53,7 +53,7 @@ import gradio as gr  # noqa: E402
 from qa.answer import Answerer  # noqa: E402
 from qa.cite import REFUSAL  # noqa: E402
 from qa.engine import Engine  # noqa: E402
-from qa.load import LoadWarning  # noqa: E402
+from qa.load import SUFFIXES, LoadWarning  # noqa: E402
 from qa.schema import Answer, Citation, Document, Passage  # noqa: E402
 from qa.sections import reading_order  # noqa: E402
 from qa.service import load_answerer  # noqa: E402
@@ -143,6 +143,7 @@ def render_citation(c: Citation, turn: int) -> str:
     supporting sentence in <mark>, and a link to the document viewer."""
     section = c.section or "（正文）"
     lines = f"第 {c.lines[0]}–{c.lines[1]} 行" if c.lines else ""
+    lines = f"第{c.page}页 · {lines}" if c.page else lines
     return (
         f'<details class="qa-source" id="{cite_id(turn, c.n)}">'
         f'<summary><span class="qa-n">[{c.n}]</span> <span class="qa-src-title">《{esc(c.title)}》</span>'
@@ -702,7 +703,8 @@ def build_app(settings: Settings, answerer_factory: AnswererFactory = load_answe
             gr.Markdown("### 索引状态")
             status = gr.HTML(service.status_html(), elem_id="qa-index-status")
             gr.Markdown("### 添加文档")
-            upload = gr.File(label="上传 .txt / .md 文件（加入索引）", file_count="multiple", elem_id="qa-upload")
+            upload = gr.File(label="上传文档（.txt .md .docx .pdf .html，加入索引）", file_count="multiple",
+                             file_types=list(SUFFIXES), elem_id="qa-upload")
             upload_msg = gr.HTML("", elem_id="qa-upload-msg")
 
         gr.Markdown(f"# {TITLE}\n只根据本地文档回答，每句话标注出处 [n]；点击 [n] 查看原文段落。全程离线运行。",

@@ -76,7 +76,7 @@ def answer_json(ans) -> dict:
         "abstained": ans.abstained,
         "model": ans.model,
         "citations": [{"n": c.n, "doc": c.doc, "para": c.para, "section": c.section, "title": c.title,
-                       "text": c.text, "quote": c.quote, "span": list(c.span), "lines": list(c.lines)}
+                       "text": c.text, "quote": c.quote, "span": list(c.span), "lines": list(c.lines), "page": c.page}
                       for c in ans.citations],
         "claims": [{"text": c.text, "citations": list(c.citations), "supported": c.supported} for c in ans.claims],
         "repairs": ans.repairs,
@@ -118,7 +118,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         for p in final.passages:
             print(f"  [{p.n}] {p.para.doc} {p.para.id}  {p.para.section_path}\n      {p.text}")
     for c in final.citations:
-        print(f"\n[{c.n}] 《{c.title}》 {c.section}（{c.para}，第 {c.lines[0]}–{c.lines[1]} 行）")
+        page = f"第{c.page}页，" if c.page else ""
+        print(f"\n[{c.n}] 《{c.title}》 {c.section}（{c.para}，{page}第 {c.lines[0]}–{c.lines[1]} 行）")
         print(f"    {c.quote}")
     if final.repairs:
         print("\n核查：" + "；".join(final.repairs))

@@ -1,7 +1,7 @@
 """Speed and memory figures (not a test: numbers are printed, compare ratios within one run).
 
   python -m qa.bench                      # everything
-  python -m qa.bench --only retrieval     # retrieval | generation | page
+  python -m qa.bench --only retrieval     # retrieval | generation | page | ingest
   python -m qa.bench --fresh              # also time first-run model conversions in an empty cache
 
 Each model is measured in its own subprocess so that peak memory belongs to that model alone.
@@ -153,7 +153,7 @@ def child_page(model: str) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m qa.bench")
-    ap.add_argument("--only", choices=["retrieval", "generation", "page"])
+    ap.add_argument("--only", choices=["retrieval", "generation", "page", "ingest"])
     ap.add_argument("--fresh", action="store_true", help="also time conversions into an empty cache")
     ap.add_argument("-n", type=int, default=12, help="questions per model")
     ap.add_argument("--child", help=argparse.SUPPRESS)
@@ -189,6 +189,11 @@ def main(argv: list[str] | None = None) -> int:
     if a.only in (None, "page"):
         report["page"] = _child("page", "1.5b")
         _print("页面", report["page"])
+    if a.only in (None, "ingest"):
+        from .bench_ingest import run_ingest
+
+        report["ingest"] = run_ingest()
+        _print("文档读取（每种格式）", report["ingest"])
     out = PROJECT_ROOT / "runs" / "bench.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")

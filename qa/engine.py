@@ -10,7 +10,7 @@ from typing import Callable
 from embeddings.encoder import Encoder, load_encoder
 
 from .index import Index, open_index
-from .load import LoadWarning, RejectedFile, decode, SUFFIXES
+from .load import SUFFIXES, SUPPORTED_TEXT, LoadWarning, RejectedFile, load_bytes
 from .retrieve import Retriever
 from .schema import Hit
 from .settings import Settings
@@ -53,15 +53,19 @@ class Engine:
         for name, data in files:
             name = Path(name).name
             if Path(name).suffix.lower() not in SUFFIXES:
-                rejected.append(LoadWarning(name, "只支持 .txt 和 .md 文件"))
+                rejected.append(LoadWarning(name, f"不支持的文件类型，{SUPPORTED_TEXT}"))
                 continue
             if (Path(self.settings.docs_dir) / name).exists():
                 rejected.append(LoadWarning(name, "已有同名文档；如要替换，请先改名或删除原文件"))
                 continue
             try:
-                decode(data, name)
+                # parse it fully: a broken .docx/.pdf is refused here, not at indexing
+                load_bytes(name, data, ocr_cache=Path(self.settings.cache_dir) / "ocr")
             except RejectedFile as exc:
                 rejected.append(LoadWarning(name, str(exc)))
+                continue
+            except Exception as exc:  # a parser failure on a hostile file is a refusal, not a crash
+                rejected.append(LoadWarning(name, f"无法读取（{type(exc).__name__}）"))
                 continue
             accepted.append((name, data))
         if accepted:

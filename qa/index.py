@@ -28,7 +28,7 @@ import faiss
 import numpy as np
 
 from .chunk import chunk_document
-from .load import LoadWarning, RawDocument, load_directory
+from .load import SUPPORTED_TEXT, LoadWarning, RawDocument, load_directory
 from .normalize import simplify, tokenize
 from .schema import Chunk, Document, Paragraph
 from .sections import build_document
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Bump when cleaning, sectioning, chunking or tokenization changes what an index contains.
-PIPELINE_VERSION = 2
+PIPELINE_VERSION = 3  # 3: format loaders (md rendered from blocks, docx/pdf/html read)
 FILES = ("documents.json", "chunks.json", "tokens.json", "vectors.faiss")
 
 
@@ -147,8 +147,8 @@ def read_index(build: Path, verify: bool = True) -> Index:
     return Index(build, manifest, {d.name: d for d in docs}, chunks, tokens, vectors, warnings)
 
 
-def _hash_docs(docs_dir: Path) -> tuple[list[RawDocument], list[LoadWarning], dict[str, str]]:
-    raws, warnings = load_directory(docs_dir)
+def _hash_docs(docs_dir: Path, ocr_cache: Path | None = None) -> tuple[list[RawDocument], list[LoadWarning], dict[str, str]]:
+    raws, warnings = load_directory(docs_dir, ocr_cache)
     return raws, warnings, {r.name: r.sha256 for r in raws}
 
 
@@ -179,10 +179,10 @@ def build_index(
     reused from `previous`, so adding one document only embeds that document."""
     index_dir = settings.resolved_index_dir
     if raws is None:
-        raws, warnings, _ = _hash_docs(settings.docs_dir)
+        raws, warnings, _ = _hash_docs(settings.docs_dir, Path(settings.cache_dir) / "ocr")
     warnings = list(warnings or [])
     if not raws:
-        raise IndexFailure(f"目录 {settings.docs_dir} 中没有可用的 .txt/.md 文档")
+        raise IndexFailure(f"目录 {settings.docs_dir} 中没有可用的文档（{SUPPORTED_TEXT}）")
     say = progress or (lambda msg: None)
     t0 = time.perf_counter()
 
@@ -266,7 +266,7 @@ def open_index(
 ) -> Index:
     """The index for settings.docs_dir: loaded when fresh, rebuilt when anything changed or broke."""
     say = progress or (lambda msg: None)
-    raws, warnings, hashes = _hash_docs(settings.docs_dir)
+    raws, warnings, hashes = _hash_docs(settings.docs_dir, Path(settings.cache_dir) / "ocr")
     key = expected_key(settings, encoder.model_id, hashes)
     build = _current_build(settings.resolved_index_dir)
     previous = None

@@ -83,6 +83,7 @@ class Citation:
     text: str                    # the whole paragraph, as a reader will check it
     span: tuple[int, int]        # the supporting sentence within text
     lines: tuple[int, int]       # source line range
+    page: int | None = None      # 1-based page of a paged source (PDF)
 
     @property
     def quote(self) -> str:

@@ -35,13 +35,74 @@ def test_directory_load_skips_bad_files_and_keeps_good(tmp_path: Path, seeds_dir
     (tmp_path / "gbk.md").write_bytes("一、总体要求\n坚持党建引领。".encode("gb18030"))
     (tmp_path / "empty.txt").write_bytes(b"")
     (tmp_path / "blob.txt").write_bytes(b"\x00\x01\x02binary")
-    (tmp_path / "notes.pdf").write_bytes(b"%PDF-1.4")  # not a supported suffix: ignored silently
+    (tmp_path / "notes.pdf").write_bytes(b"%PDF-1.4")  # a PDF cut off after its header
+    (tmp_path / "notes.xlsx").write_bytes(b"PK\x03\x04")  # not a supported suffix: ignored silently
     docs, warnings = load_directory(tmp_path)
     assert sorted(d.name for d in docs) == ["gbk.md", "good.txt"]
-    assert {w.name: w.reason for w in warnings} == {"blob.txt": "看起来是二进制文件，不是文本", "empty.txt": "文件为空"}
+    assert {w.name: w.reason for w in warnings} == {"blob.txt": "看起来是二进制文件，不是文本", "empty.txt": "文件为空",
+                                                    "notes.pdf": "PDF 文件已损坏，无法打开"}
     assert "已跳过 empty.txt" in str(warnings[1]) or "已跳过 empty.txt" in str(warnings[0])
 
 
 def test_missing_directory_is_a_clear_error(tmp_path: Path):
     with pytest.raises(FileNotFoundError, match="文档目录不存在"):
         load_directory(tmp_path / "nope")
+
+
+WILD = Path(__file__).resolve().parents[1] / "corpora" / "wild"
+REPORT_2014 = WILD / "2014年政府工作报告.txt"
+
+
+def test_markdown_headings_are_headings_and_comments_are_dropped():
+    from qa.load import RawBlock, load_file
+
+    doc = load_file(WILD / "中华人民共和国政府信息公开条例（2019修订）.md")
+    assert doc.format == "md" and doc.blocks[0] == RawBlock("中华人民共和国政府信息公开条例", 1)
+    assert "INFO END" not in doc.text and "<!--" not in doc.text
+    assert RawBlock("第一章 总则", 2) in doc.blocks
+    assert doc.text.splitlines()[doc.blocks.index(RawBlock("第一章 总则", 2))] == "## 第一章 总则"
+    local = load_file(WILD / "北京市信访条例.md")
+    assert RawBlock("第一章 总则", 2) in local.blocks          # "## 第一章  总则": the double space goes
+    notice = load_file(WILD / "关于职工全年月平均工作时间和工资折算问题的通知（劳社部发〔2008〕3号）.md")
+    assert [(b.text[:2], b.level) for b in notice.blocks if b.text.startswith(("一、", "二、"))] == [("一、", 2), ("二、", 2)]
+
+
+def _traditional(text: str) -> str:
+    import opencc
+
+    return opencc.OpenCC("s2t").convert(text)
+
+
+@pytest.mark.parametrize("codec, expected, name", [
+    ("utf-16", "utf_16", "UTF-16"),              # with BOM
+    ("utf-16-le", "utf_16_le", "UTF-16"),        # without BOM
+    ("utf-16-be", "utf_16_be", "UTF-16"),
+    ("gb18030", "gb18030", "GB18030"),
+    ("big5", "big5", "Big5"),
+])
+def test_text_in_any_chinese_encoding_is_read_with_a_warning_naming_it(tmp_path, codec, expected, name):
+    from qa.load import load_file
+
+    text = REPORT_2014.read_text(encoding="utf-8")[:6000]
+    if codec == "big5":
+        text = _traditional(text).encode("big5", errors="replace").decode("big5")
+    path = tmp_path / "报告.txt"
+    path.write_bytes(text.encode(codec))
+    doc = load_file(path)
+    assert doc.text == text and doc.encoding == expected and doc.format == "txt"
+    assert len(doc.warnings) == 1 and name in doc.warnings[0] and "UTF-8" in doc.warnings[0]
+
+
+def test_utf8_with_and_without_bom_has_no_warning(tmp_path):
+    from qa.load import load_file
+
+    text = REPORT_2014.read_text(encoding="utf-8")[:500]
+    for data in (text.encode("utf-8"), b"\xef\xbb\xbf" + text.encode("utf-8")):
+        (tmp_path / "a.txt").write_bytes(data)
+        doc = load_file(tmp_path / "a.txt")
+        assert doc.text == text and doc.warnings == ()
+
+
+def test_short_big5_and_gb18030_are_told_apart():
+    assert decode(_traditional("驻村帮扶工作队").encode("big5")) == ("駐村幫扶工作隊", "big5")
+    assert decode("一、总体要求".encode("gb18030")) == ("一、总体要求", "gb18030")

@@ -1,0 +1,116 @@
+"""Word loader on the three real .docx files of corpora/wild (and hostile bytes)."""
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from qa.load import RawBlock, RejectedFile, load_bytes, load_file
+
+WILD = Path(__file__).resolve().parents[1] / "corpora" / "wild"
+DEBT = WILD / "国务院关于加强地方政府性债务管理的意见（国发〔2014〕43号）.docx"
+BONDS = WILD / "中共中央办公厅国务院办公厅印发《关于做好地方政府专项债券发行及项目配套融资工作的通知》.docx"
+NB = WILD / "核电厂定期安全审查指南_第1部分_通用要求（NB-T征求意见稿）.docx"
+
+
+@pytest.fixture(scope="module")
+def nb():
+    return load_file(NB)
+
+
+def test_one_paragraph_with_ideographic_space_breaks_is_split_into_paragraphs():
+    doc = load_file(DEBT)
+    texts = [b.text for b in doc.blocks]
+    # the title is the large first line of the first paragraph; the 文号 after its line break is not
+    assert doc.blocks[0] == RawBlock("国务院关于加强地方政府性债务管理的意见", 1)
+    assert texts[1:4] == ["国发〔2014〕43号", "各省、自治区、直辖市人民政府，国务院各部委、各直属机构：",
+                          "为加强地方政府性债务管理，促进国民经济持续健康发展，根据党的十八大、十八届三中全会精神，现提出以下意见："]
+    assert texts[4] == "一、总体要求"
+    assert texts[5].startswith("（一）指导思想。以邓小平理论")
+    assert "二、加快建立规范的地方政府举债融资机制" in texts and "七、加强组织领导" in texts
+    assert texts[-3:] == ["国务院", "2014年9月21日", "（此件公开发布）"]
+    assert not any("\u3000" in t or "\n" in t for t in texts)
+    assert doc.format == "docx" and doc.text.splitlines()[0] == "# 国务院关于加强地方政府性债务管理的意见"
+
+
+def test_title_broken_over_centred_large_lines_is_joined():
+    doc = load_file(BONDS)
+    assert doc.blocks[0] == RawBlock("中共中央办公厅 国务院办公厅印发《关于做好地方政府专项债券发行及项目配套融资工作的通知》", 1)
+    assert doc.blocks[1].text == "（厅字﹝2019﹞33号）" and doc.blocks[1].level == 0
+    assert doc.blocks[2].text.startswith("新华社北京6月10日电")
+    assert [b.text for b in doc.blocks].count("一、总体要求和基本原则") == 1
+
+
+def test_outline_levels_and_word_numbering_become_numbered_headings(nb):
+    assert nb.blocks[0] == RawBlock("核电厂定期安全评价 第1部分：通用要求", 1)
+    lines = nb.text.splitlines()
+    assert "## 1 范围" in lines and "## 5 定期安全评价的策划和准备" in lines and "## 7 定期安全评价后工作" in lines
+    assert "### 5.1 确定评价范围和内容" in lines and "### 7.3 核电厂文件更新" in lines
+    # a numbered term heading whose text sits in the next paragraph keeps its number
+    assert "3.1 定期安全评价 periodic safety review" in lines
+    # generated list labels: a) … n), then 1) 2) one level down
+    assert "a) 核电厂设计（SF1）" in lines and "n) 辐射环境影响（SF14）" in lines
+    i = lines.index("a) 技术评价人员")
+    assert lines[i + 1:i + 3] == ["1) 主要承担技术性要素/专项的评价工作。",
+                                  "2) 技术评价人员应了解所负责审查领域的规范标准要求，相关的设计、运行及安全分析知识。"]
+    assert "# 附　录　A （资料性附录） 安全要素关联矩阵" in lines  # a heading broken by line breaks stays one
+
+
+def test_field_codes_and_table_of_contents_are_gone(nb):
+    assert not re.search(r"FORMTEXT|FORMDROPDOWN|PAGEREF|HYPERLINK|_Toc\d|\bTOC\b|MERGEFORMAT", nb.text)
+    lines = nb.text.splitlines()
+    assert not any(re.fullmatch(r"目\s*次", l) for l in lines)
+    assert not any(re.search(r"范围\s+1$|前言\s+II$", l) for l in lines)  # TOC entries with page numbers
+    assert lines.count("## 1 范围") == 1
+
+
+def test_tables_become_rows_named_by_their_header(nb):
+    rows = [b.text for b in nb.blocks if b.table]
+    assert rows[2].startswith("接受输入的安全要素；SF1；提供输入的安全要素 SF2：×；提供输入的安全要素 SF3：×")
+    assert rows[-1] == ("接受输入的安全要素；SF14；提供输入的安全要素 SF1：×；提供输入的安全要素 SF2：×；"
+                        "提供输入的安全要素 SF6：×；提供输入的安全要素 SF8：×；提供输入的安全要素 SF9：×；提供输入的安全要素 SF11：×")
+    assert sum(r.startswith("接受输入的安全要素；SF") for r in rows) == 14
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("data, reason", [
+    (b"PK\x03\x04 truncated", "不是有效的 Word 文档"),
+    (_zip({"readme.txt": b"hello"}), "不是有效的 Word 文档"),      # a zip renamed .docx
+    (DEBT.read_bytes()[:5000], "不是有效的 Word 文档"),             # cut off mid-download
+    ("一、总体要求".encode(), "不是有效的 Word 文档"),              # text renamed .docx
+])
+def test_broken_docx_is_refused_with_a_reason(data, reason):
+    with pytest.raises(RejectedFile, match=reason):
+        load_bytes("坏文件.docx", data)
+
+
+def test_word_heading_styles_list_numbering_and_tables_of_a_python_docx_file():
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("某市数据开放管理办法", style="Title")
+    d.add_heading("第一章 总则", level=1)
+    d.add_paragraph("第一条 为了规范公共数据开放，制定本办法。")
+    d.add_heading("适用范围", level=2)
+    d.add_paragraph("市级部门", style="List Number")
+    d.add_paragraph("区级部门", style="List Number")
+    t = d.add_table(rows=3, cols=2)
+    for r, (a, b) in enumerate([("事项", "时限"), ("受理", "5个工作日"), ("答复", "15个工作日")]):
+        t.cell(r, 0).text, t.cell(r, 1).text = a, b
+    buf = io.BytesIO()
+    d.save(buf)
+    doc = load_bytes("办法.docx", buf.getvalue())
+    # a chapter heading is not mistaken for the title; the Title style is
+    assert doc.text.splitlines() == [
+        "# 某市数据开放管理办法", "# 第一章 总则", "第一条 为了规范公共数据开放，制定本办法。", "## 适用范围",
+        "1. 市级部门", "2. 区级部门", "事项：受理；时限：5个工作日", "事项：答复；时限：15个工作日",
+    ]
+    assert [b.table for b in doc.blocks][-2:] == [True, True]

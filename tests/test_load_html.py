@@ -1,0 +1,75 @@
+"""Web page loader on the three real pages of corpora/wild: main content, title, no chrome."""
+from pathlib import Path
+
+import pytest
+
+from qa.load import RawBlock, RejectedFile, load_bytes, load_file
+
+WILD = Path(__file__).resolve().parents[1] / "corpora" / "wild"
+GOV = WILD / "国务院公报2007年第23号_全国人大常委会关于批准发行特别国债的决议_中国政府网.html"
+NFRA = WILD / "国家金融监督管理总局浙江监管局行政处罚信息公开表（浙金罚决字〔2024〕52号）_nfra.html"
+LAW = WILD / "中华人民共和国监察法_高校纪检网站转载页.html"
+
+
+def test_gov_cn_bulletin_page_behind_a_premature_html_close_tag():
+    doc = load_file(GOV)
+    assert doc.format == "html"
+    # title broken over three <br> lines in the page, one block here, without the <title>'s U+3000
+    assert [b.text for b in doc.blocks] == [
+        "全国人民代表大会常务委员会关于批准财政部发行特别国债购买外汇及调整2007年末国债余额限额的决议",
+        "（2007年6月29日第十届全国人民代表大会常务委员会第二十八次会议通过）",
+        "第十届全国人民代表大会常务委员会第二十八次会议，听取了财政部部长金人庆代表国务院对《国务院关于提请审议财政部发行特别国债"
+        "购买外汇及调整2007年末国债余额限额的议案》作的说明，并对议案进行了审议。会议同意国务院提出的议案，同意全国人民代表大会财政经济"
+        "委员会在议案审查报告中提出的建议。会议决定：批准发行15500亿元特别国债购买外汇，批准2007年末国债余额限额调整为53365.53亿元。",
+    ]
+    assert doc.blocks[0].level == 1
+
+
+def test_nfra_table_with_rowspan_cells_appears_once_with_every_cell_in_every_row():
+    doc = load_file(NFRA)
+    assert doc.blocks[0] == RawBlock("国家金融监督管理总局浙江监管局行政处罚信息公开表", 1)
+    rows = [b.text for b in doc.blocks if b.table]
+    assert rows == [
+        "序号：1；当事人名称：中国太平洋财产保险股份有限公司温州分公司；行政处罚决定书文号：浙金罚决字〔2024〕52号；"
+        "主要违法违规行为：给予投保人保险合同约定以外的其他利益；编制或者提供虚假的报告、报表、文件、资料；"
+        "行政处罚内容：罚款56万元；作出决定机关：浙江金融监管局",
+        "序号：2；当事人名称：陈首伟（时任中国太平洋财产保险股份有限公司温州分公司副总经理）；行政处罚决定书文号：浙金罚决字〔2024〕52号；"
+        "主要违法违规行为：给予投保人保险合同约定以外的其他利益；编制或者提供虚假的报告、报表、文件、资料；"
+        "行政处罚内容：警告并罚款14万元；作出决定机关：浙江金融监管局",
+    ]
+    for junk in ("王泽平", "李云泽", "版权与免责声明", "分享", "微信", "{{", "MicrosoftInternetExplorer4", "扫一扫", "索 引 号"):
+        assert junk not in doc.text, junk
+
+
+def test_law_reposted_in_layout_tables_keeps_every_article_and_drops_site_chrome():
+    doc = load_file(LAW)
+    texts = [b.text for b in doc.blocks]
+    assert doc.blocks[0] == RawBlock("中华人民共和国监察法", 1)
+    assert "第一章 总 则" in texts and "第九章 附 则" in texts
+    assert texts[texts.index("第一章 总 则") + 1].startswith("第一条 为了深化国家监察体制改革")
+    assert sum(t.startswith("第") and "条 " in t[:8] for t in texts) == 69
+    assert texts[-1] == "第六十九条 本法自公布之日起施行。《中华人民共和国行政监察法》同时废止。"
+    for junk in ("添加收藏夹", "设为首页", "机构职能", "浏览次数", "主办单位", "版权所有", "邮编", "中纪委监察部"):
+        assert junk not in doc.text, junk
+
+
+def test_undecodable_html_is_refused():
+    with pytest.raises(RejectedFile, match="二进制"):
+        load_bytes("页面.html", b"\x00\x01\x02" * 100)
+
+
+def test_br_broken_title_is_joined_but_not_with_the_addressee_line():
+    page = """<html><head><title>国务院关于加强地方政府性债务管理的意见_政府信息公开</title></head><body>
+    <div class="nav"><a href="/">首页</a> | <a href="/zc">政策</a></div>
+    <div class="article"><p>国务院关于加强地方政府性债务管理的<br>意见<br>各省、自治区、直辖市人民政府，国务院各部委、各直属机构：<br>
+    为加强地方政府性债务管理，促进国民经济持续健康发展，根据党的十八大、十八届三中全会<br>精神，现提出以下意见：</p>
+    <p>一、总体要求</p><p style="display:none">一、总体要求</p>
+    <p>字号：大 中 小</p><p>【打印】【关闭】</p></div>
+    <div class="footer">京ICP备05070218号</div></body></html>"""
+    doc = load_bytes("意见.html", page.encode("utf-8"))
+    assert [(b.text, b.level) for b in doc.blocks] == [
+        ("国务院关于加强地方政府性债务管理的意见", 1),
+        ("各省、自治区、直辖市人民政府，国务院各部委、各直属机构：", 0),
+        ("为加强地方政府性债务管理，促进国民经济持续健康发展，根据党的十八大、十八届三中全会精神，现提出以下意见：", 0),
+        ("一、总体要求", 0),
+    ]
