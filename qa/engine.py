@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,10 +11,20 @@ from typing import Callable
 from embeddings.encoder import Encoder, load_encoder
 
 from .index import Index, open_index
-from .load import LoadWarning, RejectedFile, decode, SUFFIXES
+from .load import LoadWarning, RejectedFile, decode, load_file, SUFFIXES
 from .retrieve import Retriever
 from .schema import Hit
+from .sections import build_document
 from .settings import Settings
+
+
+def _has_paragraphs(name: str, data: bytes) -> bool:
+    """Would this upload yield body paragraphs? Read by the real loader from a scratch copy."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        doc = build_document(load_file(path))
+    return any(p.kind == "body" for p in doc.paragraphs)
 
 
 @dataclass
@@ -62,6 +73,9 @@ class Engine:
                 decode(data, name)
             except RejectedFile as exc:
                 rejected.append(LoadWarning(name, str(exc)))
+                continue
+            if not _has_paragraphs(name, data):
+                rejected.append(LoadWarning(name, "没有提取出任何正文段落（可能只有网页导航、版权声明等模板文字），未加入索引"))
                 continue
             accepted.append((name, data))
         if accepted:
