@@ -90,6 +90,7 @@ _WIDGET_TOKENS = re.compile(
 _COPYRIGHT = re.compile(
     r"版权所有|版权归属|版权声明|版权争议|版权与免责|Copyright|©|ICP备|ICP证|公网安备|网站标识码", re.I
 )
+_SITE_KEY = re.compile(r"主办|承办|运行|维护|技术支持|域名|版权|备案")
 _PAGE_NUMBER = re.compile(r"^(?:\d{1,4}\s*/\s*\d{1,4}|第\s*\d+\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?|[-—－]\s*\d{1,4}\s*[-—－])$")
 _PAIR = re.compile(r"([\u4e00-\u9fff]{2,6})\s*[:：]\s*([^:：|｜]*?)(?=\s*(?:[|｜]|\s[\u4e00-\u9fff]{2,6}\s*[:：]|$))")
 _TEASER_MARKER = re.compile(r"^(其他|相关|推荐|延伸|更多|热门)(文献|阅读|文章|新闻|链接|稿件|报道|推荐)$|^猜你喜欢$")
@@ -401,14 +402,16 @@ def clean(text: str, *, markdown: bool = False, blocks: tuple = ()) -> Cleaned:
             rule = "citation-code"
         elif _PAGE_NUMBER.match(s):
             rule = "page-number"
-        elif (pairs := _page_fields(s)) is not None:
+        elif len(s) <= 120 and _COPYRIGHT.search(s) and not LAW_ARTICLE.match(s) and not _HEADING_START.match(s):
+            rule = "copyright"
+        elif (pairs := _page_fields(s)) is not None and any(_SITE_KEY.search(k) for k, _ in pairs):
+            rule = "copyright"  # 「主办单位：… 运行维护单位：…」: who runs the site, not the document
+        elif pairs is not None:
             # A page's info bar still names the source and date: "来源 :发展 | 被引量 : 0次 | …"
             for k, v in pairs:
                 if _is_document_value(v) and not _is_widget(v):
                     add_meta(_field_key(k), v, ln)
             rule = "page-info"
-        elif len(s) <= 120 and _COPYRIGHT.search(s) and not LAW_ARTICLE.match(s) and not _HEADING_START.match(s):
-            rule = "copyright"
         elif len(s) <= 40 and _is_widget(s):
             rule = "widget"
         elif _TIMESTAMP.match(s):
@@ -510,6 +513,10 @@ def clean(text: str, *, markdown: bool = False, blocks: tuple = ()) -> Cleaned:
         first = kept[content[pos]]
         if first.level == 1:
             parts = [content[pos]]
+            # a web page's <title> is 「document_site」 or 「document | site」: keep the document
+            segs = [x.strip() for x in re.split(r"_+|\s[|｜-]\s", first.text) if x.strip()]
+            if len(segs) > 1 and len(segs[0]) >= 4:
+                add_meta("标题", segs[0], first)
         elif first.level:
             return 0
         else:
@@ -524,7 +531,7 @@ def clean(text: str, *, markdown: bool = False, blocks: tuple = ()) -> Cleaned:
                 nxt_pos = pos + len(parts)
                 nxt = kept[content[nxt_pos]] if nxt_pos < len(content) else None
                 if nxt is not None and is_body(nxt.text) and nxt.start == kept[parts[-1]].end + 1 \
-                        and not _addressee(nxt.text):
+                        and not _addressee(nxt.text) and not LAW_ARTICLE.match(nxt.text):
                     parts.pop()
                 else:
                     break
