@@ -190,3 +190,16 @@ def test_upload_without_paragraphs_is_refused():
     junk = "首页 > 新闻中心\n版权所有：某某网\n京ICP备05070218号\n".encode()
     assert not _has_paragraphs("junk.txt", junk)
     assert _has_paragraphs("ok.txt", NOTICE_MD.read_bytes())
+
+
+def test_index_table_shows_kept_share_and_warnings():
+    from qa.__main__ import document_table
+
+    docs = [build_document(raw_of(NOTICE_MD)), build_document(raw_of(GOV_HTML)),
+            build_document(RawDocument("空.txt", None, "首页 > 新闻\n京ICP备05070218号", "x", "utf-8"))]
+    rows = document_table(docs).splitlines()
+    assert rows[0] == "| 文档 | 格式 | 标题 | 章节 | 段落 | 保留 | 警告 |"
+    notice = next(r for r in rows if r.startswith(f"| {NOTICE_MD.name} |"))
+    assert notice == f"| {NOTICE_MD.name} | md | 关于职工全年月平均工作时间和工资折算问题的通知 | 3 | 10 | 97.2% |  |"
+    assert "只保留了 45% 的文字" in next(r for r in rows if r.startswith(f"| {GOV_HTML.name} |"))
+    assert "没有提取出任何正文段落" in next(r for r in rows if r.startswith("| 空.txt |"))
