@@ -13,7 +13,8 @@ Markup (Markdown and the rendered blocks of other formats):
 Boilerplate rules (lines removed):
   url             a line that is only a URL, optionally labelled (原文链接：https://…), or a URL and a page counter
   citation-code   a database citation code (【法宝引证码】CLI.2.331159, 引证码：CLI.1.xxx)
-  widget          print/close/share/font-size/download widgets (【打印】【关闭】, 字号：大 中 小, 扫一扫…)
+  widget          print/close/share/font-size widgets (【打印】【关闭】, 字号：大 中 小, 扫一扫…); in the header,
+                  a portal's download/read prompts (下载到本地 , 更方便阅读)
   copyright       copyright, ICP and site-registration lines (版权所有, 京ICP备…, 网站标识码…)
   page-info       a line of several 「key：value」 page fields (发布时间：… 来源：… 浏览次数：…);
                   document fields in it (来源, 作者, 日期) are kept as metadata, counters dropped
@@ -82,13 +83,15 @@ _CITATION_CODE = re.compile(
 )
 # Widget words of page toolbars; a line made of nothing else (≤ 2 other characters) is a widget.
 _WIDGET_TOKENS = re.compile(
-    r"打印本页|打印此页|打印全文|仅打印内容|打印|关闭窗口|关闭本页|关闭|收藏本页|加入收藏|收藏|分享到|分享|"
-    r"扫一扫[^\s]{0,12}|在手机打开当前页|返回顶部|回到顶部|下载到本地|更方便阅读|部分内容阅读|全文阅读|在线阅读|"
-    r"字号|字体|默认|超大|[大中小]|微信|微博|QQ空间|QQ|纠错|我要纠错|"
+    r"仅?打印(?:本页|此页|全文|内容)?|关闭(?:窗口|本页)?|(?:加入)?收藏(?:本页)?|分享到?|扫一扫\S{0,12}|"
+    r"在手机打开当前页|(?:返回|回到)顶部|字号|字体|默认|超大|大|中|小|微信|微博|QQ空间|QQ|(?:我要)?纠错|"
     r"[\s\[\]【】()（）|｜:：,，、/>＞]"
 )
+# A document portal's reading prompts above the text (下载到本地, 更方便阅读, 全文阅读): short parts that each
+# offer to download or read; only in the header, where a title-like line with these verbs is not text.
+_READ_PROMPT_PART = re.compile(r"^\S{0,6}(?:下载|阅读)\S{0,6}$")
 _COPYRIGHT = re.compile(
-    r"版权所有|版权归属|版权声明|版权争议|版权与免责|Copyright|©|ICP备|ICP证|公网安备|网站标识码", re.I
+    r"版权(?:所有|归属|声明|争议|与免责)|Copyright|©|ICP备|ICP证|公网安备|网站标识码", re.I
 )
 _SITE_KEY = re.compile(r"主办|承办|运行|维护|技术支持|域名|版权|备案")
 _PAGE_NUMBER = re.compile(r"^(?:\d{1,4}\s*/\s*\d{1,4}|第\s*\d+\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?|[-—－]\s*\d{1,4}\s*[-—－])$")
@@ -109,7 +112,7 @@ DOC_NUMBER = r"[\u4e00-\u9fff]{1,12}\s*[〔\[［﹝【(（]\s*\d{4}\s*[〕\]］�
 _ORDER_NUMBER = re.compile(rf"^第\s*[{CN_NUM}\d]{{1,6}}\s*号$")
 _DOC_NUMBER_LINE = re.compile(rf"^[(（]?\s*({DOC_NUMBER})\s*[)）]?$")
 _TITLE_WITH_NUMBER = re.compile(rf"^(.{{4,}}?)\s*[(（]?\s*({DOC_NUMBER})\s*[)）]?$")
-_OCCASION = re.compile(rf"^[—－\-–]*\s*[(（]?\s*({DATE})\s*在(.{{4,60}}?)上(?:的讲话|的报告|作)?\s*[)）]?$")
+_OCCASION = re.compile(rf"^[—－\-–]*\s*[(（]?\s*({DATE})\s*在(.{{4,60}}?)上(?:的(?:讲话|报告)|作)?\s*[)）]?$")
 _PROMULGATION = re.compile(rf"^[(（]?\s*({DATE})\s*(.{{0,80}}?)(通过|公布|发布|修订|修正|施行|实施|批准|印发)\s*[)）]?$")
 _FIELD = re.compile(r"^([\u4e00-\u9fff](?:[\u4e00-\u9fff\u3000 ]{0,6}[\u4e00-\u9fff]))\s*[:：]\s*(\S.{0,80})$")
 _CREDIT = re.compile(r"^(.{2,30}?)(?:供稿|供图){1,2}$")
@@ -247,6 +250,11 @@ def _is_widget(text: str) -> bool:
     return len(rest) <= 2 and len(rest) < len(text.strip())
 
 
+def _is_read_prompt(text: str) -> bool:
+    parts = [x for x in re.split(r"[,，、\s]+", text) if x]
+    return len(text) <= 20 and bool(parts) and all(_READ_PROMPT_PART.match(x) for x in parts)
+
+
 def _addressee(text: str) -> str | None:
     """The 主送机关 of a 公文 (organisations listed before a colon), or None for a salutation."""
     m = _ADDRESSEE.match(text)
@@ -282,7 +290,7 @@ def _title_shaped(text: str) -> bool:
         and not DATE_LINE.match(text) and not _BRACKETED.match(text) and not _DOC_NUMBER_LINE.match(text)
         and _parse_field(text) is None and not is_person_name(text) and byline(text) is None
         and not _OCCASION.match(text) and not _PROMULGATION.match(text) and not _ORDER_NUMBER.match(text)
-        and not LIST_ITEM.match(text) and not _URL_LINE.match(text)
+        and not LIST_ITEM.match(text) and not _URL_LINE.match(text) and not _is_read_prompt(text)
     )
 
 
@@ -559,6 +567,11 @@ def clean(text: str, *, markdown: bool = False, blocks: tuple = ()) -> Cleaned:
             break
         gongwen = is_gongwen_title(out.meta.get("标题", ""))
         rule = None
+        if _is_read_prompt(s):
+            drop.add(i)
+            out.removed.append((ln, "widget"))
+            pos += 1
+            continue
         if m := _DOC_NUMBER_LINE.match(s):
             add_meta("发文字号", m.group(1), ln); rule = "doc-number"
         elif "标题" in out.meta and _ORDER_NUMBER.match(s):
