@@ -242,7 +242,7 @@ def _is_document_value(value: str) -> bool:
     """A field value that describes the document (a name, a date), not a page counter or a user id."""
     if re.fullmatch(r"[\d,.]+\s*\S?", value):  # a counter: 0次, 1234
         return False
-    return bool(re.search(r"[\u4e00-\u9fff]", value) or re.fullmatch(r"\d{4}[-./年]\d{1,2}[-./月]\d{1,2}日?", value))
+    return not re.fullmatch(r"[A-Za-z][A-Za-z0-9_.]*", value)  # a user id: yangmx198808
 
 
 def _is_widget(text: str) -> bool:
@@ -522,7 +522,8 @@ def clean(text: str, *, markdown: bool = False, blocks: tuple = ()) -> Cleaned:
         if first.level == 1:
             parts = [content[pos]]
             # a web page's <title> is 「document_site」 or 「document | site」: keep the document
-            segs = [x.strip() for x in re.split(r"_+|\s[|｜-]\s", first.text) if x.strip()]
+            segs = [x.strip() for x in re.split(r"_+|\s*[|｜]\s*|\s[-–]\s|(?<=[\u4e00-\u9fff])-(?=[\u4e00-\u9fff])",
+                                                first.text) if x.strip()]
             if len(segs) > 1 and len(segs[0]) >= 4:
                 add_meta("标题", segs[0], first)
         elif first.level:
