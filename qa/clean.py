@@ -439,7 +439,7 @@ def clean(text: str, *, markdown: bool = False, blocks: tuple = ()) -> Cleaned:
     # signature block at the end: 附件说明, 发文机关署名 + 成文日期, 附注, 抄送, 印发.
     last_body = max((i for i in content if is_body(kept[i].text) and kept[i].text[-1] in LINE_END
                      or len(kept[i].text) >= SHORT), default=-1)
-    tail = [i for i in content if i > last_body]
+    tail = [i for i in content if i > last_body and not kept[i].table]
     sig: dict[int, tuple[str, str]] = {}
     for n, i in enumerate(tail):
         s = kept[i].text
@@ -462,7 +462,7 @@ def clean(text: str, *, markdown: bool = False, blocks: tuple = ()) -> Cleaned:
         elif (m := _ATTACHMENT.match(s)) and (m.group(1) or n + 1 < len(tail)):
             sig[i] = ("附件说明", m.group(1))
     for i in tail if last_body >= 0 else ():
-        if i not in sig and (f := _parse_field(kept[i].text)) is not None:
+        if i not in sig and not kept[i].table and (f := _parse_field(kept[i].text)) is not None:
             sig[i] = ("field", f)
     if any(k.startswith(("成文日期", "发文机关署名")) for k, _ in sig.values()):
         issuers = [v for i, (k, v) in sorted(sig.items()) if k == "发文机关署名"]
@@ -564,7 +564,7 @@ def clean(text: str, *, markdown: bool = False, blocks: tuple = ()) -> Cleaned:
         if "标题" not in out.meta and (taken := take_title(pos)):
             pos += taken
             continue
-        if ln.level:
+        if ln.level or ln.table:
             break
         gongwen = is_gongwen_title(out.meta.get("标题", ""))
         rule = None

@@ -203,3 +203,21 @@ def test_index_table_shows_kept_share_and_warnings():
     assert notice == f"| {NOTICE_MD.name} | md | 关于职工全年月平均工作时间和工资折算问题的通知 | 3 | 10 | 97.2% |  |"
     assert "只保留了 45% 的文字" in next(r for r in rows if r.startswith(f"| {GOV_HTML.name} |"))
     assert "没有提取出任何正文段落" in next(r for r in rows if r.startswith("| 空.txt |"))
+
+
+def test_blocks_give_headings_pages_and_tables():
+    """What the format loaders hand over: heading levels, pages and table rows, one paragraph per block."""
+    blocks = (RawBlock("关于加强管理的通知", level=1, page=1), RawBlock("国发〔2024〕1号", page=1),
+              RawBlock("各省、自治区、直辖市人民政府：", page=1), RawBlock("一、总体要求", level=2, page=1),
+              RawBlock("坚持问题导向，这一段在第一页结束而没有句号", page=1), RawBlock("下一段在第二页。", page=2),
+              RawBlock("项目：道路；金额：100万元", table=True, page=2),
+              RawBlock("国务院", page=2), RawBlock("2024年1月5日", page=2))
+    text = "\n".join(("#" * b.level + " " if b.level else "") + b.text for b in blocks)
+    doc = build_document(RawDocument("通知.docx", None, text, "x", "utf-8", blocks=blocks, format="docx"))
+    assert doc.title == "关于加强管理的通知" and doc.meta["发文字号"] == "国发〔2024〕1号"
+    assert doc.meta["发文机关署名"] == "国务院" and doc.meta["成文日期"] == "2024年1月5日"
+    assert [(p.text, p.section_path, p.page) for p in doc.paragraphs[1:]] == [
+        ("坚持问题导向，这一段在第一页结束而没有句号", "一、总体要求", 1),  # blocks are never joined
+        ("下一段在第二页。", "一、总体要求", 2),
+        ("项目：道路；金额：100万元", "一、总体要求", 2)]
+    assert doc.report.format == "docx" and doc.report.share == 1.0
