@@ -34,12 +34,26 @@ def hit_json(h) -> dict:
     }
 
 
+def document_table(docs) -> str:
+    """One row per document: what cleaning and sectioning kept, and the warnings a reader should see."""
+    rows = ["| 文档 | 格式 | 标题 | 章节 | 段落 | 保留 | 警告 |", "|---|---|---|---|---|---|---|"]
+    for d in sorted(docs, key=lambda d: d.name):
+        r = d.report
+        if r is None:
+            rows.append(f"| {d.name} | | {d.title} | | {len(d.paragraphs)} | | |")
+            continue
+        rows.append(f"| {d.name} | {r.format} | {d.title} | {r.sections} | {r.paragraphs} | {r.share:.1%} | "
+                    f"{'；'.join(r.warnings)} |")
+    return "\n".join(rows)
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     from .engine import Engine
 
     eng = Engine.open(_settings(args), progress=_say, show_progress=True, rebuild=args.rebuild)
     for w in eng.index.warnings:
         _say(f"警告：{w}")
+    print(document_table(eng.index.documents.values()))
     st = eng.index.stats()
     print(f"索引就绪：{st['documents']} 篇文档，{st['paragraphs']} 个段落，{st['chunks']} 个块（构建于 {st['built_at']}）")
     print(f"位置：{eng.index.path}")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,7 @@ from .index import Index, open_index
 from .load import SUFFIXES, SUPPORTED_TEXT, LoadWarning, RejectedFile, load_bytes
 from .retrieve import Retriever
 from .schema import Hit
+from .sections import build_document
 from .settings import Settings
 
 
@@ -60,12 +62,16 @@ class Engine:
                 continue
             try:
                 # parse it fully: a broken .docx/.pdf is refused here, not at indexing
-                load_bytes(name, data, ocr_cache=Path(self.settings.cache_dir) / "ocr")
+                raw = load_bytes(name, data, ocr_cache=Path(self.settings.cache_dir) / "ocr")
+                has_body = any(p.kind == "body" for p in build_document(raw).paragraphs)
             except RejectedFile as exc:
                 rejected.append(LoadWarning(name, str(exc)))
                 continue
             except Exception as exc:  # a parser failure on a hostile file is a refusal, not a crash
                 rejected.append(LoadWarning(name, f"无法读取（{type(exc).__name__}）"))
+                continue
+            if not has_body:
+                rejected.append(LoadWarning(name, "没有提取出任何正文段落（可能只有网页导航、版权声明等模板文字），未加入索引"))
                 continue
             accepted.append((name, data))
         if accepted:

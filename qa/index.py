@@ -30,7 +30,7 @@ import numpy as np
 from .chunk import chunk_document
 from .load import SUPPORTED_TEXT, LoadWarning, RawDocument, load_directory
 from .normalize import simplify, tokenize
-from .schema import Chunk, Document, Paragraph
+from .schema import Chunk, Document, KeptReport, Paragraph
 from .sections import build_document
 from .settings import Settings
 
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Bump when cleaning, sectioning, chunking or tokenization changes what an index contains.
-PIPELINE_VERSION = 3  # 3: format loaders (md rendered from blocks, docx/pdf/html read)
+PIPELINE_VERSION = 4  # 3: format loaders (md rendered from blocks, docx/pdf/html read); 4: 公文/law structure
 FILES = ("documents.json", "chunks.json", "tokens.json", "vectors.faiss")
 
 
@@ -109,7 +109,9 @@ def _doc_from_json(o: dict) -> Document:
     paras = tuple(
         Paragraph(**{**p, "section": tuple(p["section"]), "lines": tuple(p["lines"])}) for p in o["paragraphs"]
     )
-    return Document(o["name"], o["title"], o["meta"], paras, o["sha256"])
+    rep = o.get("report")
+    report = KeptReport(**{**rep, "warnings": tuple(rep["warnings"])}) if rep else None
+    return Document(o["name"], o["title"], o["meta"], paras, o["sha256"], report)
 
 
 def _chunk_from_json(o: dict) -> Chunk:

@@ -22,12 +22,30 @@ class Paragraph:
 
 
 @dataclass(frozen=True)
+class KeptReport:
+    """What cleaning and sectioning kept of a document's text: nothing is lost silently."""
+    format: str                  # txt | md | docx | pdf | html
+    total_chars: int             # non-space characters of the source text (markup syntax excluded)
+    kept_chars: int              # in paragraphs, section headings or metadata
+    dropped: dict[str, int]      # rule name -> characters removed by it
+    examples: dict[str, list[str]]  # rule name -> the first lines it removed
+    paragraphs: int              # body paragraphs
+    sections: int                # distinct section paths
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def share(self) -> float:
+        return self.kept_chars / self.total_chars if self.total_chars else 0.0
+
+
+@dataclass(frozen=True)
 class Document:
     name: str                    # file name, the stable document id
     title: str
     meta: dict[str, str]
     paragraphs: tuple[Paragraph, ...]
     sha256: str
+    report: KeptReport | None = None
 
 
 @dataclass(frozen=True)

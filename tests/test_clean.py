@@ -21,14 +21,13 @@ def _body(doc) -> str:
     return "\n".join(p.text for p in doc.paragraphs if p.kind == "body")
 
 
-def test_site_notice_removed_but_source_kept(seeds_dir):
+def test_portal_notices_removed_but_source_kept(seeds_dir):
     c = _cleaned(seeds_dir, "000_2fea3bba8e0420ec.txt")
-    assert _removed(c, "site-notice") == [
-        "来源 :发展 | 被引量 : 0次 | 上传用户:yangmx198808",
-        "下载到本地 , 更方便阅读",
-        "声明 : 本文档内容版权归属内容提供方 , 如果您对本文有版权争议 , 可与客服联系进行内容授权或下架",
-        "论文部分内容阅读",
-    ]
+    # the page's info bar: the source is a document field, the counter and the user id are not
+    assert _removed(c, "page-info") == ["来源 :发展 | 被引量 : 0次 | 上传用户:yangmx198808"]
+    assert _removed(c, "widget") == ["下载到本地 , 更方便阅读", "论文部分内容阅读"]
+    assert _removed(c, "copyright") == [
+        "声明 : 本文档内容版权归属内容提供方 , 如果您对本文有版权争议 , 可与客服联系进行内容授权或下架"]
     assert c.meta == {"来源": "发展", "标题": "打赢打好脱贫攻坚战组织保障调研报告"}
 
 

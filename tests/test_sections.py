@@ -76,6 +76,7 @@ def test_fullwidth_markers_and_levels():
 
 
 def test_document_without_structure_or_title():
-    doc = build_document(RawDocument("plain.txt", None, "这是一段没有标题的文字。第二句话。", "x", "utf-8"))
+    # no title line: the file name, never the first clause of the body
+    doc = build_document(RawDocument("无题.txt", None, "这是一段没有标题的文字。第二句话。", "x", "utf-8"))
     assert [p.section for p in doc.paragraphs] == [()]
-    assert doc.title == "这是一段没有标题的文字"
+    assert doc.title == "无题"
