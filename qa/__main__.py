@@ -57,6 +57,12 @@ def cmd_index(args: argparse.Namespace) -> int:
     st = eng.index.stats()
     print(f"索引就绪：{st['documents']} 篇文档，{st['paragraphs']} 个段落，{st['chunks']} 个块（构建于 {st['built_at']}）")
     print(f"位置：{eng.index.path}")
+    from .gate import load_or_calibrate
+    paragraphs = [p for d in eng.index.documents.values() for p in d.paragraphs]
+    g = load_or_calibrate(eng.index.path, eng.retriever, paragraphs, eng.encoder.model_id, eng.settings.top_k)
+    print(f"拒答门限（按本语料与向量模型校准）：最高相似度 ≥ {g.dense:.4f}（余量 {g.dense_margin:+.4f}）"
+          f" 或 词覆盖 ≥ {g.coverage:.4f}（余量 {g.coverage_margin:+.4f}）；"
+          f"语料探针通过 {g.stats.get('ontopic_passing', 0):.0%}，日常问题探针全部拒答")
     return 0
 
 
