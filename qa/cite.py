@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
+from .guard import instruction_spans
 from .normalize import normalize, tokenize
 from .schema import Citation, Claim, Paragraph, Passage
 from .sentences import (
@@ -178,7 +179,10 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
     toks = content_tokens(claim) - q_toks
     places = entities(claim, ("ns",))
     best = 0.0
+    told = instruction_spans(text)   # a sentence telling the reader what to answer is no evidence
     for i in range(len(spans)):
+        if any(a < spans[i][1] and spans[i][0] < b for a, b in told):
+            continue
         window = normalize(text[spans[max(0, i - 1)][0]:spans[i][1]])
         win_numbers = set(numbers(window))
         if any(n not in win_numbers for n in nums) or not _numbers_bound(norm_claim, window):
