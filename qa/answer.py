@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterator, Mapping
 
-from .cite import REFUSAL, DocText, is_refusal, verify
+from .cite import REFUSAL, DocText, Verified, is_refusal, verify
 from .gate import Gate, load_or_calibrate, signals
 from .normalize import normalize, strip_controls
-from .prompt import INJECTION, answer_kinds, build_messages, select_passages, sentence_score
+from .guard import Figure, conflicts, instruction_spans, only_instructions
+from .prompt import answer_kinds, build_messages, select_passages, sentence_score, window
 from .rewrite import name_glossary, needs_translation, standalone_question
 from .schema import Answer, Hit, Passage
 from .sentences import content_tokens, numbers, sentence_spans
@@ -48,9 +49,11 @@ def extractive(question: str, passages: list[Passage], max_sentences: int = 2,
     q_tokens, q_nums, kinds = content_tokens(question), set(numbers(question)), answer_kinds(question)
     scored = []
     for rank, p in enumerate(passages):
+        # A sentence that tells the reader what to answer is no evidence (qa/guard.py).
+        told = instruction_spans(p.para.text)
         for s, e in sentence_spans(p.text):
             sent = p.text[s:e]
-            if INJECTION.search(sent):
+            if any(a < p.start + e and p.start + s < b for a, b in told):
                 continue
             scored.append((sentence_score(q_tokens, q_nums, sent, kinds, idf) - 0.05 * rank, p.n, sent))
     scored.sort(key=lambda x: -x[0])
@@ -62,6 +65,62 @@ def extractive(question: str, passages: list[Passage], max_sentences: int = 2,
         sent = sent.rstrip("。；;！？!?")
         out.append(f"{sent}[{n}]。")
     return "".join(out)
+
+
+CONFLICT_NOTE = "各资料说法不一，请核对原文。"
+MAX_CONFLICT_NOTES = 2
+CONFLICT_DEPTH = 4   # × top_k: how deep to look for another document's figure
+
+
+def other_passages(question: str, hits: list[Hit], passages: list[Passage], paragraphs, idf=None) -> list[Passage]:
+    """The best window of each retrieved paragraph the prompt had no room for, numbered after the
+    passages: where another document may give the answer's figure differently."""
+    seen = {p.para.id for p in passages}
+    out: list[Passage] = []
+    for hit in hits:
+        for pid in hit.chunk.para_ids:
+            if pid in seen or pid not in paragraphs:
+                continue
+            seen.add(pid)
+            start, end, score = window(question, paragraphs[pid], idf=idf)
+            if score > 0 and not only_instructions(paragraphs[pid].text, start, end):
+                out.append(Passage(len(passages) + len(out) + 1, paragraphs[pid], start, end))
+    return out
+
+
+def show_conflicts(question: str, passages: list[Passage], raw: str, v: Verified, docs,
+                   more: list[Passage] = ()) -> tuple[Verified, list[Passage]]:
+    """When the answer states a figure that another retrieved document gives differently, the other
+    figure is shown too, each with its own verified citation: 「另据[n]：…。各资料说法不一，请核对原文。」
+    `more`: retrieved windows the model did not see (other_passages); one that gives the other figure
+    joins the passages. Returns the verification and the passages its citations number."""
+    if v.abstained:
+        return v, passages
+    stated = set(numbers(v.text))
+    notes: list[Figure] = []
+    for c in conflicts(question, [*passages, *more]):
+        if not any(f.values[-1] in stated for f in c.figures):
+            continue   # the answer is not about this measure
+        notes += [f for f in c.figures if f.values[-1] not in stated and f not in notes]
+    notes = notes[:MAX_CONFLICT_NOTES]
+    if not notes:
+        return v, passages
+    # the windows the notes quote join the passages, numbered after them
+    extra = [p for p in more if any(f.n == p.n for f in notes)]
+    renumber = {p.n: len(passages) + i + 1 for i, p in enumerate(extra)}
+    shown = [*passages, *(replace(p, n=renumber[p.n]) for p in extra)]
+    notes = [replace(f, n=renumber.get(f.n, f.n)) for f in notes]
+    base = raw.rstrip()
+    if base and base[-1] not in "。！？!?":
+        base += "。"   # "另据" must open a sentence of its own
+    while notes:
+        both = verify(base + "".join(f"另据[{f.n}]：{f.sentence.rstrip('。；;，, ')}。" for f in notes), shown, question, docs)
+        kept = [f for f in notes if any(f.n in c.citations and f.values[-1] in numbers(c.text) for c in both.claims)]
+        if kept == notes and not both.abstained:
+            both.text = both.text.rstrip() + CONFLICT_NOTE
+            return both, shown
+        notes = kept   # verification kept only some: show those, or nothing
+    return v, passages
 
 
 class Answerer:
@@ -174,6 +233,10 @@ class Answerer:
             ans.text, ans.abstained = REFUSAL, True
         else:
             v = verify(raw, passages, query, self._docs())
+            # Another document may give the stated figure differently, below the top k: look deeper.
+            wide = self.engine.search(query, k=CONFLICT_DEPTH * (k or self.settings.top_k)) if numbers(v.text) else []
+            more = other_passages(query, wide, passages, paragraphs, idf)
+            v, ans.passages = show_conflicts(query, passages, raw, v, self._docs(), more)
             ans.text, ans.abstained = v.text, v.abstained
             ans.citations, ans.claims, ans.repairs = v.citations, v.claims, v.repairs
             ans.deleted, ans.marked = v.deleted, v.marked

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from .guard import instruction_spans
 from .normalize import normalize, tokenize
 from .schema import Citation, Claim, Paragraph, Passage
 from .figures import Figure, figures, find
@@ -161,7 +162,10 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
     toks = {t for t in content_tokens(words) - q_toks if not any(c.isdigit() for c in t)}
     places = entities(claim, ("ns",))
     best = 0.0
+    told = instruction_spans(text)   # a sentence telling the reader what to answer is no evidence
     for i in range(len(spans)):
+        if any(a < spans[i][1] and spans[i][0] < b for a, b in told):
+            continue
         window = normalize(text[spans[max(0, i - 1)][0]:spans[i][1]])
         # The sentence before lends its subject ("定西市…。全市404个村…"), not its figures: a figure
         # of one sentence is not the figure of a place the next sentence names.
