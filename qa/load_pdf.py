@@ -116,7 +116,7 @@ def _merge_same_row(lines: list[Line]) -> list[Line]:
             if small > 0 and overlap > 0.3 * small and ln.x0 >= prev.x1 - 2:
                 out[-1] = Line(glue(prev.text, ln.text) if ln.x0 - prev.x1 < prev.size else prev.text + " " + ln.text,
                                prev.x0, min(prev.top, ln.top), max(prev.x1, ln.x1), max(prev.bottom, ln.bottom),
-                               max(prev.size, ln.size) if abs(prev.size - ln.size) > 0.5 else prev.size, prev.page, prev.ocr)
+                               max(prev.size, ln.size), prev.page, prev.ocr)
                 continue
         out.append(ln)
     return out
