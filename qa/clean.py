@@ -32,7 +32,7 @@ Metadata rules (lines moved into Document.meta, shown as the document's first pa
   addressee       主送机关: the line ending in ：before the body whose items are organisations
   date            a date alone under the title (成文日期 for 公文, else 日期)
   occasion        「——2014年3月5日在第十二届全国人民代表大会第二次会议上」 → 日期 + 会议
-  byline          a person's name alone (作者) or after a position (国务院总理 李克强); 讲话人 when
+  author, byline  a person's name alone (author) or after a position (byline: 国务院总理 李克强) → 作者, or 讲话人 when
                   the document has an occasion line
   promulgation    law header lines 「2007年4月5日 国务院令第492号公布」 → 沿革; 「… 施行」 → 施行日期
   column          a header line wholly in brackets (series or column name)
