@@ -117,7 +117,7 @@ def test_breadcrumbs(cleaned):
 def test_footer_of_links(cleaned):
     assert _removed(cleaned["001"], "footer")[0] == "扶贫扶智扶志三结合"
     html = _removed(cleaned["html"], "footer")
-    assert html[:3] == ["相关稿件", "全国人大", "全国政协"] and "登录" in html
+    assert html[:3] == ["相关稿件", "链接：", "全国人大"] and "登录" in html
 
 
 def test_titles_of_every_shape(cleaned):
