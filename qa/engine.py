@@ -74,7 +74,12 @@ class Engine:
             except RejectedFile as exc:
                 rejected.append(LoadWarning(name, str(exc)))
                 continue
-            if not _has_paragraphs(name, data):
+            try:
+                has_text = _has_paragraphs(name, data)
+            except (RejectedFile, OSError, ValueError) as exc:
+                rejected.append(LoadWarning(name, f"无法解析：{exc}"))
+                continue
+            if not has_text:
                 rejected.append(LoadWarning(name, "没有提取出任何正文段落（可能只有网页导航、版权声明等模板文字），未加入索引"))
                 continue
             accepted.append((name, data))
