@@ -32,7 +32,7 @@ Metadata rules (lines moved into Document.meta, shown as the document's first pa
   addressee       主送机关: the line ending in ：before the body whose items are organisations
   date            a date alone under the title (成文日期 for 公文, else 日期)
   occasion        「——2014年3月5日在第十二届全国人民代表大会第二次会议上」 → 日期 + 会议
-  byline          a person's name alone (作者) or after a position (国务院总理 李克强); 讲话人 when
+  author, byline  a person's name alone (author) or after a position (byline: 国务院总理 李克强) → 作者, or 讲话人 when
                   the document has an occasion line
   promulgation    law header lines 「2007年4月5日 国务院令第492号公布」 → 沿革; 「… 施行」 → 施行日期
   column          a header line wholly in brackets (series or column name)
@@ -82,11 +82,14 @@ _CITATION_CODE = re.compile(
     r"^(?:【[^】]{1,12}】|[\u4e00-\u9fff]{1,10}码\s*[:：])\s*[A-Za-z]{2,}[A-Za-z0-9]*(?:[.\-/][A-Za-z0-9]+)+$"
 )
 # Widget words of page toolbars; a line made of nothing else (≤ 2 other characters) is a widget.
-_WIDGET_TOKENS = re.compile(
+_WIDGET_WORDS = re.compile(
     r"仅?打印(?:本页|此页|全文|内容)?|关闭(?:窗口|本页)?|(?:加入)?收藏(?:本页)?|分享到?|扫一扫\S{0,12}|"
-    r"在手机打开当前页|(?:返回|回到)顶部|字号|字体|默认|超大|大|中|小|微信|微博|QQ空间|QQ|(?:我要)?纠错|"
-    r"[\s\[\]【】()（）|｜:：,，、/>＞]"
+    r"在手机打开当前页|(?:返回|回到)顶部|字号|字体|微信|微博|QQ空间|QQ|(?:我要)?纠错|"
+    r"[\[【(（]\s*(?:大|中|小|超大|特大|默认)\s*[\]】)）]"
 )
+# The size choices of a font-size widget: bare only after 字号/字体, or alone on their own line.
+_FONT_SIZES = re.compile(r"超大|特大|默认|大|中|小")
+_WIDGET_PUNCT = re.compile(r"[\s\[\]【】()（）|｜:：,，、/>＞]")
 # A document portal's reading prompts above the text (下载到本地, 更方便阅读, 全文阅读): short parts that each
 # offer to download or read; only in the header, where a title-like line with these verbs is not text.
 _READ_PROMPT_PART = re.compile(r"^\S{0,6}(?:下载|阅读)\S{0,6}$")
@@ -246,8 +249,16 @@ def _is_document_value(value: str) -> bool:
 
 
 def _is_widget(text: str) -> bool:
-    rest = _WIDGET_TOKENS.sub("", text)
-    return len(rest) <= 2 and len(rest) < len(text.strip())
+    """Toolbar words and their brackets/separators only (≤ 2 other characters), or separators alone."""
+    if _HEADING_START.match(text) or LIST_ITEM.match(text):
+        return False  # 「一、」 or 「（二）」 alone on a line is a heading marker, not a widget
+    bare = _WIDGET_PUNCT.sub("", text)
+    if not bare or _FONT_SIZES.fullmatch(bare):
+        return True
+    rest = _WIDGET_PUNCT.sub("", _WIDGET_WORDS.sub("", text))
+    if re.search(r"字号|字体", text):
+        rest = _FONT_SIZES.sub("", rest)
+    return len(rest) <= 2 and bool(_WIDGET_WORDS.search(text))
 
 
 def _is_read_prompt(text: str) -> bool:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from qa.clean import clean
-from qa.load import SUFFIXES, RawBlock, RawDocument, load_file
+from qa.load import RawBlock, RawDocument, load_file
 from qa.sections import build_document, is_markdown
 from tests.conftest import para_with
 
@@ -17,9 +17,10 @@ SEEDS = ROOT / "seeds"
 
 
 def raw_of(path: Path) -> RawDocument:
-    """The document as the loader gives it; for formats this branch's loader does not read yet, its
-    text extracted plainly (pypdfium2 page text, python-docx paragraphs, HTML with tags stripped)."""
-    if path.suffix.lower() in SUFFIXES:
+    """.txt/.md as the loader gives them; other formats as plain extracted lines, one block each (pypdfium2
+    page text, python-docx paragraphs, HTML with tags stripped, <title> as a level-1 heading), so these
+    rules are tested on the real text of each file whatever the format loaders make of its layout."""
+    if path.suffix.lower() in (".txt", ".md"):
         return load_file(path)
     data = path.read_bytes()
     suffix = path.suffix.lower().lstrip(".")
@@ -116,7 +117,7 @@ def test_breadcrumbs(cleaned):
 def test_footer_of_links(cleaned):
     assert _removed(cleaned["001"], "footer")[0] == "扶贫扶智扶志三结合"
     html = _removed(cleaned["html"], "footer")
-    assert html[:3] == ["相关稿件", "全国人大", "全国政协"] and "登录" in html
+    assert html[:3] == ["相关稿件", "链接：", "全国人大"] and "登录" in html
 
 
 def test_titles_of_every_shape(cleaned):
@@ -221,3 +222,26 @@ def test_blocks_give_headings_pages_and_tables():
         ("下一段在第二页。", "一、总体要求", 2),
         ("项目：道路；金额：100万元", "一、总体要求", 2)]
     assert doc.report.format == "docx" and doc.report.share == 1.0
+
+
+def test_law_reposted_in_a_web_page():
+    """The 监察法 inside a university site's layout tables: a law whatever the format."""
+    doc = build_document(raw_of(WILD / "中华人民共和国监察法_高校纪检网站转载页.html"))
+    assert doc.title == "中华人民共和国监察法"  # the <title> without 「-纪检」
+    p = para_with(doc, "监察机关根据监督、调查结果，依法作出如下处置")
+    assert p.section_path == "第五章 监察程序 > 第四十五条" and "\n（一）对有职务违法行为" in p.text
+    assert para_with(doc, "本法自公布之日起施行").section_path == "第九章 附 则 > 第六十九条"
+
+
+def test_item_lists_are_not_headings():
+    """In any document, 「（一）…；」 items and adjacent bare items of one style stay paragraphs."""
+    doc = build_document(RawDocument("意见.txt", None, (
+        "一、主要任务\n各地区要做好以下工作：\n（一）办理政府信息公开事宜；\n（二）维护和更新公开的政府信息；\n"
+        "（三）本机关规定的其他职能。\n二、保障措施\n（一）加强组织领导。\n各地区要建立工作机制，明确责任分工。"),
+        "x", "utf-8"))
+    assert [(p.text, p.section_path) for p in doc.paragraphs] == [
+        ("各地区要做好以下工作：", "一、主要任务"),
+        ("（一）办理政府信息公开事宜；", "一、主要任务"),
+        ("（二）维护和更新公开的政府信息；", "一、主要任务"),
+        ("（三）本机关规定的其他职能。", "一、主要任务"),
+        ("各地区要建立工作机制，明确责任分工。", "二、保障措施 > （一）加强组织领导")]

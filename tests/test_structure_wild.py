@@ -137,3 +137,23 @@ def test_law_header_lines_are_history_metadata(wild_docs):
     assert wild_docs[OPENNESS].meta["沿革"] == (
         "2007年4月5日 中华人民共和国国务院令第492号公布；2019年4月3日 中华人民共和国国务院令第711号修订")
     assert wild_docs[LABOUR].meta["沿革"].count("；") == 2
+
+
+def test_document_questions_find_the_metadata_paragraph(tmp_path, qa_cache_dir, encoder):
+    """「这份通知的发文字号是什么？」 and 「这份报告是谁作的、在哪次会议上？」: the metadata paragraph ranks first."""
+    import shutil
+
+    from qa.index import open_index
+    from qa.retrieve import Retriever
+    from qa.settings import Settings
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name in (REPORT_2014, NOTICE, OPENNESS):
+        shutil.copy(WILD / name, docs / name)
+    s = Settings.load(docs_dir=docs, cache_dir=qa_cache_dir, index_dir=tmp_path / "index")
+    retriever = Retriever(open_index(s, encoder), encoder, s.rrf_k, s.candidates)
+    for question, para in (("这份通知的发文字号是什么？", f"{NOTICE}#0"),
+                           ("这份报告是谁作的、在哪次会议上？", f"{REPORT_2014}#0"),
+                           ("政府信息公开条例什么时候开始施行？", f"{OPENNESS}#0")):
+        assert retriever.search(question, 3, "hybrid")[0].chunk.para_ids[0] == para, question
