@@ -106,9 +106,8 @@ def test_server_streams_an_answer_with_citations(server, seed_engine, gguf) -> N
         assert local.chat(build_messages(QUESTION, ans.passages), a.max_new_tokens) == raw
     finally:
         local.close()
-    assert "100" in raw
-    if not ans.abstained:
-        assert any(c.para == "000_2fea3bba8e0420ec.txt#6" for c in ans.citations)
+    assert not ans.abstained and "100元" in ans.text
+    assert any(c.para.startswith("000_2fea3bba8e0420ec.txt#") and "每人每天100元" in c.quote for c in ans.citations)
     assert ans.latency["prompt_tokens"] > 200  # the passages and system prompt travelled
 
 
@@ -154,17 +153,19 @@ def test_stalled_server_times_out(gguf, seed_engine, extractive_answer, tmp_path
 def test_server_killed_mid_answer(gguf, seed_engine, extractive_answer, tmp_path) -> None:
     s = Server(gguf, tmp_path / "server.log")
     try:
-        a = _answerer(seed_engine, s.url, llm_read_timeout=10.0)
-        t, tokens, final = time.monotonic(), 0, None
+        # A long read timeout: the answer must end because the connection broke, not because it timed out.
+        a = _answerer(seed_engine, s.url, llm_read_timeout=300.0)
+        tokens, killed_at, final = 0, None, None
         for ev in a.stream(QUESTION):
             if ev.kind == "token":
                 tokens += 1
                 if tokens == 1:
                     s.proc.kill()
+                    killed_at = time.monotonic()
             elif ev.kind == "final":
                 final = ev.data
-        assert time.monotonic() - t < 30
-        assert tokens >= 1
+        assert tokens >= 1 and killed_at is not None
+        assert time.monotonic() - killed_at < 15
         assert any("连接中断" in n or "无法连接" in n for n in final.notices), final.notices
         assert final.text == extractive_answer.text
     finally:
