@@ -66,6 +66,7 @@ def test_one_long_paragraph_does_not_fill_the_top_k(tmp_path, seeds_dir, qa_cach
     """A one-line file (no line breaks, no sentence ends) is cut into many chunks of one paragraph;
     the top k holds at most MAX_HITS_PER_PARAGRAPH of them and other documents fill the rest."""
     import shutil
+    from collections import Counter
 
     from qa.index import open_index
     from qa.retrieve import MAX_HITS_PER_PARAGRAPH, Retriever
@@ -85,7 +86,8 @@ def test_one_long_paragraph_does_not_fill_the_top_k(tmp_path, seeds_dir, qa_cach
     for mode in ("hybrid", "bm25", "dense"):
         hits = ret.search("驻村帮扶干部的生活补助是多少？", k=5, mode=mode)
         assert sum(h.chunk.doc == "one-line.txt" for h in hits) == MAX_HITS_PER_PARAGRAPH, mode
-        assert len(hits) == 5 and len({h.chunk.para_ids for h in hits}) == 5 - MAX_HITS_PER_PARAGRAPH + 1, mode
+        per_para = Counter(h.chunk.para_ids for h in hits)
+        assert len(hits) == 5 and max(per_para.values()) == MAX_HITS_PER_PARAGRAPH, (mode, per_para)
 
 
 def test_top_indices_matches_a_stable_sort():
