@@ -14,10 +14,13 @@ Without the script the sources can still be opened by hand. "在文档中查看"
 document HTML through a gr.HTML server function, which bypasses the model queue, so the viewer
 works while an answer is being generated.
 
-Answers go through Gradio's queue with concurrency 1 (one model, two cores): a question is first
-staged (shown at once as waiting, no queue), then answered in the model queue. Conversations are
-kept server-side per browser session (ChatService), which makes "ask while answering" and
-"清空对话 while answering" safe; API: /stage(question) then /run(model, k).
+The conversation logic is qa.chat.ChatService (shared with the HTTP API, no Gradio); this file
+only renders its turns as HTML and wires events. A question is first staged (shown at once as
+waiting, no queue), then answered: model answers one at a time in the service's model lane,
+extractive answers, document views and status in its fast lane, so they never wait behind a
+generation; a full lane answers 「繁忙，请稍后再试」. Conversations are kept server-side per browser
+session, which makes "ask while answering" and "清空对话 while answering" safe; Gradio API:
+/stage(question) then /run(model, k).
 
 Every piece of document, question and model text goes through html.escape before it reaches HTML:
 documents and uploads are untrusted. The pure render_* functions below are what tests check.
@@ -42,15 +45,12 @@ import html  # noqa: E402
 import logging  # noqa: E402
 import re  # noqa: E402
 import sys  # noqa: E402
-import threading  # noqa: E402
-from collections import OrderedDict  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Callable, Iterable, Iterator  # noqa: E402
+from typing import Iterable  # noqa: E402
 
 import gradio as gr  # noqa: E402
 
-from qa.answer import Answerer  # noqa: E402
+from qa.chat import AnswererFactory, ChatService, ServiceError, Turn, UploadResult  # noqa: E402
 from qa.cite import REFUSAL  # noqa: E402
 from qa.engine import Engine  # noqa: E402
 from qa.load import SUFFIXES, LoadWarning  # noqa: E402
@@ -76,8 +76,10 @@ MODEL_CHOICES = [
     ("摘录模式（不用模型，直接摘录原文）", "extractive"),
 ]
 MAX_TOP_K = 10
-
-AnswererFactory = Callable[[Engine, str], Answerer]
+# Gradio worker threads for answers: the service's lanes decide what runs (one generation at a
+# time, several extractive answers); this only has to exceed the model lane's queue so that
+# questions waiting for the model never occupy every thread.
+RUN_WORKERS = 32
 
 
 # --------------------------------------------------------------------------------------------
@@ -331,18 +333,20 @@ def render_upload_result(accepted: list[str], rejected: list[LoadWarning], befor
 # The page's backend: one engine, the answerers, the conversation logic (no Gradio objects)
 # --------------------------------------------------------------------------------------------
 
-@dataclass
-class Turn:
-    question: str
-    html: str = ""               # the assistant message as shown
-    answer: str | None = None    # plain final answer (the follow-up history); None while pending
+def render_turn(turn: Turn, i: int) -> str:
+    """The assistant message of conversation turn i, as it stands."""
+    if turn.error is not None:
+        return render_error(i, turn.error)
+    if turn.final is not None:
+        return render_answer(turn.final, i)
+    return render_progress(i, turn.status, turn.standalone, turn.passages, turn.partial)
 
 
 def to_messages(turns: list[Turn]) -> list[dict]:
     out: list[dict] = []
-    for t in turns:
+    for i, t in enumerate(turns):
         out.append({"role": "user", "content": render_question(t.question)})
-        out.append({"role": "assistant", "content": t.html})
+        out.append({"role": "assistant", "content": render_turn(t, i)})
     return out
 
 
@@ -357,182 +361,32 @@ def _model_label(spec: str) -> str:
     return f"自定义模型：{Path(spec).name or spec}"
 
 
-class ChatService:
-    """Everything the page does, as plain Python: keep each browser session's conversation,
-    answer its questions (streaming), open documents, add uploads, report status. One instance
-    is shared by all sessions of a server.
+def status_html(service: ChatService) -> str:
+    st = service.status()
+    return render_status(st["stats"], st["warnings"], st["models"])
 
-    Conversations live here, keyed by Gradio's session hash, rather than in a gr.State: a
-    question asked while another is being answered is appended to the same list the running
-    answer updates, and "清空对话" replaces the list, which a running answer notices at its
-    next step and stops (closing the model stream). Gradio's own `cancels` can leave the
-    concurrency-1 model queue blocked when it interrupts a long model step."""
 
-    MAX_SESSIONS = 500  # oldest conversations are dropped beyond this (tabs closed without unload)
+def document_html(service: ChatService, name: str | None, focus: str | None = None,
+                  span: tuple[int, int] | None = None) -> str:
+    doc = service.document(name)
+    return render_document(doc, focus, span) if doc is not None else EMPTY_VIEWER
 
-    def __init__(self, settings: Settings, engine: Engine, answerer_factory: AnswererFactory = load_answerer):
-        self.settings = settings
-        self.engine = engine
-        self.answerer_factory = answerer_factory
-        self._answerers: dict[str, Answerer] = {}
-        self._load_lock = threading.Lock()
-        self._index_lock = threading.Lock()
-        self._lock = threading.Lock()
-        self._sessions: OrderedDict[str, list[Turn]] = OrderedDict()
 
-    # models ----------------------------------------------------------------------------------
-    def answerer(self, spec: str) -> Answerer:
-        with self._load_lock:
-            if spec not in self._answerers:
-                self._answerers[spec] = self.answerer_factory(self.engine, spec)
-            return self._answerers[spec]
+def open_paragraph_html(service: ChatService, ref: str) -> str:
+    """The document HTML for a "在文档中查看" link (doc_ref), focused on its paragraph."""
+    para_id, span = parse_doc_ref(ref)
+    para = service.paragraph(para_id)
+    if para is None:
+        return '<div class="qa-doc-view"><div class="qa-doc-empty">找不到这个段落（文档可能已更新）。</div></div>'
+    return document_html(service, para.doc, para.id, span)
 
-    def is_loaded(self, spec: str) -> bool:
-        return spec in self._answerers
 
-    def model_notes(self) -> dict[str, str]:
-        notes = {}
-        for spec, a in list(self._answerers.items()):
-            notes[spec] = a.load_notice or f"已加载（{a.model_name}）"
-        return notes
+def document_choices(service: ChatService) -> list[tuple[str, str]]:
+    return [(f"{d.title}（{name}）", name) for name, d in sorted(service.documents().items())]
 
-    # conversations ---------------------------------------------------------------------------
-    def _conversation(self, session: str) -> list[Turn]:
-        """The session's turn list (caller holds self._lock)."""
-        conv = self._sessions.get(session)
-        if conv is None:
-            conv = self._sessions[session] = []
-            while len(self._sessions) > self.MAX_SESSIONS:
-                self._sessions.popitem(last=False)
-        else:
-            self._sessions.move_to_end(session)
-        return conv
 
-    def turns(self, session: str) -> list[Turn]:
-        with self._lock:
-            return list(self._conversation(session))
-
-    def ask(self, session: str, question: str) -> list[Turn]:
-        """Queue a question (shown at once as waiting); an empty one is ignored."""
-        q = (question or "").strip()
-        with self._lock:
-            conv = self._conversation(session)
-            if q:
-                conv.append(Turn(q, render_progress(len(conv), "排队等待回答…")))
-            return list(conv)
-
-    def clear(self, session: str) -> None:
-        with self._lock:
-            self._sessions[session] = []  # a new list: a running answer sees the swap and stops
-
-    def forget(self, session: str) -> None:
-        with self._lock:
-            self._sessions.pop(session, None)
-
-    # answering --------------------------------------------------------------------------------
-    def answer_next(self, session: str, spec: str, k: int | None = None) -> Iterator[list[Turn]]:
-        """Answer the session's first pending question, yielding the conversation after every
-        step (waiting → evidence → streamed text → final). If the conversation is cleared meanwhile,
-        the model stream is closed and the current (cleared) conversation is the last value."""
-        with self._lock:
-            conv = self._conversation(session)
-            i = next((j for j, t in enumerate(conv) if t.answer is None), None)
-            if i is None:
-                snapshot = list(conv)
-            else:
-                q = conv[i].question
-                history = [(t.question, t.answer) for t in conv[:i] if t.answer]
-        if i is None:
-            yield snapshot
-            return
-
-        def show(html_: str, answer: str | None) -> list[Turn] | None:
-            with self._lock:
-                if self._sessions.get(session) is not conv:  # cleared or forgotten
-                    return None
-                conv[i] = Turn(q, html_, answer)
-                return list(conv)
-
-        steps = self._steps(i, q, history, spec, k)
-        try:
-            for html_, answer in steps:
-                snapshot = show(html_, answer)
-                if snapshot is None:
-                    # Cleared: end with the conversation as it is now, since Gradio re-sends a
-                    # stream's last value when it completes (it would bring the old turn back).
-                    yield self.turns(session)
-                    return
-                yield snapshot
-        except Exception as exc:  # the page must survive anything one question does
-            log.exception("answering %r failed", q)
-            snapshot = show(render_error(i, str(exc) or exc.__class__.__name__), "")
-            if snapshot is not None:
-                yield snapshot
-        finally:
-            steps.close()  # stops the model at its current token when we return early
-
-    def _steps(self, turn: int, q: str, history: list[tuple[str, str]], spec: str,
-               k: int | None) -> Iterator[tuple[str, str | None]]:
-        """(assistant HTML, final answer text or None) for each visible step of one answer."""
-        if not self.is_loaded(spec):
-            yield render_progress(turn, f"正在加载模型（{_model_label(spec)}），第一次需要一点时间…"), None
-        answerer = self.answerer(spec)
-        yield render_progress(turn, "正在检索文档…"), None
-        standalone, passages, pieces, status = None, None, [], ""
-        stream = answerer.stream(q, history, k)
-        try:
-            for ev in stream:
-                if ev.kind == "rewrite":
-                    standalone = ev.data
-                    status = "正在检索文档…"
-                elif ev.kind == "evidence":
-                    passages = ev.data
-                    status = (f"找到 {len(passages)} 段依据，正在生成回答（{answerer.model_name}）…"
-                              if answerer.generator is not None else f"找到 {len(passages)} 段依据，正在摘录…")
-                elif ev.kind == "token":
-                    pieces.append(ev.data)
-                elif ev.kind == "final":
-                    ans: Answer = ev.data
-                    yield render_answer(ans, turn), ans.text
-                    return
-                yield render_progress(turn, status, standalone, passages, "".join(pieces)), None
-        finally:
-            stream.close()
-        yield render_error(turn, "没有得到回答"), ""
-
-    # documents --------------------------------------------------------------------------------
-    def document_choices(self) -> list[tuple[str, str]]:
-        docs = self.engine.index.documents
-        return [(f"{d.title}（{name}）", name) for name, d in sorted(docs.items())]
-
-    def document_html(self, name: str | None, focus: str | None = None, span: tuple[int, int] | None = None) -> str:
-        doc = self.engine.index.documents.get(name or "")
-        return render_document(doc, focus, span) if doc is not None else EMPTY_VIEWER
-
-    def open_paragraph(self, ref: str) -> str:
-        """The document HTML for a "在文档中查看" link (doc_ref), focused on its paragraph."""
-        para_id, span = parse_doc_ref(ref)
-        para = self.engine.index.paragraphs.get(para_id) if para_id else None
-        if para is None:
-            return '<div class="qa-doc-view"><div class="qa-doc-empty">找不到这个段落（文档可能已更新）。</div></div>'
-        return self.document_html(para.doc, para.id, span)
-
-    # index ----------------------------------------------------------------------------------
-    def status_html(self) -> str:
-        idx = self.engine.index
-        return render_status(idx.stats(), list(idx.warnings), self.model_notes())
-
-    def add_files(self, files: list[tuple[str, bytes]]) -> str:
-        """Add uploaded files to the index (engine.add_files validates them and swaps the index
-        atomically); returns the message to show."""
-        with self._index_lock:
-            before = len(self.engine.index.documents)
-            try:
-                accepted, rejected = self.engine.add_files(files)
-            except Exception as exc:  # index failure: the previous index object is still in place
-                log.exception("upload failed")
-                return render_upload_result([], [], before, len(self.engine.index.documents), str(exc))
-            return render_upload_result(accepted, rejected, before, len(self.engine.index.documents))
+def upload_html(result: UploadResult) -> str:
+    return render_upload_result(result.accepted, result.rejected, result.before, result.after, result.error)
 
 
 # --------------------------------------------------------------------------------------------
@@ -679,12 +533,14 @@ if (!window.__qaDocInit) {
 
 
 def build_app(settings: Settings, answerer_factory: AnswererFactory = load_answerer, *,
-              engine: Engine | None = None, preload: bool = True) -> gr.Blocks:
+              engine: Engine | None = None, preload: bool = True,
+              service: ChatService | None = None) -> gr.Blocks:
     """The chat page for one corpus. `answerer_factory(engine, spec)` makes the answerer for a
     model choice (default: qa.service.load_answerer); the default model is loaded now unless
     preload=False. Launch it with launch(), which adds theme, CSS and page script."""
-    engine = engine or Engine.open(settings)
-    service = ChatService(settings, engine, answerer_factory)
+    if service is None:
+        engine = engine or Engine.open(settings)
+        service = ChatService(settings, engine, answerer_factory, models=[v for _, v in MODEL_CHOICES])
     if preload:
         service.answerer(settings.llm)
 
@@ -701,7 +557,7 @@ def build_app(settings: Settings, answerer_factory: AnswererFactory = load_answe
                              info="模型只用来组织语言；每句话都会对照原文核查引用。")
             top_k = gr.Slider(1, MAX_TOP_K, value=min(settings.top_k, MAX_TOP_K), step=1, label="检索段落数（top-k）")
             gr.Markdown("### 索引状态")
-            status = gr.HTML(service.status_html(), elem_id="qa-index-status")
+            status = gr.HTML(status_html(service), elem_id="qa-index-status")
             gr.Markdown("### 添加文档")
             upload = gr.File(label="上传文档（.txt .md .docx .pdf .html，加入索引）", file_count="multiple",
                              file_types=list(SUFFIXES), elem_id="qa-upload")
@@ -729,10 +585,10 @@ def build_app(settings: Settings, answerer_factory: AnswererFactory = load_answe
                                          elem_id="qa-followup-demo")
             with gr.Column(scale=2, min_width=360):
                 gr.Markdown("### 文档查看")
-                doc_pick = gr.Dropdown(service.document_choices(), value=None, label="选择文档", elem_id="qa-doc-pick")
+                doc_pick = gr.Dropdown(document_choices(service), value=None, label="选择文档", elem_id="qa-doc-pick")
 
                 def open_paragraph(ref: str) -> str:  # called from the page script (no queue)
-                    return service.open_paragraph(ref)
+                    return open_paragraph_html(service, ref)
 
                 viewer = gr.HTML(EMPTY_VIEWER, elem_id="qa-viewer", js_on_load=VIEWER_JS,
                                  server_functions=[open_paragraph], min_height=300)
@@ -767,7 +623,7 @@ def build_app(settings: Settings, answerer_factory: AnswererFactory = load_answe
         # answered (or stopped) is queued behind it, never silently dropped by the browser.
         stage_args = dict(queue=False, trigger_mode="multiple")
         run_args = dict(fn=run, inputs=[model, top_k], outputs=[chatbot], show_progress="hidden",
-                        concurrency_limit=1, concurrency_id="model", trigger_mode="multiple")
+                        concurrency_limit=RUN_WORKERS, concurrency_id="answer", trigger_mode="multiple")
         private = dict(api_visibility="private")
         ev = question.submit(stage, [question], [question, chatbot], api_name="stage", **stage_args)
         ev.then(api_name="run", **run_args)  # the API: /stage(question) then /run(model, k)
@@ -789,13 +645,16 @@ def build_app(settings: Settings, answerer_factory: AnswererFactory = load_answe
 
         def choose_model(spec: str):
             if spec:
-                service.answerer(spec)  # load now, in the model queue, so the next question is quick
-            return service.status_html()
+                try:
+                    service.answerer(spec)  # load now, in the model lane, so the next question is quick
+                except ServiceError as exc:
+                    gr.Warning(exc.message)
+            return status_html(service)
 
-        model.change(choose_model, [model], [status], concurrency_limit=1, concurrency_id="model", **private)
+        model.change(choose_model, [model], [status], concurrency_limit=RUN_WORKERS, concurrency_id="answer", **private)
 
         def show_document(name: str | None):
-            return service.document_html(name)
+            return document_html(service, name)
 
         doc_pick.change(show_document, [doc_pick], [viewer], **private)
 
@@ -804,14 +663,14 @@ def build_app(settings: Settings, answerer_factory: AnswererFactory = load_answe
             for p in paths or []:
                 p = Path(p)
                 files.append((p.name, p.read_bytes()))
-            msg = service.add_files(files) if files else ""
-            return msg, service.status_html(), gr.update(choices=service.document_choices()), None
+            msg = upload_html(service.add_files(files)) if files else ""
+            return msg, status_html(service), gr.update(choices=document_choices(service)), None
 
         upload.upload(add_uploads, [upload], [upload_msg, status, doc_pick, upload], concurrency_limit=1,
                       concurrency_id="index", api_name="upload")
 
         def refresh():
-            return service.status_html(), gr.update(choices=service.document_choices())
+            return status_html(service), gr.update(choices=document_choices(service))
 
         demo.load(refresh, None, [status, doc_pick], **private)
 

@@ -5,6 +5,7 @@ import argparse
 import json
 import sys
 
+from .normalize import clean_input
 from .settings import Settings
 
 
@@ -70,6 +71,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     from .engine import Engine
 
     settings = _settings(args)
+    args.query = clean_input(args.query)  # undecodable bytes or surrogates from the shell
     if not args.query.strip():
         _say("问题为空：请输入要检索的内容。")
         return 2
@@ -111,6 +113,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from .service import load_answerer
 
     settings = _settings(args)
+    args.question = clean_input(args.question)  # undecodable bytes or surrogates from the shell
     eng = Engine.open(settings, progress=_say)
     answerer = load_answerer(eng)
     final = None
@@ -146,6 +149,20 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .api import serve
+    from .chat import ChatService
+    from .engine import Engine
+
+    settings = _settings(args)
+    eng = Engine.open(settings, progress=_say)
+    service = ChatService(settings, eng, model_queue=args.queue, fast_queue=2 * args.queue)
+    service.answerer(settings.llm)  # the default model is loaded before the first request
+    _say(f"API 地址：http://{args.host}:{args.port}/v1 （文档：http://{args.host}:{args.port}/docs）")
+    serve(service, args.host, args.port)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m qa", description="政策文件问答：建索引、检索、问答")
     p.add_argument("--docs", help="文档目录（默认 seeds/）")
@@ -168,6 +185,12 @@ def build_parser() -> argparse.ArgumentParser:
     pa.add_argument("--model", help="1.5b | 0.5b | extractive | 本地模型目录或 .gguf 文件")
     pa.add_argument("--json", action="store_true")
     pa.set_defaults(func=cmd_ask)
+    pv = sub.add_parser("serve", help="启动 HTTP API（/v1/ask、/v1/search、/v1/chat/completions …）")
+    pv.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1）")
+    pv.add_argument("--port", type=int, default=8000, help="端口（默认 8000）")
+    pv.add_argument("--model", help="默认模型：1.5b | 0.5b | extractive")
+    pv.add_argument("--queue", type=int, default=16, help="等待模型的请求上限，超出时回答「繁忙，请稍后再试」（默认 16）")
+    pv.set_defaults(func=cmd_serve)
     return p
 
 

@@ -200,7 +200,7 @@ def child_baseline(n_questions: int) -> dict:
 
 
 def child_page(model: str) -> dict:
-    from qa_page_bench import measure
+    from .bench_page import measure
 
     return measure(model=model)
 

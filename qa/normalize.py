@@ -16,7 +16,9 @@ jieba.setLogLevel(60)  # silence the dictionary-loading chatter on stderr
 
 _WS = re.compile(r"\s+")
 _PUNCT_TOKEN = re.compile(r"^[\W_]+$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+# Lone surrogates (from undecodable command-line bytes or a broken client) are not text and crash
+# OpenCC and every UTF-8 encoder; they go with the control characters.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff\ud800-\udfff]")
 
 # Function words and question words carry no topic; leaving them in lets BM25 reward
 # passages for "的/是/多少" instead of content.
@@ -35,6 +37,30 @@ def _t2s() -> opencc.OpenCC:
 
 def strip_controls(text: str) -> str:
     return _CONTROL.sub("", text)
+
+
+def clean_input(text: object, max_chars: int | None = None) -> str:
+    """Any text a user typed or sent, made safe for every stage: bytes decoded as UTF-8 (bad bytes
+    replaced), command-line bytes that Python kept as surrogates decoded the same way, surrogate
+    pairs joined, lone surrogates, U+FFFD and control characters dropped (newline and tab kept),
+    NFC, and at most max_chars characters."""
+    if text is None:
+        return ""
+    if isinstance(text, (bytes, bytearray)):
+        text = bytes(text).decode("utf-8", "replace")
+    text = str(text)
+    if any("\ud800" <= c <= "\udfff" for c in text):
+        # undecodable argv bytes arrive as U+DC80..U+DCFF (surrogateescape): give them back to UTF-8
+        text = "".join(
+            part.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            if all("\udc80" <= c <= "\udcff" for c in part) else part
+            for part in re.split(r"([\udc80-\udcff]+)", text)
+        )
+        # a surrogate pair sent as two code points is one character
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\ufffd", ""))
+    text = _CONTROL.sub("", text)
+    return text[:max_chars] if max_chars is not None else text
 
 
 def to_simplified(text: str) -> str:

@@ -1,9 +1,11 @@
 """Persistence: freshness, staleness, incremental rebuild, atomic switch, corruption recovery."""
+import dataclasses
 import json
 import shutil
 from pathlib import Path
 
 import faiss
+import numpy as np
 import pytest
 
 from qa import index as index_mod
@@ -63,7 +65,7 @@ def test_setting_change_rebuilds(corpus, encoder):
     assert second.manifest["chunk_chars"] == 150 and len(second.chunks) > len(first.chunks)
 
 
-@pytest.mark.parametrize("victim", ["vectors.faiss", "chunks.json", "manifest.json"])
+@pytest.mark.parametrize("victim", ["vectors.faiss", "chunks.npz", "bm25.npz", "manifest.json"])
 def test_corrupted_file_detected_and_rebuilt(corpus, encoder, victim):
     first = open_index(corpus, encoder)
     path = first.path / victim
@@ -131,3 +133,70 @@ def test_upload_validation_keeps_index_intact(corpus):
     accepted, _ = eng.add_files([("new.txt", "一、补助标准\n某县驻村干部生活补助为每人每天80元。".encode())])
     assert accepted == ["new.txt"] and eng.index.stats()["documents"] == before["documents"] + 1
     assert eng.search("某县驻村干部生活补助", k=1)[0].chunk.doc == "new.txt"
+
+
+def test_unchanged_documents_are_not_parsed_or_embedded_again(corpus, encoder, seeds_dir):
+    first = open_index(corpus, encoder)
+    shutil.copy(seeds_dir / "003_523b3058465032b4.txt", corpus.docs_dir)
+    second = open_index(corpus, encoder)
+    new_chunks = [c for c in second.chunks if c.doc == "003_523b3058465032b4.txt"]
+    assert second.manifest["reparsed"] == 1 and second.manifest["embedded"] == 2 * len(new_chunks)
+    for name in SMALL:  # taken over from the previous build, not re-parsed
+        assert second.documents[name] == first.documents[name]
+    # and what a reused document holds is what a full build gives
+    full = open_index(corpus, encoder, rebuild=True)
+    assert full.manifest["reparsed"] == 3
+    assert [c.id for c in full.chunks] == [c.id for c in second.chunks]
+    assert full.tokens == second.tokens
+    assert np.allclose(full.vectors.reconstruct_n(0, full.vectors.ntotal),
+                       second.vectors.reconstruct_n(0, second.vectors.ntotal), atol=1e-5)
+
+
+def test_records_round_trip_through_columns(tmp_path, seed_docs):
+    from qa.columns import load_records, save_records
+    from qa.schema import Paragraph
+
+    paras = [p for d in seed_docs.values() for p in d.paragraphs]
+    save_records(tmp_path / "p.npz", paras, Paragraph)
+    assert load_records(tmp_path / "p.npz", Paragraph) == paras
+    odd = [dataclasses.replace(paras[0], text="\ud7ff\U0001F600 <x> \"q\" \n", page=None, section=()),
+           dataclasses.replace(paras[1], page=3, section=("一", "（二）"))]
+    save_records(tmp_path / "o.npz", odd, Paragraph)
+    assert load_records(tmp_path / "o.npz", Paragraph) == odd
+
+
+def test_bm25_scores_equal_okapi_as_measured_before(seed_engine):
+    """bm25s with Okapi's idf gives rank_bm25's BM25Okapi scores (the dev-set figures were measured with it)."""
+    rank_bm25 = pytest.importorskip("rank_bm25")
+    from qa.normalize import tokenize
+
+    idx = seed_engine.index
+    okapi = rank_bm25.BM25Okapi([t or ["∅"] for t in idx.tokens])
+    for q in ("定西市驻村帮扶干部的生活补助是多少？", "第一书记 第一书记 选派", "扎赉特旗", "不存在的词语xyz"):
+        toks = tokenize(q)
+        assert np.allclose(idx.bm25.scores(toks), okapi.get_scores(toks), rtol=1e-5, atol=1e-5), q
+    assert idx.bm25.idf["补助"] == pytest.approx(okapi.idf["补助"])
+    assert "补助" in idx.bm25.idf and "不存在的词语xyz" not in idx.bm25.idf
+
+
+def test_large_corpus_uses_hnsw_with_measured_recall(corpus, encoder, monkeypatch, seed_engine):
+    monkeypatch.setattr(index_mod, "EXACT_MAX_ROWS", 10)
+    idx = open_index(corpus, encoder, rebuild=True)
+    info = idx.manifest["faiss"]
+    assert info["type"] == "hnsw" and info["rows"] == 2 * len(idx.chunks) and info["recall@10"] >= 0.99
+    assert isinstance(read_index(idx.path).vectors, faiss.IndexHNSW)
+    from qa.retrieve import Retriever
+
+    exact = Retriever(open_index(corpus.with_(index_dir=corpus.index_dir.parent / "exact"), encoder), encoder)
+    approx = Retriever(idx, encoder)
+    q = "扎赉特旗选派了多少名第一书记？"
+    assert [h.chunk.id for h in approx.search(q, 5, "dense")] == [h.chunk.id for h in exact.search(q, 5, "dense")]
+
+
+def test_overlong_document_is_refused_with_a_clear_reason(corpus, encoder, monkeypatch):
+    monkeypatch.setattr(index_mod, "MAX_DOC_CHARS", 5000)  # the two seeds are shorter
+    (corpus.docs_dir / "long.txt").write_text("某县" * 3000, encoding="utf-8")
+    idx = open_index(corpus, encoder)
+    assert "long.txt" not in idx.documents and sorted(idx.documents) == sorted(SMALL)
+    reason = next(w.reason for w in idx.warnings if w.name == "long.txt")
+    assert "过长" in reason and "6000" in reason

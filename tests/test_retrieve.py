@@ -60,3 +60,43 @@ def test_recall_on_dev_questions(seed_engine):
     assert h["recall@5"] >= 0.95 and h["recall@1"] >= 0.80, h
     for other in ("bm25", "dense"):
         assert h["recall@5"] >= summaries[other]["recall@5"] and h["recall@1"] > summaries[other]["recall@1"]
+
+
+def test_one_long_paragraph_does_not_fill_the_top_k(tmp_path, seeds_dir, qa_cache_dir, encoder):
+    """A one-line file (no line breaks, no sentence ends) is cut into many chunks of one paragraph;
+    the top k holds at most MAX_HITS_PER_PARAGRAPH of them and other documents fill the rest."""
+    import shutil
+    from collections import Counter
+
+    from qa.index import open_index
+    from qa.retrieve import MAX_HITS_PER_PARAGRAPH, Retriever
+    from qa.settings import Settings
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(seeds_dir / "000_2fea3bba8e0420ec.txt", docs)
+    line = "驻村帮扶干部生活补助标准每人每天发放补助资金用于驻村工作队员生活保障" * 60  # ~2,000 chars, one line
+    (docs / "one-line.txt").write_text(line, encoding="utf-8")
+    s = Settings.load(docs_dir=docs, cache_dir=qa_cache_dir, index_dir=tmp_path / "idx")
+    idx = open_index(s, encoder)
+    pieces = [c for c in idx.chunks if c.doc == "one-line.txt"]
+    assert len(pieces) >= 6 and all(len(c.text) <= s.chunk_chars for c in pieces)
+    assert len({c.para_ids for c in pieces}) == 1
+    ret = Retriever(idx, encoder, s.rrf_k, s.candidates)
+    for mode in ("hybrid", "bm25", "dense"):
+        hits = ret.search("驻村帮扶干部的生活补助是多少？", k=5, mode=mode)
+        assert sum(h.chunk.doc == "one-line.txt" for h in hits) == MAX_HITS_PER_PARAGRAPH, mode
+        per_para = Counter(h.chunk.para_ids for h in hits)
+        assert len(hits) == 5 and max(per_para.values()) == MAX_HITS_PER_PARAGRAPH, (mode, per_para)
+
+
+def test_top_indices_matches_a_stable_sort():
+    import numpy as np
+
+    from qa.retrieve import top_indices
+
+    rng = np.random.default_rng(1)
+    for n in (1, 7, 100):
+        scores = rng.integers(0, 5, size=n).astype(np.float32)  # many ties
+        for k in (1, 3, n, n + 5):
+            assert top_indices(scores, k).tolist() == np.argsort(-scores, kind="stable")[:k].tolist()

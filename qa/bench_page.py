@@ -1,15 +1,15 @@
 """Browser timing of the chat page (app.py) with Playwright and Debian's Chromium.
 
-    from qa_page_bench import measure
+    from qa.bench_page import measure
     measure("http://127.0.0.1:7860", "定西市驻村帮扶干部的生活补助是多少？")   # a running page
-    measure(model="1.5b")                                                  # starts one itself
+    measure(model="1.5b")                                          # starts `python app.py` itself
     → {"page_load_s", "evidence_s", "first_token_s", "answer_s", "answer", "external_requests", ...}
 
 page_load_s: navigation start → page `load` event → chat input visible.
 evidence_s / first_token_s / answer_s: question submitted (Enter) → evidence passages shown /
 first streamed answer text shown / final answer shown, measured in the page by a MutationObserver
 (performance.now()), so polling intervals do not blur them. Also usable as a script:
-    python qa_page_bench.py [URL|-] [QUESTION]     ("-": start the page here)
+    python -m qa.bench_page [URL|-] [QUESTION]     ("-": start the page here)
 """
 from __future__ import annotations
 
@@ -114,23 +114,40 @@ def measure(url: str | None = None, question: str = DEFAULT_QUESTION, *, model: 
 
 
 def _measure_local(question: str, model: str | None, timeout_s: float) -> dict:
+    """Start `python app.py` (the page as a user starts it) on a free port, measure, stop it."""
     import socket
+    import subprocess
+    import urllib.request
 
-    import app
-    from qa.settings import Settings
+    from .settings import PROJECT_ROOT, Settings
 
     settings = Settings.load(llm=model)
-    t0 = time.perf_counter()
-    demo = app.build_app(settings)  # opens the index and loads the model
-    start_s = time.perf_counter() - t0
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    app.launch(demo, "127.0.0.1", port, block=False, quiet=True)
+    url = f"http://127.0.0.1:{port}/"
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "app.py"), "--port", str(port), "--model", settings.llm],
+                            cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        result = measure(f"http://127.0.0.1:{port}/", question, timeout_s=timeout_s)
+        while True:  # the page answers once the index is open and the model loaded
+            if proc.poll() is not None:
+                raise RuntimeError(f"app.py exited with {proc.returncode}")
+            if time.perf_counter() - t0 > timeout_s:
+                raise TimeoutError("the page did not start")
+            try:
+                urllib.request.urlopen(url, timeout=5).close()
+                break
+            except OSError:
+                time.sleep(0.3)
+        start_s = time.perf_counter() - t0
+        result = measure(url, question, timeout_s=timeout_s)
     finally:
-        demo.close()
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
     return {"model": settings.llm, "server_start_s": round(start_s, 2), **result}
 
 

@@ -1,0 +1,277 @@
+"""The HTTP API (qa/api.py) against a real uvicorn server on 127.0.0.1, driven with httpx and the
+`openai` client library; a temp copy of the seeds so uploads never touch seeds/."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from qa.api import create_app
+from qa.chat import BUSY, ChatService
+
+ROOT = Path(__file__).resolve().parents[1]
+SUBSIDY_Q = "定西市驻村帮扶干部的生活补助是多少？"
+SUBSIDY_PARA = "000_2fea3bba8e0420ec.txt#6"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory, seed_settings, seed_engine):
+    """(base url, service): the API on a copy of the seeds and their index, extractive by default."""
+    base = tmp_path_factory.mktemp("api-corpus")
+    shutil.copytree(seed_settings.docs_dir, base / "docs", ignore=shutil.ignore_patterns("__pycache__", ".*"))
+    shutil.copytree(seed_settings.resolved_index_dir, base / "index")
+    from qa.engine import Engine
+
+    settings = seed_settings.with_(docs_dir=base / "docs", index_dir=base / "index", llm="extractive")
+    service = ChatService(settings, Engine.open(settings), fast_workers=2, fast_queue=2)
+    ready = threading.Event()
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(service, ready=ready), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    assert ready.wait(60)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            httpx.get(f"{url}/v1/health", timeout=2)
+            break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    yield url, service
+    server.should_exit = True
+    thread.join(30)
+
+
+def _error(r: httpx.Response, status: int, code: str) -> str:
+    assert r.status_code == status, (r.status_code, r.text)
+    assert r.headers["content-type"].startswith("application/json")
+    err = r.json()["error"]
+    assert err["code"] == code, err
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in err["message"]), err  # a Chinese message
+    assert "Traceback" not in r.text
+    return err["message"]
+
+
+def _sse(text: str) -> list[tuple[str, dict]]:
+    events = []
+    for block in text.strip().split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        events.append((lines.get("event", "message"), json.loads(lines["data"])))
+    return events
+
+
+def test_health_reports_index_models_and_queues(api):
+    url, _ = api
+    body = httpx.get(f"{url}/v1/health").json()
+    assert body["status"] == "ok" and body["index"]["documents"] == 5 and body["index"]["chunks"] > 50
+    assert body["models"]["allowed"] == ["1.5b", "0.5b", "extractive"]
+    assert set(body["lanes"]) == {"model", "fast"} and body["lanes"]["model"]["workers"] == 1
+    models = httpx.get(f"{url}/v1/models").json()
+    assert [m["id"] for m in models["data"]] == ["1.5b", "0.5b", "extractive"]
+
+
+def test_search_returns_the_cited_paragraph(api):
+    url, _ = api
+    r = httpx.get(f"{url}/v1/search", params={"q": SUBSIDY_Q, "k": 3})
+    hits = r.json()["hits"]
+    assert r.status_code == 200 and len(hits) == 3 and hits[0]["para"] == SUBSIDY_PARA
+    assert "每人每天100元" in hits[0]["text"] and hits[0]["dense"] > 0.8
+    bm = httpx.get(f"{url}/v1/search", params={"q": "第一书记", "mode": "bm25", "k": 2}).json()
+    assert bm["mode"] == "bm25" and [h["rank"] for h in bm["hits"]] == [1, 2] and bm["hits"][0]["dense"] is None
+
+
+def test_search_bad_input_is_a_clear_4xx(api):
+    url, _ = api
+    _error(httpx.get(f"{url}/v1/search"), 422, "invalid_request")
+    _error(httpx.get(f"{url}/v1/search", params={"q": "补助", "k": 0}), 422, "invalid_request")
+    _error(httpx.get(f"{url}/v1/search", params={"q": "补助", "mode": "sql"}), 400, "bad_mode")
+    assert "问题为空" in _error(httpx.get(f"{url}/v1/search", params={"q": " \t "}), 400, "empty_query")
+    _error(httpx.get(f"{url}/v1/nothing"), 404, "not_found")
+    _error(httpx.delete(f"{url}/v1/search"), 405, "method_not_allowed")
+
+
+def test_ask_json_answer_with_citations(api):
+    url, _ = api
+    r = httpx.post(f"{url}/v1/ask", json={"question": SUBSIDY_Q}, timeout=300)
+    body = r.json()
+    assert r.status_code == 200 and not body["abstained"] and body["model"] == "extractive"
+    assert "100元" in body["answer"] and "[1]" in body["answer"]
+    assert body["citations"][0]["para"] == SUBSIDY_PARA and "每人每天100元" in body["citations"][0]["quote"]
+    follow = httpx.post(f"{url}/v1/ask", json={"question": "那陇南市呢？", "history": [[SUBSIDY_Q, body["answer"]]]},
+                        timeout=300).json()
+    assert follow["standalone"] and "陇南" in follow["standalone"]
+
+
+def test_ask_stream_sends_evidence_then_tokens_then_final(api):
+    url, _ = api
+    with httpx.stream("POST", f"{url}/v1/ask", json={"question": SUBSIDY_Q, "stream": True}, timeout=300) as r:
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+        events = _sse(r.read().decode())
+    kinds = [k for k, _ in events if k in ("evidence", "token", "final")]
+    assert kinds[0] == "evidence" and kinds[-1] == "final" and "token" in kinds
+    assert kinds.index("evidence") < kinds.index("token") < kinds.index("final")
+    evidence = next(d for k, d in events if k == "evidence")["passages"]
+    assert any(p["para"] == SUBSIDY_PARA for p in evidence)
+    final = events[-1][1]
+    assert "100元" in final["answer"] and final["citations"][0]["para"] == SUBSIDY_PARA
+
+
+def test_ask_bad_input_never_a_500(api):
+    url, _ = api
+    _error(httpx.post(f"{url}/v1/ask", content=b"{not json"), 422, "invalid_request")
+    _error(httpx.post(f"{url}/v1/ask", content=b'{"question": "\xff\xfe"}',
+                      headers={"content-type": "application/json"}), 400, "bad_request")
+    _error(httpx.post(f"{url}/v1/ask", json={}), 422, "invalid_request")
+    _error(httpx.post(f"{url}/v1/ask", json={"question": "补助", "k": 999}), 422, "invalid_request")
+    assert "不支持的模型" in _error(httpx.post(f"{url}/v1/ask", json={"question": "补助", "model": "/tmp/x.gguf"}),
+                                   400, "unknown_model")
+    # lone surrogates and control characters inside valid JSON are cleaned, and the question answered
+    r = httpx.post(f"{url}/v1/ask", content=('{"question": "定西市驻村帮扶干部的生活\\ud800补助是多少？\\u0000"}').encode(),
+                   headers={"content-type": "application/json"}, timeout=300)
+    assert r.status_code == 200 and r.json()["question"] == SUBSIDY_Q and "100元" in r.json()["answer"]
+    empty = httpx.post(f"{url}/v1/ask", json={"question": "   "}, timeout=60).json()
+    assert empty["abstained"] and empty["answer"]
+
+
+def test_full_queue_is_503_busy(api):
+    url, service = api
+    held = []
+    for _ in range(service.fast_lane.workers + service.fast_lane.queue):
+        t = service.fast_lane.admit()
+        held.append(t)
+    try:
+        assert _error(httpx.get(f"{url}/v1/search", params={"q": "补助"}), 503, "busy") == BUSY
+        assert _error(httpx.post(f"{url}/v1/ask", json={"question": SUBSIDY_Q}), 503, "busy") == BUSY
+        assert _error(httpx.post(f"{url}/v1/ask", json={"question": SUBSIDY_Q, "stream": True}), 503, "busy") == BUSY
+        assert httpx.get(f"{url}/v1/health").status_code == 200  # status never waits
+    finally:
+        for t in held:
+            t.release()
+    assert httpx.get(f"{url}/v1/search", params={"q": "补助"}).status_code == 200
+
+
+def test_documents_list_view_and_upload(api):
+    url, service = api
+    docs = httpx.get(f"{url}/v1/documents").json()["documents"]
+    assert len(docs) == 5 and all(d["paragraphs"] > 0 for d in docs)
+    one = httpx.get(f"{url}/v1/documents/{docs[0]['name']}").json()
+    assert one["name"] == docs[0]["name"] and len(one["paragraphs"]) == docs[0]["paragraphs"]
+    _error(httpx.get(f"{url}/v1/documents/none.txt"), 404, "no_document")
+
+    good = "青松县村级图书室建设情况\n\n一、基本情况\n截至2023年底，青松县共建成村级图书室137个，藏书总量达到41.5万册。\n"
+    files = [("files", ("青松县图书室.txt", good.encode(), "text/plain")),
+             ("files", ("扫描件.txt", b"\x89PNG\r\n\x1a\n\x00\x00" + bytes(range(256)), "text/plain")),
+             ("files", ("空白.md", b"  \n", "text/markdown"))]
+    r = httpx.post(f"{url}/v1/documents", files=files, timeout=600)
+    body = r.json()
+    assert r.status_code == 200, body
+    assert body["accepted"] == ["青松县图书室.txt"] and body["documents_after"] == body["documents_before"] + 1
+    reasons = {w["name"]: w["reason"] for w in body["rejected"]}
+    assert "二进制" in reasons["扫描件.txt"] and "为空" in reasons["空白.md"]
+    assert (Path(service.settings.docs_dir) / "青松县图书室.txt").read_text(encoding="utf-8") == good
+    assert not (Path(service.settings.docs_dir) / "扫描件.txt").exists()
+    hits = httpx.get(f"{url}/v1/search", params={"q": "青松县建成了多少个村级图书室？", "k": 1}).json()["hits"]
+    assert hits[0]["doc"] == "青松县图书室.txt"
+    again = httpx.post(f"{url}/v1/documents", files=[("files", ("青松县图书室.txt", good.encode()))]).json()
+    assert again["accepted"] == [] and "同名" in again["rejected"][0]["reason"]
+    big = httpx.post(f"{url}/v1/documents", files=[("files", ("大.txt", "字".encode() * (7 * 1024 * 1024 + 1)))],
+                     timeout=600).json()
+    assert big["accepted"] == [] and "过大" in big["rejected"][0]["reason"]
+    _error(httpx.post(f"{url}/v1/documents"), 422, "invalid_request")
+    assert httpx.get(f"{url}/v1/health").json()["index"]["documents"] == 6
+
+
+def test_openai_client_against_local_v1(api):
+    openai = pytest.importorskip("openai")
+    url, _ = api
+    client = openai.OpenAI(base_url=f"{url}/v1", api_key="local", timeout=300, max_retries=0)
+    resp = client.chat.completions.create(model="extractive", messages=[{"role": "user", "content": SUBSIDY_Q}])
+    text = resp.choices[0].message.content
+    assert "100元" in text and "[1]" in text and resp.choices[0].finish_reason == "stop"
+    citations = resp.model_extra["citations"]
+    assert citations[0]["n"] == 1 and citations[0]["para"] == SUBSIDY_PARA and "每人每天100元" in citations[0]["quote"]
+
+    chunks = list(client.chat.completions.create(model="extractive", stream=True, messages=[
+        {"role": "system", "content": "你是助手"},
+        {"role": "user", "content": SUBSIDY_Q}, {"role": "assistant", "content": text},
+        {"role": "user", "content": "那陇南市呢？"}]))
+    streamed = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert chunks[-1].choices[0].finish_reason == "stop" and "[1]" in streamed
+    assert chunks[-1].model_extra["citations"] and "陇南" in "".join(c["text"] for c in chunks[-1].model_extra["citations"])
+
+    with pytest.raises(openai.BadRequestError) as e:
+        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "补助"}])
+    assert e.value.status_code == 400 and "不支持的模型" in str(e.value)
+    with pytest.raises(openai.BadRequestError):
+        client.chat.completions.create(model="extractive", messages=[{"role": "assistant", "content": "你好"}])
+
+
+def test_openapi_page_works_offline(api):
+    url, _ = api
+    spec = httpx.get(f"{url}/openapi.json").json()
+    assert {"/v1/ask", "/v1/search", "/v1/documents", "/v1/health", "/v1/chat/completions"} <= set(spec["paths"])
+    page = httpx.get(f"{url}/docs").text
+    srcs = [s.split('"')[0] for s in page.split('src="')[1:]] + [s.split('"')[0] for s in page.split('href="')[1:]]
+    assert srcs and all(s.startswith("/") for s in srcs), srcs  # every asset from this server
+    for s in srcs:
+        assert httpx.get(url + s).status_code == 200, s
+
+
+def test_ask_stream_with_the_real_model(api):
+    """One 1.5B answer streamed through /v1/ask: the model's own tokens arrive before the verified final."""
+    url, _ = api
+    with httpx.stream("POST", f"{url}/v1/ask", json={"question": SUBSIDY_Q, "model": "1.5b", "stream": True},
+                      timeout=900) as r:
+        events = _sse(r.read().decode())
+    final = events[-1]
+    assert final[0] == "final", events[-3:]
+    if final[1]["model"] == "extractive":
+        pytest.fail(f"1.5B did not load: {final[1]['notices']}")
+    tokens = [d["text"] for k, d in events if k == "token"]
+    assert len(tokens) > 3 and "100" in "".join(tokens) and "100元" in final[1]["answer"]
+    assert final[1]["citations"] and final[1]["latency_s"]["first_token"] < final[1]["latency_s"]["total"]
+
+
+def test_serve_command_starts_the_api(seed_settings, tmp_path):
+    port = _free_port()
+    env = {**os.environ, "QA_CACHE_DIR": str(seed_settings.cache_dir), "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-m", "qa", "--docs", str(seed_settings.docs_dir), "--index-dir",
+           str(seed_settings.resolved_index_dir), "serve", "--port", str(port), "--model", "extractive"]
+    log = open(tmp_path / "serve.log", "wb")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline, health = time.time() + 300, None
+        while time.time() < deadline and proc.poll() is None:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=5).json()
+                break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        assert health is not None, (tmp_path / "serve.log").read_text(errors="replace")[-2000:]
+        assert health["status"] == "ok" and health["index"]["documents"] == 5
+        assert health["models"]["loaded"] == {"extractive": "已加载（extractive）"}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
