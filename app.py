@@ -58,18 +58,12 @@ from qa.schema import Answer, Citation, Document, Passage  # noqa: E402
 from qa.sections import reading_order  # noqa: E402
 from qa.service import load_answerer  # noqa: E402
 from qa.settings import Settings  # noqa: E402
+from qa.suggest import example_questions, followup_demo  # noqa: E402
 
 log = logging.getLogger("qa.app")
 
 TITLE = "政策文件问答助手"
-EXAMPLES = [
-    "定西市驻村帮扶干部的生活补助是多少？",
-    "这篇讲话是哪天发表的？",
-    "扎赉特旗那篇文章的作者是谁？",
-    "陕西省委组织部组织一处获得了什么奖？",
-]
-# Follow-up demo: the second question only makes sense after the first (rewritten before retrieval).
-FOLLOWUP_DEMO = ("陇南市的贫困发生率降到了多少？", "那定西市呢？")
+# Example questions and the follow-up demo are made from the loaded documents (qa/suggest.py).
 MODEL_CHOICES = [
     ("Qwen2.5 1.5B（默认，较准确）", "1.5b"),
     ("Qwen2.5 0.5B（较快）", "0.5b"),
@@ -548,6 +542,11 @@ def build_app(settings: Settings, answerer_factory: AnswererFactory = load_answe
     if settings.llm not in {v for _, v in choices}:
         choices.append((_model_label(settings.llm), settings.llm))
 
+    documents = list(service.engine.index.documents.values())
+    examples = example_questions(documents)
+    # Follow-up demo: the second question only makes sense after the first (rewritten before retrieval).
+    demo_pair = followup_demo(documents)
+
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         demo.qa_service = service  # for tests and the bench
 
@@ -570,7 +569,7 @@ def build_app(settings: Settings, answerer_factory: AnswererFactory = load_answe
                 chatbot = gr.Chatbot(
                     label="对话", elem_id="qa-chat", height="calc(100vh - 290px)", min_height=480, latex_delimiters=[], buttons=[],
                     feedback_options=None, sanitize_html=True, render_markdown=True,
-                    placeholder="请提问，例如「定西市驻村帮扶干部的生活补助是多少？」。回答中的 [n] 可以点击查看原文。",
+                    placeholder=(f"请提问，例如「{examples[0]}」。" if examples else "请提问。") + "回答中的 [n] 可以点击查看原文。",
                 )
                 with gr.Row():
                     question = gr.Textbox(placeholder="输入问题，按回车发送", show_label=False, scale=7,
@@ -579,10 +578,11 @@ def build_app(settings: Settings, answerer_factory: AnswererFactory = load_answe
                     clear = gr.Button("清空对话", scale=0, min_width=110, elem_id="qa-clear")
                 gr.Markdown("**示例问题**（点击直接提问）")
                 with gr.Row(elem_classes="qa-example-row"):
-                    example_buttons = [gr.Button(q, size="sm") for q in EXAMPLES]
+                    example_buttons = [gr.Button(q, size="sm") for q in examples]
                 with gr.Row(elem_classes="qa-example-row"):
-                    followup = gr.Button(f"追问演示：先问「{FOLLOWUP_DEMO[0]}」再问「{FOLLOWUP_DEMO[1]}」", size="sm",
-                                         elem_id="qa-followup-demo")
+                    first, second = demo_pair or ("", "")
+                    followup = gr.Button(f"追问演示：先问「{first}」再问「{second}」", size="sm",
+                                         elem_id="qa-followup-demo", visible=demo_pair is not None)
             with gr.Column(scale=2, min_width=360):
                 gr.Markdown("### 文档查看")
                 doc_pick = gr.Dropdown(document_choices(service), value=None, label="选择文档", elem_id="qa-doc-pick")
@@ -607,8 +607,8 @@ def build_app(settings: Settings, answerer_factory: AnswererFactory = load_answe
 
         def stage_followup(request: gr.Request):
             ts = service.turns(_session(request))
-            if ts and ts[-1].question == FOLLOWUP_DEMO[0]:  # not cleared meanwhile
-                ts = service.ask(_session(request), FOLLOWUP_DEMO[1])
+            if demo_pair and ts and ts[-1].question == demo_pair[0]:  # not cleared meanwhile
+                ts = service.ask(_session(request), demo_pair[1])
             return to_messages(ts)
 
         def run(spec: str, k: float, request: gr.Request):
@@ -629,10 +629,10 @@ def build_app(settings: Settings, answerer_factory: AnswererFactory = load_answe
         ev.then(api_name="run", **run_args)  # the API: /stage(question) then /run(model, k)
         ev = send.click(stage, [question], [question, chatbot], **stage_args, **private)
         ev.then(**run_args, **private)
-        for b, q in zip(example_buttons, EXAMPLES):
+        for b, q in zip(example_buttons, examples):
             ev = b.click(stage_fixed(q), None, [chatbot], **stage_args, **private)
             ev.then(**run_args, **private)
-        ev = followup.click(stage_fixed(FOLLOWUP_DEMO[0]), None, [chatbot], **stage_args, **private)
+        ev = followup.click(stage_fixed(demo_pair[0] if demo_pair else ""), None, [chatbot], **stage_args, **private)
         ev = ev.then(**run_args, **private)
         ev = ev.then(stage_followup, None, [chatbot], queue=False, **private)
         ev.then(**run_args, **private)
