@@ -1,7 +1,7 @@
 """Speed and memory figures (not a test: numbers are printed, compare ratios within one run).
 
   python -m qa.bench                      # everything
-  python -m qa.bench --only retrieval     # retrieval | generation | page | ingest
+  python -m qa.bench --only retrieval     # retrieval | generation | page | ingest | load
   python -m qa.bench --only generation --models 1.5b,transformers:1.5b,extractive --page-answers 10
 
 Each model is measured in its own subprocess so that peak memory belongs to that model alone.
@@ -205,9 +205,42 @@ def child_page(model: str) -> dict:
     return measure(model=model)
 
 
+def load_test(clients: int = 16, requests: int = 200) -> dict:
+    """`python -m qa serve` (default model 1.5b) on a free local port, then the bounded load test
+    (qa/loadtest.py): 45% search, 45% extractive, 10% 1.5B answers."""
+    import socket
+    import urllib.request
+
+    from .loadtest import run_load
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--port", str(port)], cwd=PROJECT_ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        t0 = time.perf_counter()
+        while True:
+            if proc.poll() is not None:
+                return {"error": f"python -m qa serve exited with {proc.returncode}"}
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/health", timeout=5).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        start_s = time.perf_counter() - t0
+        return {"server_start_s": round(start_s, 1), **run_load(f"http://127.0.0.1:{port}", clients, requests)}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m qa.bench")
-    ap.add_argument("--only", choices=["retrieval", "generation", "page", "ingest"])
+    ap.add_argument("--only", choices=["retrieval", "generation", "page", "ingest", "load"])
     ap.add_argument("--fresh", action="store_true", help=argparse.SUPPRESS)  # cold loads are always timed now
     ap.add_argument("--models", default="1.5b,transformers:1.5b,extractive",
                     help="generation backends, the first is compared with the transformers one")
@@ -273,6 +306,12 @@ def main(argv: list[str] | None = None) -> int:
 
         report["ingest"] = run_ingest()
         _print("文档读取（每种格式）", report["ingest"])
+    if a.only in (None, "load"):
+        report["load"] = load_test()
+        r = report["load"]
+        _print("并发负载（16 个客户端，200 个请求）", {k: v for k, v in r.items() if k != "kinds"})
+        for kind, v in r.get("kinds", {}).items():
+            print(f"  {kind:<12} p50 {v['p50_s']} s  p95 {v['p95_s']} s  成功 {v['ok']}  繁忙 {v['dropped']}  出错 {v['error']}")
     out = PROJECT_ROOT / "runs" / "bench.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -1,6 +1,7 @@
 """Assembly of the stages for the three front ends (CLI, eval, chat page): one object per corpus."""
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -9,8 +10,8 @@ from typing import Callable
 
 from embeddings.encoder import Encoder, load_encoder
 
-from .index import Index, open_index
-from .load import SUFFIXES, SUPPORTED_TEXT, LoadWarning, RejectedFile, load_bytes
+from .index import Index, build_index, open_index
+from .load import SUFFIXES, SUPPORTED_TEXT, LoadWarning, RejectedFile, load_bytes, load_directory, load_file
 from .retrieve import Retriever
 from .schema import Hit
 from .sections import build_document
@@ -44,11 +45,14 @@ class Engine:
     def search(self, query: str, k: int | None = None, mode: str | None = None) -> list[Hit]:
         return self.retriever.search(query, k or self.settings.top_k, mode or self.settings.mode)
 
-    def add_files(self, files: list[tuple[str, bytes]]) -> tuple[list[str], list[LoadWarning]]:
-        """Validate uploaded files, copy the good ones into docs_dir and update the index.
+    def add_files(self, files: list[tuple[str, bytes]], progress: Callable[[str], None] | None = None,
+                  cancel: Callable[[], bool] | None = None) -> tuple[list[str], list[LoadWarning]]:
+        """Validate uploaded files, index the good ones and add them to docs_dir.
 
-        A file is checked completely before anything is written, and the index switch is atomic,
-        so a rejected or failing upload leaves the existing index untouched."""
+        A file is checked completely before anything is written; it is staged outside docs_dir
+        and moved in only when the new index is written (see _index_uploads), so a rejected,
+        failing, cancelled (cancel() → True) or killed upload leaves documents and index as
+        they were. Questions keep using the previous index until the switch."""
         accepted: list[tuple[str, bytes]] = []
         rejected: list[LoadWarning] = []
         for name, data in files:
@@ -74,11 +78,49 @@ class Engine:
                 continue
             accepted.append((name, data))
         if accepted:
-            docs_dir = Path(self.settings.docs_dir)
-            for name, data in accepted:
-                tmp = docs_dir / f".{name}.uploading"
-                tmp.write_bytes(data)
-                shutil.move(tmp, docs_dir / name)
-            self.index = open_index(self.settings, self.encoder)
-            self.retriever = Retriever(self.index, self.encoder, self.settings.rrf_k, self.settings.candidates)
+            self._index_uploads(accepted, progress, cancel)
         return [n for n, _ in accepted], rejected
+
+    def _index_uploads(self, accepted: list[tuple[str, bytes]], progress, cancel) -> None:
+        """Stage the files outside docs_dir, build the index with them, move them into docs_dir
+        only once the new build is complete on disk, then switch. Killed or failing at any point
+        before the move, docs_dir and CURRENT are exactly as they were (the staging folder and a
+        stray build are swept later); after the move, the next start indexes the same files."""
+        docs_dir = Path(self.settings.docs_dir)
+        root = Path(self.settings.resolved_index_dir) / "staging"
+        for stray in root.glob("*-*") if root.is_dir() else ():  # left by a killed process
+            if not _alive(int(stray.name.split("-")[0])):
+                shutil.rmtree(stray, ignore_errors=True)
+        staging = root / f"{os.getpid()}-{time.time_ns()}"
+        staging.mkdir(parents=True)
+        try:
+            for name, data in accepted:
+                (staging / name).write_bytes(data)
+            ocr = Path(self.settings.cache_dir) / "ocr"
+            raws, warnings = load_directory(docs_dir, ocr)
+            staged = [load_file(staging / name, ocr) for name, _ in accepted]
+            raws = sorted([*raws, *staged], key=lambda r: r.name)
+
+            def move_in() -> None:
+                for name, _ in accepted:
+                    tmp = docs_dir / f".{name}.uploading"
+                    shutil.copyfile(staging / name, tmp)
+                    os.replace(tmp, docs_dir / name)
+
+            index = build_index(self.settings, self.encoder, raws, warnings, self.index, progress,
+                                cancel=cancel, before_switch=move_in)
+            retriever = Retriever(index, self.encoder, self.settings.rrf_k, self.settings.candidates)
+            # the retriever carries its own index: a search never mixes two builds
+            self.retriever, self.index = retriever, index
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -353,13 +353,15 @@ def build_index(
     progress: Callable[[str], None] | None = None,
     show_progress: bool = False,
     cancel: Callable[[], bool] | None = None,
+    before_switch: Callable[[], None] | None = None,
 ) -> Index:
     """Build from settings.docs_dir (or the given raws) and switch CURRENT to it.
 
     With `previous` (same pipeline), a document whose sha256 is unchanged keeps its paragraphs,
     chunks, tokens and vectors; a changed document is parsed and tokenized again, and only its
     chunk texts that are new are embedded. `cancel()` is polled between stages and embedding
-    batches: when it returns True the build stops with IndexFailure, nothing written."""
+    batches: when it returns True the build stops with IndexFailure, nothing written.
+    `before_switch()` runs once the build is complete on disk, right before CURRENT points to it."""
     index_dir = settings.resolved_index_dir
     if raws is None:
         raws, warnings, _ = _hash_docs(settings.docs_dir, Path(settings.cache_dir) / "ocr")
@@ -481,6 +483,8 @@ def build_index(
                 os.fsync(fh.fileno())
         final = builds / build_id
         os.rename(tmp, final)
+        if before_switch is not None:  # e.g. move staged uploads in: the build is complete on disk
+            before_switch()
         cur_tmp = index_dir / "CURRENT.tmp"
         cur_tmp.write_text(build_id, encoding="utf-8")
         os.replace(cur_tmp, index_dir / "CURRENT")

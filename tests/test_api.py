@@ -39,7 +39,7 @@ def api(tmp_path_factory, seed_settings, seed_engine):
     from qa.engine import Engine
 
     settings = seed_settings.with_(docs_dir=base / "docs", index_dir=base / "index", llm="extractive")
-    service = ChatService(settings, Engine.open(settings), fast_workers=2, fast_queue=2)
+    service = ChatService(settings, Engine.open(settings))  # the lanes as `python -m qa serve` has them
     ready = threading.Event()
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(service, ready=ready), host="127.0.0.1", port=port,
@@ -248,6 +248,19 @@ def test_ask_stream_with_the_real_model(api):
     tokens = [d["text"] for k, d in events if k == "token"]
     assert len(tokens) > 3 and "100" in "".join(tokens) and "100元" in final[1]["answer"]
     assert final[1]["citations"] and final[1]["latency_s"]["first_token"] < final[1]["latency_s"]["total"]
+
+
+def test_bounded_load_has_no_errors_or_drops(api):
+    """The load test in its CI form: 16 clients, searches, extractive and 1.5B answers at once."""
+    from qa.loadtest import run_load
+
+    url, service = api
+    mix = {"search": 28, "extractive": 28, "1.5b": 4}
+    report = run_load(url, clients=16, requests=60, mix=mix)
+    assert report["errors"] == 0 and report["dropped"] == 0, report
+    for kind, n in mix.items():
+        assert report["kinds"][kind]["ok"] == n, report
+    print(json.dumps(report, ensure_ascii=False))  # the figures, in the test log (-s)
 
 
 def test_serve_command_starts_the_api(seed_settings, tmp_path):

@@ -200,3 +200,73 @@ def test_overlong_document_is_refused_with_a_clear_reason(corpus, encoder, monke
     assert "long.txt" not in idx.documents and sorted(idx.documents) == sorted(SMALL)
     reason = next(w.reason for w in idx.warnings if w.name == "long.txt")
     assert "过长" in reason and "6000" in reason
+
+
+def _listing(settings) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(Path(settings.docs_dir).iterdir())}
+
+
+UPLOAD = "\n".join(f"第{i}条 某县第{i}个行政村今年新修道路{i * 3}公里，安排资金{i * 7}万元，用于村级公共设施维护。"
+                   for i in range(1, 120)).encode()
+
+
+def test_killed_upload_leaves_documents_and_index_as_they_were(corpus, encoder, qa_cache_dir):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    first = open_index(corpus, encoder)
+    before = _listing(corpus)
+    upload = corpus.docs_dir.parent / "upload.txt"
+    upload.write_bytes(UPLOAD)
+    script = (
+        "import sys\nfrom qa.engine import Engine\nfrom qa.settings import Settings\n"
+        f"s = Settings.load(docs_dir={str(corpus.docs_dir)!r}, cache_dir={str(qa_cache_dir)!r}, "
+        f"index_dir={str(corpus.index_dir)!r})\n"
+        "eng = Engine.open(s)\n"
+        f"eng.add_files([('村道.txt', open({str(upload)!r}, 'rb').read())], progress=lambda m: print(m, flush=True))\n"
+        "print('done', flush=True)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[1],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if "向量化" in line:  # mid-index: staged, parsed, embedding
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+    proc.wait(60)
+    assert proc.returncode == -signal.SIGKILL, seen
+    assert _listing(corpus) == before  # no new file, no half-written file
+    assert _current(corpus) == first.path and read_index(first.path).stats() == first.stats()
+    assert list((corpus.resolved_index_dir / "staging").iterdir())  # the killed process's staging
+    # the next start uses the index as it was; the next upload sweeps the debris and succeeds
+    from qa.engine import Engine
+
+    eng = Engine.open(corpus)
+    assert eng.index.path == first.path
+    accepted, _ = eng.add_files([("村道.txt", UPLOAD)])
+    assert accepted == ["村道.txt"] and (corpus.docs_dir / "村道.txt").read_bytes() == UPLOAD
+    assert not list((corpus.resolved_index_dir / "staging").iterdir())
+    assert eng.search("第7个行政村新修道路多少公里", k=1)[0].chunk.doc == "村道.txt"
+
+
+def test_cancelled_or_failing_upload_changes_nothing(corpus, encoder, monkeypatch):
+    from qa.engine import Engine
+
+    eng = Engine.open(corpus)
+    before, first = _listing(corpus), eng.index
+    steps = []
+    with pytest.raises(index_mod.IndexFailure, match="取消"):
+        eng.add_files([("村道.txt", UPLOAD)], progress=steps.append, cancel=lambda: bool(steps))
+    assert _listing(corpus) == before and eng.index is first and _current(corpus) == first.path
+
+    def boom(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(index_mod.faiss, "write_index", boom)
+    with pytest.raises(OSError):
+        eng.add_files([("村道.txt", UPLOAD)])
+    assert _listing(corpus) == before and eng.index is first and _current(corpus) == first.path
+    assert eng.search("某县驻村干部", k=1)  # questions are still answered from the previous index
