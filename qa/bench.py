@@ -244,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fresh", action="store_true", help=argparse.SUPPRESS)  # cold loads are always timed now
     ap.add_argument("--models", default="1.5b,transformers:1.5b,extractive",
                     help="generation backends, the first is compared with the transformers one")
+    ap.add_argument("--cold", default="all",
+                    help="backends whose first-ever start (empty cache) is timed: all, or a comma list")
     ap.add_argument("--page-answers", type=int, default=10,
                     help="answers asked on the chat page before its memory is read (0: skip)")
     ap.add_argument("-n", type=int, default=12, help="questions per model")
@@ -270,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = []
         for m in models:
             row = _child("generation", m, str(a.n))
-            if m != "extractive":
+            if m != "extractive" and (a.cold == "all" or m in a.cold.split(",")):
                 row.update(_child("cold", m))
             rows.append(row)
         report["generation"] = rows
