@@ -140,6 +140,7 @@ def render_citation(c: Citation, turn: int) -> str:
     section = c.section or "（正文）"
     lines = f"第 {c.lines[0]}–{c.lines[1]} 行" if c.lines else ""
     lines = f"第{c.page}页 · {lines}" if c.page else lines
+    lines = f"{lines} · OCR 识别，请核对原文" if c.ocr else lines
     return (
         f'<details class="qa-source" id="{cite_id(turn, c.n)}">'
         f'<summary><span class="qa-n">[{c.n}]</span> <span class="qa-src-title">《{esc(c.title)}》</span>'

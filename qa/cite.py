@@ -287,7 +287,8 @@ def verify(answer: str, passages: list[Passage], question: str = "",
         parts.append(raw.text)
     supported = [c for c in claims if c.supported and c.citations]
     citations = [
-        Citation(n, p.para.doc, p.para.id, p.para.section_path, p.para.title, p.para.text, spans[n], p.para.lines, p.para.page)
+        Citation(n, p.para.doc, p.para.id, p.para.section_path, p.para.title, p.para.text, spans[n], p.para.lines, p.para.page,
+                 p.para.ocr)
         for n, p in sorted(by_n.items()) if n in spans
     ]
     abstained = not supported

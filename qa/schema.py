@@ -15,6 +15,7 @@ class Paragraph:
     lines: tuple[int, int]       # 1-based source line range, inclusive
     kind: str = "body"           # "body" | "meta"
     page: int | None = None      # 1-based page of a paged source (PDF), else None
+    ocr: bool = False            # read by OCR from a page image: a reader should know
 
     @property
     def section_path(self) -> str:
@@ -102,6 +103,7 @@ class Citation:
     span: tuple[int, int]        # the supporting sentence within text
     lines: tuple[int, int]       # source line range
     page: int | None = None      # 1-based page of a paged source (PDF)
+    ocr: bool = False            # the paragraph was read by OCR
 
     @property
     def quote(self) -> str:

@@ -249,6 +249,9 @@ def build_document(raw: RawDocument, cleaned: Cleaned | None = None) -> Document
     def page(lines: tuple[int, int]) -> int | None:
         return raw.blocks[lines[0] - 1].page if raw.blocks and lines[0] - 1 < len(raw.blocks) else None
 
+    def ocr(lines: tuple[int, int]) -> bool:
+        return any(raw.blocks[i].ocr for i in range(lines[0] - 1, min(lines[1], len(raw.blocks))))
+
     paragraphs: list[Paragraph] = []
     if meta:
         rng = cleaned.meta_lines or (1, 1)
@@ -274,7 +277,7 @@ def build_document(raw: RawDocument, cleaned: Cleaned | None = None) -> Document
         section = tuple(t for _, t in stack) + ((b.article,) if b.article else ())
         n_par = len(paragraphs) + (0 if meta else 1)
         paragraphs.append(Paragraph(f"{raw.name}#{n_par}", raw.name, n_par, b.text, section, title, b.lines,
-                                    page=page(b.lines)))
+                                    page=page(b.lines), ocr=ocr(b.lines)))
     return Document(raw.name, title, meta, tuple(paragraphs), raw.sha256,
                     kept_report(raw, cleaned, meta, paragraphs))
 

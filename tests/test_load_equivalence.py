@@ -91,3 +91,18 @@ def test_ocr_result_is_kept_by_file_hash_and_reused(scanned, ocr_cache):
     files[0].write_text(json.dumps(lines, ensure_ascii=False), encoding="utf-8")
     again = load_file(FIXTURES / f"{BASE}_扫描第1页.pdf", ocr_cache)
     assert again.blocks[0].text == "缓存中的标题" and again.blocks[1:] == scanned.blocks[1:]
+
+
+def test_ocr_paragraphs_say_so_in_their_citation(scanned):
+    from qa.sections import build_document
+    from qa.cite import verify
+    from qa.schema import Passage
+
+    doc = build_document(scanned)
+    body = [p for p in doc.paragraphs if p.kind == "body"]
+    assert body and all(p.ocr and p.page == 1 for p in body)
+    para = next(p for p in body if "向大会报告政府工作" in p.text)
+    v = verify("我代表国务院向大会报告政府工作[1]。", [Passage(1, para, 0, len(para.text))])
+    assert v.citations[0].ocr and v.citations[0].page == 1
+    text_doc = build_document(load_file(FIXTURES / f"{BASE}.txt"))
+    assert not any(p.ocr for p in text_doc.paragraphs)
