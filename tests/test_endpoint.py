@@ -114,7 +114,7 @@ def test_server_streams_an_answer_with_citations(server, seed_engine, gguf) -> N
 def test_model_name_setting_is_sent(server, seed_engine) -> None:
     a = _answerer(seed_engine, server.url)
     a.generator.model = ALIAS
-    assert a.generator.chat([{"role": "user", "content": "1+1=?只写数字"}], 5).strip().startswith("2")
+    assert "2" in a.generator.chat([{"role": "user", "content": "1+1=?只写数字"}], 5)
 
 
 def test_server_down_gives_notice_and_extractive_answer(seed_engine, extractive_answer) -> None:
