@@ -4,9 +4,9 @@ same server down, stalled (SIGSTOP) and killed mid-answer. Every failure ends wi
 the extractive answer, within the configured timeouts."""
 from __future__ import annotations
 
+import re
 import signal
 import socket
-import re
 import subprocess
 import sys
 import time
