@@ -236,20 +236,26 @@ class Answerer:
             ans.latency["prompt_tokens"] = self.generator.last.prompt_tokens
             ans.latency["new_tokens"] = self.generator.last.new_tokens
 
+        self.check(ans, query, raw, passages, k)
+        ans.latency["total"] = round(time.perf_counter() - t0, 3)
+        yield Event("final", ans)
+
+    def check(self, ans: Answer, query: str, raw: str, passages: list[Passage], k: int | None = None) -> Answer:
+        """Verify the model's raw text against the passages it read and fill ans (text, citations,
+        claims, what was deleted or marked); the same step replays a recorded answer (tools/reverify.py)."""
         ans.raw = raw
         if is_refusal(raw):
             ans.text, ans.abstained = REFUSAL, True
-        else:
-            v = verify(raw, passages, query, self._docs())
-            # Another document may give the stated figure differently, below the top k: look deeper.
-            wide = self.engine.search(query, k=CONFLICT_DEPTH * (k or self.settings.top_k)) if numbers(v.text) else []
-            more = other_passages(query, wide, passages, paragraphs, idf)
-            v, ans.passages = show_conflicts(query, passages, raw, v, self._docs(), more)
-            ans.text, ans.abstained = v.text, v.abstained
-            ans.citations, ans.claims, ans.repairs = v.citations, v.claims, v.repairs
-            ans.deleted, ans.marked = v.deleted, v.marked
-        ans.latency["total"] = round(time.perf_counter() - t0, 3)
-        yield Event("final", ans)
+            return ans
+        v = verify(raw, passages, query, self._docs())
+        # Another document may give the stated figure differently, below the top k: look deeper.
+        wide = self.engine.search(query, k=CONFLICT_DEPTH * (k or self.settings.top_k)) if numbers(v.text) else []
+        more = other_passages(query, wide, passages, self.engine.index.paragraphs, self.engine.retriever.bm25.idf)
+        v, ans.passages = show_conflicts(query, passages, raw, v, self._docs(), more)
+        ans.text, ans.abstained = v.text, v.abstained
+        ans.citations, ans.claims, ans.repairs = v.citations, v.claims, v.repairs
+        ans.deleted, ans.marked = v.deleted, v.marked
+        return ans
 
     def answer(self, question: str, history: list[tuple[str, str]] | None = None, k: int | None = None) -> Answer:
         final = None

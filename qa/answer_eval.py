@@ -1,10 +1,12 @@
 """Answer one evaluation question and record what the metrics need (python -m qa.eval with a model)."""
 from __future__ import annotations
 
+import re
 import time
 from typing import TYPE_CHECKING
 
 from .cite import number_consistency, raw_number_consistency
+from .figures import figures, same_figure
 from .metrics import has_gold
 from .normalize import compact
 
@@ -13,13 +15,40 @@ if TYPE_CHECKING:
     from .eval import Question
 
 
+# What may stand between the figures of a gold answer that is only figures: range marks and units
+# ("2018－2022", "三年", "1269万").
+_FIGURE_GLUE = re.compile(r"[\s\-－—~～至到年月日%‰个名人位户元万亿]+")
+
+
+_MARKERS = re.compile(r"[\[【［]\s*\d{1,2}(?:\s*[,，、]\s*\d{1,2})*\s*[\]】］]")
+
+
+def _figures_only(gold: str) -> bool:
+    rest = gold
+    for f in reversed(figures(gold)):
+        rest = rest[:f.start] + rest[f.end:]
+    return bool(figures(gold)) and not _FIGURE_GLUE.sub("", rest)
+
+
+def _contains(answer: str, gold: str) -> bool:
+    """`gold` stands in `answer`, or, for a gold answer that is only figures, each of its figures is
+    written in the answer in any writing of the same value ("2018年至2022年" for "2018－2022", "3年"
+    for "三年", "1269万人" for "一千二百六十九万人")."""
+    a, g = compact(answer), compact(gold)
+    if g in a:
+        return True
+    if not _figures_only(g):
+        return False
+    got = figures(compact(_MARKERS.sub("", answer)))   # "[3]" is a citation, not the figure 3
+    return all(any(same_figure(f, h) and not h.approx for h in got) for f in figures(g))
+
+
 def answer_correct(answer: str, acceptable: tuple[str, ...], every: tuple[tuple[str, ...], ...] = ()) -> bool:
     """Contains one of `acceptable` (when given) and, for each part of `every`, one of its writings:
     a multi-part question answered in part is wrong."""
-    a = compact(answer)
-    if acceptable and not any(compact(x) in a for x in acceptable):
+    if acceptable and not any(_contains(answer, x) for x in acceptable):
         return False
-    return all(any(compact(x) in a for x in part) for part in every) and bool(acceptable or every)
+    return all(any(_contains(answer, x) for x in part) for part in every) and bool(acceptable or every)
 
 
 def answer_fields(answerer: "Answerer", q: "Question") -> dict:

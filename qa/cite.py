@@ -276,6 +276,13 @@ def verify(answer: str, passages: list[Passage], question: str = "",
                     repairs.append(f"已删除无依据的分句：{c}")
                     deleted.append(c)
             continue
+        # An enumeration gathered from several passages or sentences ("坚持甲、乙、丙") is supported
+        # when each of its items is: it cites every passage it draws on.
+        items = _items(raw.text)
+        cited_items = [cite(it, raw.markers, _literal_first(it, scored(it), by_n)) for it in items] if len(items) > 1 else []
+        if cited_items and all(cited_items):
+            keep(raw.text, sorted({n for g in cited_items for n in g}))
+            continue
         missing = figures_found(raw.text, sources, question)
         if missing:
             repairs.append(f"已删除含有文档中不存在的数字（{'、'.join(f.text for f in missing)}）的句子：{raw.text}")
@@ -311,6 +318,24 @@ def _clauses(sentence: str, question: str = "") -> list[str]:
         out.append(pending + c + "。")
         pending = ""
     return out
+
+
+def _literal_first(item: str, scores: dict[int, float], by_n: Mapping[int, Passage]) -> dict[int, float]:
+    """Among passages that support an item alike, the one that writes it out ("规范管理。…") first."""
+    key = normalize(item)
+    return {n: v + (0.01 if v >= SUPPORT_OVERLAP and key in normalize(by_n[n].para.text) else 0.0)
+            for n, v in scores.items()}
+
+
+def _items(sentence: str) -> list[str]:
+    """The items of an enumeration ("甲、乙和丙"), 2 to 12 of them; [] when the sentence lists nothing.
+    The first item keeps the sentence's lead-in ("要坚持甲"), which is framing when the question gives it."""
+    body = sentence.rstrip(_SENT_END + "，,")
+    if "、" not in body:
+        return []
+    parts = [p.strip() for p in re.split(r"、|(?<=[^，,])(?:和|及|以及|与)(?=[^，,。]{2,12}(?:[。，,；;]|$|等))", body)]
+    parts = [p for p in parts if p]
+    return parts if 2 <= len(parts) <= 12 and all(len(p) <= 40 for p in parts[1:]) else []
 
 
 def _with_markers(text: str, ns: list[int]) -> str:

@@ -25,9 +25,12 @@ _MEASURE = "个名人位户家所项期批次条座处件元年月日天倍岁�
 _ARABIC = r"\d+(?:,\d{3})*(?:\.\d+)?"
 _FIGURE = re.compile(
     rf"(?P<pct>百分之)?(?P<approx1>近|约|超过|逾|达)?"
-    rf"(?P<num>{_ARABIC}|[{_CN_DIGITS}]{{2,}}|[一二两三四五六七八九十](?=[多余]?[{_MEASURE}]))"
-    rf"(?P<approx3>多|余)?(?P<mult>万亿|千万|百万|十万|万|亿)?(?P<approx2>多|余)?(?P<unit>%|‰|[\u4e00-\u9fff])?"
+    rf"(?P<num>{_ARABIC}|[{_CN_DIGITS}]{{2,}}|[一二两三四五六七八九十](?=[多余]?个?[{_MEASURE}])|半(?=个?[年月天]))"
+    # PDF text layers often set a space between a number and its unit ("6 个月", "75 %").
+    rf"(?P<approx3>多|余)?(?: ?(?P<mult>万亿|千万|百万|十万|万|亿))?(?P<approx2>多|余)?(?: ?(?P<unit>%|‰|个月|个?半?小时|[\u4e00-\u9fff]))?"
 )
+# Durations in one unit: "半年" = "6个月", "一年半" is not parsed (rare).
+_MONTHS = {"年": 12.0, "月": 1.0}
 # Units written differently for the same thing ("80多名" and "80多人").
 _SAME_UNIT = ("名人位", "个家所座处项")
 _RANGE = re.compile(rf"(?P<a>{_ARABIC})\s*(?:至|到|-|—|~|～|－)\s*(?=\d)")
@@ -52,6 +55,8 @@ class Figure:
 
 
 def _value(num: str) -> float | None:
+    if num == "半":
+        return 0.5
     if num[0].isdigit():
         return float(num.replace(",", ""))
     try:
@@ -68,6 +73,10 @@ def figures(text: str) -> list[Figure]:
         if value is None:
             continue
         unit = m.group("unit") or ""
+        if unit == "个月":
+            unit = "月"
+        elif unit.endswith("小时"):
+            unit = "时"
         if m.group("pct"):
             unit = "%"
         elif unit in _CN_DIGITS or unit in "至到":  # a numeral run's tail or a range word: no unit
@@ -97,9 +106,16 @@ def same_unit(a: str, b: str) -> bool:
     return not a or not b or a == b or any(a in g and b in g for g in _SAME_UNIT)
 
 
+def _in_months(f: Figure) -> Figure:
+    k = _MONTHS[f.unit]
+    return Figure(f.value * k, "月", f.text, f.start, f.end, f.approx, f.low * k, f.high * k)
+
+
 def same_figure(a: Figure, b: Figure) -> bool:
     """Same unit, and one writing admits the other's value: "1200多万人" is the 1269万人 of a report,
-    "1269万人" is its "一千二百六十九万人"."""
+    "1269万人" is its "一千二百六十九万人"; a duration in years is one in months ("半年" = "6个月")."""
+    if a.unit != b.unit and a.unit in _MONTHS and b.unit in _MONTHS:
+        a, b = _in_months(a), _in_months(b)
     if not same_unit(a.unit, b.unit):
         return False
     return a.admits(b.value) or b.admits(a.value)

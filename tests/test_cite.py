@@ -246,3 +246,37 @@ def test_figure_in_no_passage_is_deleted_and_counted(name):
     doc, para, dt = _report(name)
     v = verify("城镇新增就业9999万人[1]。", [Passage(1, para, 0, len(para.text))], "城镇新增就业多少人？", {para.doc: dt})
     assert v.abstained and v.deleted == ["城镇新增就业9999万人。"]
+
+
+# Principles listed one per paragraph, in documents of different origin and format.
+LISTS = {
+    "中共中央国务院关于实施乡村振兴战略的意见（2018年1月2日）.txt": (
+        "实施乡村振兴战略要坚持哪些基本原则？", ("坚持党管农村工作", "坚持农民主体地位", "坚持乡村全面振兴"),
+        "实施乡村振兴战略要坚持党管农村工作、农民主体地位和乡村全面振兴。"),
+    "国务院关于加强地方政府性债务管理的意见（国发〔2014〕43号）.docx": (
+        "加强地方政府性债务管理的基本原则有哪些？", ("疏堵结合", "分清责任", "规范管理", "防范风险"),
+        "基本原则包括疏堵结合、分清责任、规范管理、防范风险。"),
+}
+
+
+def _list_passages(name: str):
+    doc = build_document(load_file(WILD / name))
+    heads = LISTS[name][1]
+    paras = [next(p for p in doc.paragraphs if p.text.startswith(("——" + h, h))) for h in heads]
+    return [Passage(i + 1, p, 0, len(p.text)) for i, p in enumerate(paras)]
+
+
+@pytest.mark.parametrize("name", LISTS)
+def test_an_enumeration_drawn_from_several_paragraphs_cites_each_of_them(name):
+    question, heads, answer = LISTS[name]
+    passages = _list_passages(name)
+    v = verify(answer, passages, question)
+    assert not v.abstained and v.marked == [] and v.deleted == []
+    assert [c.n for c in v.citations] == [p.n for p in passages]
+
+
+@pytest.mark.parametrize("name", LISTS)
+def test_an_enumeration_with_an_item_in_no_passage_is_not_presented_as_cited(name):
+    question, heads, answer = LISTS[name]
+    v = verify(answer.replace("。", "、全面取消农业税。"), _list_passages(name), question)
+    assert v.abstained and v.marked and not v.citations

@@ -66,6 +66,18 @@ def test_answer_matching():
     assert not answer_correct("文档中没有找到相关信息", ("100元",))
 
 
+def test_a_gold_answer_of_figures_matches_any_writing_of_the_same_values():
+    assert answer_correct("规划覆盖2018年至2022年[1]。", ("2018－2022",))
+    assert answer_correct("为期3年[1]。", ("三年",))
+    assert answer_correct("新增一千二百六十九万人[1]。", ("1269万",))
+    assert not answer_correct("新增1300万人[1]。", ("1269万",))
+    assert not answer_correct("规划覆盖2018年至2021年[1]。", ("2018－2022",))
+    assert not answer_correct("新增1200多万人[1]。", ("1269万",))
+    assert not answer_correct("2022年[3]", ("三年",))  # a citation marker is not a figure  # an approximation is not the figure
+    # a gold answer with words besides its figures still needs the words
+    assert not answer_correct("为期3年[1]。", ("三年行动",))
+
+
 def test_metrics_exact():
     rows = [{"kind": "a", "rank": 1, "coverage": 1.0}, {"kind": "a", "rank": 3, "coverage": 0.5},
             {"kind": "b", "rank": None, "coverage": 0.0}]

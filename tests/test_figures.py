@@ -22,6 +22,9 @@ def fig(text: str):
     ("约5%", "5.1%"),
     ("80多名", "86人"),                      # 名 and 人 count alike
     ("1269万", "1269万人"),                  # no unit in the claim: any unit
+    ("半年", "6个月"),                        # a duration in years is one in months
+    ("一年", "12 个月"),                      # PDF text layers set a space before the unit
+    ("每 12 小时", "每12小时"),
 ])
 def test_same_figure_written_differently(a, b):
     assert same_figure(fig(a), fig(b)) and same_figure(fig(b), fig(a))
@@ -32,6 +35,8 @@ def test_same_figure_written_differently(a, b):
     ("1300多万人", "1269万人"),
     ("1个", "1区"),                           # the 1 of 「6县1区」 is not 1个
     ("5.5%", "5.5万元"),
+    ("半年", "5个月"),
+    ("3年", "3个月"),
 ])
 def test_different_figures_do_not_match(a, b):
     assert not same_figure(fig(a), fig(b))

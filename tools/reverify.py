@@ -1,0 +1,74 @@
+"""Replay verification on a run's recorded model answers, without running the model again.
+
+    python tools/reverify.py runs/wild-tune --questions questions/wild-tune.jsonl --docs corpora/wild
+
+For each result row of a model run (results.jsonl), the passages are selected again exactly as the
+answerer selects them (same retrieval, same token budget, counted with the packaged model's own
+tokenizer), the recorded raw text goes through `Answerer.check` (verification, conflicts), and the
+row is scored again. Prints the rows whose verdict changes and the totals before and after: a change
+to qa/cite.py or qa/figures.py is measured on every recorded answer in seconds instead of an hour.
+Generation is deterministic (greedy) and its prompt does not depend on verification, so the replay
+gives what a new run would give, as long as retrieval and the prompt are unchanged.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from qa.answer import Answerer  # noqa: E402
+from qa.answer_eval import answer_correct  # noqa: E402
+from qa.engine import Engine  # noqa: E402
+from qa.eval import load_questions  # noqa: E402
+from qa.llm import _gguf_for  # noqa: E402
+from qa.llm_llamacpp import encode_with, open_vocab  # noqa: E402
+from qa.prompt import select_passages  # noqa: E402
+from qa.schema import Answer  # noqa: E402
+from qa.settings import Settings  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("run", type=Path)
+    ap.add_argument("--questions", type=Path, required=True)
+    ap.add_argument("--docs", type=Path, default=None)
+    ap.add_argument("--model", default="1.5b", help="whose tokenizer budgets the passages")
+    ap.add_argument("-k", type=int, default=5)
+    a = ap.parse_args(argv)
+    settings = Settings() if a.docs is None else Settings(docs_dir=a.docs)
+    engine = Engine.open(settings)
+    answerer = Answerer(engine, None, settings)
+    vocab = open_vocab(_gguf_for(a.model, settings.cache_dir))
+    count = lambda text: len(encode_with(vocab, text, special=False))  # noqa: E731
+    questions = {q.id: q for q in load_questions(a.questions)}
+    rows = [json.loads(line) for line in (a.run / "results.jsonl").open(encoding="utf-8")]
+    before = after = refused_before = refused_after = n = 0
+    for row in rows:
+        q = questions.get(row["id"])
+        if q is None or not row.get("raw") or q.history:
+            continue
+        n += 1
+        query = row.get("standalone") or q.question
+        hits = engine.search(query, k=a.k)
+        passages = select_passages(query, hits, engine.index.paragraphs, answerer.budget_tokens, count,
+                                   idf=engine.retriever.bm25.idf)
+        ans = answerer.check(Answer(question=q.question, text="", abstained=True), query, row["raw"], passages, a.k)
+        ok = answer_correct(ans.text, q.answers, q.answers_all) if q.answerable else ans.abstained
+        was = bool(row["correct"])
+        before += was
+        after += ok
+        refused_before += q.answerable and row["abstained"]
+        refused_after += q.answerable and ans.abstained
+        if ok != was or (q.answerable and ans.abstained != row["abstained"]):
+            print(f"{row['id']}: {'right' if was else 'wrong'} → {'right' if ok else 'wrong'}  {q.question}")
+            print(f"   was: {row['answer'][:160]}")
+            print(f"   now: {ans.text[:160]}")
+    print(f"{n} answers replayed: correct {before} → {after}; answerable refused {refused_before} → {refused_after}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
