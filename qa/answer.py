@@ -14,13 +14,14 @@ from dataclasses import dataclass, replace
 from typing import Any, Iterator, Mapping
 
 from .cite import REFUSAL, DocText, Verified, is_refusal, verify
+from .fields import field_answer
 from .gate import Gate, load_or_calibrate, signals
 from .llm_base import GenerationError
 from .normalize import normalize, strip_controls
 from .guard import Figure, conflicts, instruction_spans, only_instructions
 from .prompt import answer_kinds, build_messages, select_passages, sentence_score, window
 from .rewrite import name_glossary, needs_translation, standalone_question
-from .schema import Answer, Hit, Passage
+from .schema import Answer, Hit, Paragraph, Passage
 from .sentences import content_tokens, numbers, sentence_spans
 from .settings import Settings
 
@@ -124,6 +125,15 @@ def show_conflicts(question: str, passages: list[Passage], raw: str, v: Verified
     return v, passages
 
 
+def with_paragraph(passages: list[Passage], para: Paragraph) -> tuple[list[Passage], int]:
+    """The passages with the whole of para among them, and its number."""
+    for p in passages:
+        if p.para.id == para.id:
+            return [replace(q, start=0, end=len(para.text)) if q.para.id == para.id else q for q in passages], p.n
+    n = max((p.n for p in passages), default=0) + 1
+    return [*passages, Passage(n, para, 0, len(para.text))], n
+
+
 class Answerer:
     def __init__(self, engine, generator=None, settings: Settings | None = None,
                  budget_tokens: int = 360, max_new_tokens: int = 120, notice: str | None = None):
@@ -214,7 +224,13 @@ class Answerer:
             yield Event("final", ans)
             return
 
-        if self.generator is None:
+        recorded = self.recorded(query, hits, passages)
+        if recorded is not None:
+            passages, raw = recorded
+            ans.passages = passages
+            ans.latency["first_token"] = round(time.perf_counter() - t0, 3)
+            yield Event("token", raw)
+        elif self.generator is None:
             raw = extractive(query, passages, idf=idf)
             ans.latency["first_token"] = round(time.perf_counter() - t0, 3)
             yield Event("token", raw)
@@ -239,6 +255,15 @@ class Answerer:
         self.check(ans, query, raw, passages, k)
         ans.latency["total"] = round(time.perf_counter() - t0, 3)
         yield Event("final", ans)
+
+    def recorded(self, query: str, hits: list[Hit], passages: list[Passage]) -> tuple[list[Passage], str] | None:
+        """A field the document records (发文字号, 成文日期…), as the answer's raw text cited to the
+        metadata paragraph, which joins the passages; None when the question asks for none."""
+        field = field_answer(query, hits, self.engine.index.documents)
+        if field is None:
+            return None
+        passages, n = with_paragraph(passages, field.para)
+        return passages, f"{field.text[:-1]}[{n}]。"
 
     def check(self, ans: Answer, query: str, raw: str, passages: list[Passage], k: int | None = None) -> Answer:
         """Verify the model's raw text against the passages it read and fill ans (text, citations,

@@ -30,6 +30,10 @@ from qa.schema import Answer  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
 
+def _has(text: str, gold: str) -> bool:
+    return answer_correct(text, (gold,))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("run", type=Path)
@@ -37,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--docs", type=Path, default=None)
     ap.add_argument("--model", default="1.5b", help="whose tokenizer budgets the passages")
     ap.add_argument("-k", type=int, default=5)
+    ap.add_argument("--diagnose", action="store_true",
+                    help="for each wrong answer: is the gold answer in the passages the model read, in the hits?")
     a = ap.parse_args(argv)
     settings = Settings() if a.docs is None else Settings(docs_dir=a.docs)
     engine = Engine.open(settings)
@@ -55,13 +61,26 @@ def main(argv: list[str] | None = None) -> int:
         hits = engine.search(query, k=a.k)
         passages = select_passages(query, hits, engine.index.paragraphs, answerer.budget_tokens, count,
                                    idf=engine.retriever.bm25.idf)
-        ans = answerer.check(Answer(question=q.question, text="", abstained=True), query, row["raw"], passages, a.k)
+        raw = row["raw"]
+        recorded = answerer.recorded(query, hits, passages)
+        if recorded is not None:
+            passages, raw = recorded
+        ans = answerer.check(Answer(question=q.question, text="", abstained=True), query, raw, passages, a.k)
         ok = answer_correct(ans.text, q.answers, q.answers_all) if q.answerable else ans.abstained
         was = bool(row["correct"])
         before += was
         after += ok
         refused_before += q.answerable and row["abstained"]
         refused_after += q.answerable and ans.abstained
+        if a.diagnose and q.answerable and not ok:
+            golds = [g for g in q.answers] + [g for part in q.answers_all for g in part]
+            read = " ".join(p.text for p in passages)
+            found = " ".join(h.chunk.text for h in hits)
+            paras = " ".join(p.para.text for p in passages)
+            where = ("read" if any(_has(read, g) for g in golds) else
+                     "paragraph read, outside its window" if any(_has(paras, g) for g in golds) else
+                     "in hits, paragraph not read" if any(_has(found, g) for g in golds) else "not retrieved")
+            print(f"[{where}] {row['id']} {q.kind} {q.question} | gold {golds[:3]} | {ans.text[:120]}")
         if ok != was or (q.answerable and ans.abstained != row["abstained"]):
             print(f"{row['id']}: {'right' if was else 'wrong'} → {'right' if ok else 'wrong'}  {q.question}")
             print(f"   was: {row['answer'][:160]}")

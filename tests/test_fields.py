@@ -1,0 +1,69 @@
+"""Answers from a document's own record (qa/fields.py), on real documents of different origin."""
+from pathlib import Path
+
+import pytest
+
+from qa.answer import with_paragraph
+from qa.fields import asked_fields, field_answer
+from qa.load import load_file
+from qa.schema import Chunk, Hit, Passage
+from qa.sections import build_document
+
+WILD = Path(__file__).resolve().parents[1] / "corpora" / "wild"
+GUOFA = "国务院关于加强地方政府性债务管理的意见（国发〔2014〕43号）.docx"
+LAOSHE = "关于职工全年月平均工作时间和工资折算问题的通知（劳社部发〔2008〕3号）.md"
+XINXI = "中华人民共和国政府信息公开条例（2019修订）.md"
+FAYUAN = "最高人民法院关于审理政府信息公开行政案件若干问题的规定.md"
+XINFANG = "北京市信访条例.md"
+
+
+@pytest.fixture(scope="module")
+def docs():
+    return {n: build_document(load_file(WILD / n)) for n in (GUOFA, LAOSHE, XINXI, FAYUAN, XINFANG)}
+
+
+def _hits(docs, *names):
+    out = []
+    for r, n in enumerate(names, 1):
+        p = docs[n].paragraphs[1]
+        out.append(Hit(Chunk(f"{p.id}.0", n, (p.id,), p.text, p.section, docs[n].title), 1.0 / r, r))
+    return out
+
+
+@pytest.mark.parametrize("name, question, value", [
+    (GUOFA, "国务院关于加强地方政府性债务管理的意见的文号是什么？", "国发〔2014〕43号"),
+    (LAOSHE, "职工全年月平均工作时间和工资折算问题的通知发文字号是多少？", "劳社部发[2008]3号"),
+    (GUOFA, "加强地方政府性债务管理的意见是发给哪些单位的？", "各省、自治区、直辖市人民政府，国务院各部委、各直属机构"),
+    (XINXI, "现行政府信息公开条例是哪天开始施行的？", "2019年5月15日"),
+    (FAYUAN, "审理政府信息公开行政案件若干问题的规定从什么时候起施行？", "2011年8月13日"),
+])
+def test_a_recorded_field_is_answered_from_the_metadata_paragraph(docs, name, question, value):
+    other = next(n for n in docs if n != name)
+    fa = field_answer(question, _hits(docs, other, name), docs)
+    assert fa is not None and (fa.doc, fa.value) == (name, value)
+    assert fa.para.kind == "meta" and value in fa.para.text
+    assert fa.text == f"《{docs[name].title}》的{fa.field}为{value}。"
+
+
+def test_a_document_the_corpus_lacks_gets_no_other_documents_field(docs):
+    assert field_answer("国务院关于加强网络安全的意见文号是什么？", _hits(docs, GUOFA, LAOSHE), docs) is None
+
+
+def test_a_field_the_document_does_not_record_goes_to_the_model(docs):
+    assert "施行日期" not in docs[XINFANG].meta
+    assert field_answer("北京市信访条例从什么时候开始施行？", _hits(docs, XINFANG), docs) is None
+
+
+def test_questions_that_ask_for_no_field():
+    assert asked_fields("地方政府债务实行什么样的规模控制？") == []
+    assert asked_fields("劳动者每日工作时间不超过几小时？") == []
+
+
+def test_the_metadata_paragraph_joins_the_passages_whole(docs):
+    doc = docs[GUOFA]
+    meta, body = doc.paragraphs[0], doc.paragraphs[3]
+    ps = [Passage(1, body, 0, 10)]
+    out, n = with_paragraph(ps, meta)
+    assert n == 2 and out[1] == Passage(2, meta, 0, len(meta.text))
+    out, n = with_paragraph([Passage(1, meta, 0, 5)], meta)
+    assert n == 1 and out == [Passage(1, meta, 0, len(meta.text))]
