@@ -60,8 +60,12 @@ def answer_kinds(question: str) -> list[str]:
 
 def sentence_score(q_tokens: set[str], q_numbers: set[str], sentence: str, kinds: list[str] = (),
                    idf: Mapping[str, float] | None = None) -> float:
-    score = overlap(q_tokens, content_tokens(sentence), idf) + 0.5 * len(q_numbers & set(numbers(sentence)))
-    return score + sum(0.3 for k in kinds if _HAS[k].search(sentence))
+    nums = set(numbers(sentence))
+    score = overlap(q_tokens, content_tokens(sentence), idf) + 0.5 * len(q_numbers & nums)
+    # A figure the question asks for is one it does not already give: a sentence that only repeats
+    # the question's year ("调整2007年末国债余额限额的议案") is not the one stating the figure.
+    has = {k: (bool(nums - q_numbers) if k == "number" else bool(_HAS[k].search(sentence))) for k in kinds}
+    return score + sum(0.3 for k in kinds if has[k])
 
 
 def _clause_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -92,3 +92,16 @@ def test_traditional_passage_shown_in_simplified(seed_docs):
     shown = render_passage(Passage(1, p, 0, len(p.text)))
     assert "与原单位工作完全脱钩" in shown and "脫鉤" not in shown
     assert "脫鉤" in p.text  # the citation keeps the source as written
+
+
+def test_a_figure_question_gets_the_sentence_with_a_new_figure_not_the_one_repeating_its_year():
+    from pathlib import Path
+    from qa.load import load_file
+    from qa.sections import build_document
+    name = "国务院公报2007年第23号_全国人大常委会关于批准发行特别国债的决议_中国政府网.html"
+    doc = build_document(load_file(Path(__file__).resolve().parents[1] / "corpora" / "wild" / name))
+    para = next(p for p in doc.paragraphs if "53365.53亿元" in p.text)
+    # the first sentence names the 议案 with the question's year and words; the figure stands later
+    assert para.text.index("2007年末国债余额限额的议案") < para.text.index("53365.53亿元")
+    s, e, _ = window("2007年末国债余额限额被调整成了多少？", para)
+    assert "53365.53亿元" in para.text[s:e]
