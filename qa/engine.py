@@ -39,8 +39,9 @@ class Engine:
         t1 = time.perf_counter()
         index = open_index(settings, encoder, progress, show_progress, rebuild)
         t2 = time.perf_counter()
-        retriever = Retriever(index, encoder, settings.rrf_k, settings.candidates)
-        return cls(settings, encoder, index, retriever, {"encoder_s": t1 - t0, "index_s": t2 - t1})
+        retriever = make_retriever(settings, index, encoder)
+        return cls(settings, encoder, index, retriever, {"encoder_s": t1 - t0, "index_s": t2 - t1,
+                                                         "store_s": time.perf_counter() - t2})
 
     def search(self, query: str, k: int | None = None, mode: str | None = None) -> list[Hit]:
         return self.retriever.search(query, k or self.settings.top_k, mode or self.settings.mode)
@@ -120,11 +121,24 @@ class Engine:
 
             index = build_index(self.settings, self.encoder, raws, warnings, self.index, progress,
                                 cancel=cancel, before_switch=move_in, on_step=on_step)
-            retriever = Retriever(index, self.encoder, self.settings.rrf_k, self.settings.candidates)
+            if on_step is not None and self.settings.store:
+                on_step(BuildStep("write", f"正在同步到 Milvus（{self.settings.store}）"))
+            retriever = make_retriever(self.settings, index, self.encoder)
             # the retriever carries its own index: a search never mixes two builds
             self.retriever, self.index = retriever, index
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def make_retriever(settings: Settings, index: Index, encoder: Encoder) -> Retriever:
+    """The local FAISS + bm25s retriever, or (settings.store) the same retrieval run by Milvus,
+    its collection first brought in line with the build."""
+    if settings.store:
+        from .store_milvus import open_milvus_retriever
+
+        return open_milvus_retriever(settings.store, settings.resolved_index_dir, index, encoder, settings.rrf_k,
+                                     settings.candidates)
+    return Retriever(index, encoder, settings.rrf_k, settings.candidates)
 
 
 def _alive(pid: int) -> bool:
