@@ -45,12 +45,13 @@ import html  # noqa: E402
 import logging  # noqa: E402
 import re  # noqa: E402
 import sys  # noqa: E402
+import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Iterable  # noqa: E402
 
 import gradio as gr  # noqa: E402
 
-from qa.chat import AnswererFactory, ChatService, ServiceError, Turn, UploadResult  # noqa: E402
+from qa.chat import AnswererFactory, ChatService, ServiceError, Turn, UploadResult, upload_result  # noqa: E402
 from qa.cite import REFUSAL  # noqa: E402
 from qa.engine import Engine  # noqa: E402
 from qa.load import SUFFIXES, LoadWarning  # noqa: E402
@@ -59,6 +60,7 @@ from qa.sections import reading_order  # noqa: E402
 from qa.service import load_answerer  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 from qa.suggest import example_questions, followup_demo  # noqa: E402
+from qa.uploads import STATE_TEXT, UploadJob  # noqa: E402
 
 log = logging.getLogger("qa.app")
 
@@ -324,6 +326,21 @@ def render_upload_result(accepted: list[str], rejected: list[LoadWarning], befor
     return "".join(parts)
 
 
+def render_upload_progress(job: UploadJob) -> str:
+    """A running upload: a bar, what it is doing, and the counts (files, paragraphs, embedded)."""
+    pct = round(100 * job.fraction)
+    counts = [f"文件 {job.files_done}/{len(job.files)}"]
+    if job.paragraphs:
+        counts.append(f"{job.paragraphs} 个段落，{job.chunks} 个块")
+    if job.to_embed:
+        counts.append(f"向量化 {job.embedded}/{job.to_embed}")
+    names = "、".join(esc(n) for n in job.files)
+    return (f'<div class="qa-upload-progress"><div class="qa-upload-names">{names}：{esc(STATE_TEXT.get(job.state, job.state))}'
+            f'</div><div class="qa-bar" role="progressbar" aria-valuenow="{pct}" aria-valuemin="0" aria-valuemax="100">'
+            f'<span style="width:{pct}%"></span></div><div class="qa-upload-step">{esc(job.message)}</div>'
+            f'<div class="qa-upload-note">{esc(" · ".join(counts))}；建索引期间仍可提问（使用原有索引）。</div></div>')
+
+
 # --------------------------------------------------------------------------------------------
 # The page's backend: one engine, the answerers, the conversation logic (no Gradio objects)
 # --------------------------------------------------------------------------------------------
@@ -464,6 +481,9 @@ a.qa-open-doc { font-size: .85em; text-decoration: none; color: var(--color-acce
 .qa-upload-ok { color: #166534; font-size: .9em; }
 .qa-upload-bad { color: #991b1b; font-size: .9em; }
 .qa-upload-note { color: var(--body-text-color-subdued); font-size: .85em; }
+.qa-upload-progress { font-size: .9em; }
+.qa-bar { height: 8px; background: var(--background-fill-secondary); border-radius: 4px; overflow: hidden; margin: 4px 0; }
+.qa-bar span { display: block; height: 100%; background: var(--color-accent); transition: width .4s; }
 .qa-example-row button { font-size: .85em !important; }
 """
 
@@ -527,6 +547,9 @@ if (!window.__qaDocInit) {
 """
 
 
+UPLOAD_POLL_S = 0.5  # how often the page redraws a running upload's progress
+
+
 def build_app(settings: Settings, answerer_factory: AnswererFactory = load_answerer, *,
               engine: Engine | None = None, preload: bool = True,
               service: ChatService | None = None) -> gr.Blocks:
@@ -562,6 +585,8 @@ def build_app(settings: Settings, answerer_factory: AnswererFactory = load_answe
             upload = gr.File(label="上传文档（.txt .md .docx .pdf .html，加入索引）", file_count="multiple",
                              file_types=list(SUFFIXES), elem_id="qa-upload")
             upload_msg = gr.HTML("", elem_id="qa-upload-msg")
+            upload_cancel = gr.Button("取消上传", size="sm", visible=False, elem_id="qa-upload-cancel")
+            upload_job = gr.State(None)
 
         gr.Markdown(f"# {TITLE}\n只根据本地文档回答，每句话标注出处 [n]；点击 [n] 查看原文段落。全程离线运行。",
                     elem_id="qa-title")
@@ -659,16 +684,32 @@ def build_app(settings: Settings, answerer_factory: AnswererFactory = load_answe
 
         doc_pick.change(show_document, [doc_pick], [viewer], **private)
 
+        # An upload is a background job (qa/uploads.py): this generator only polls it, so the
+        # progress bar moves while the chat keeps answering from the previous index.
         def add_uploads(paths):
-            files = []
-            for p in paths or []:
-                p = Path(p)
-                files.append((p.name, p.read_bytes()))
-            msg = upload_html(service.add_files(files)) if files else ""
-            return msg, status_html(service), gr.update(choices=document_choices(service)), None
+            files = [(Path(p).name, Path(p).read_bytes()) for p in paths or []]
+            if not files:
+                yield "", gr.update(), gr.update(), gr.update(), None, gr.update(visible=False)
+                return
+            job = service.start_upload(files)
+            while not job.done:
+                yield render_upload_progress(job), gr.update(), gr.update(), gr.update(), job.id, gr.update(visible=True)
+                time.sleep(UPLOAD_POLL_S)
+                job = service.upload_job(job.id)
+            yield (upload_html(upload_result(job)), status_html(service), gr.update(choices=document_choices(service)),
+                   None, None, gr.update(visible=False))
 
-        upload.upload(add_uploads, [upload], [upload_msg, status, doc_pick, upload], concurrency_limit=1,
-                      concurrency_id="index", api_name="upload")
+        upload.upload(add_uploads, [upload], [upload_msg, status, doc_pick, upload, upload_job, upload_cancel],
+                      concurrency_limit=4, concurrency_id="index", api_name="upload", show_progress="hidden")
+
+        def cancel_upload(job_id: str | None):
+            if job_id:
+                try:
+                    service.cancel_upload(job_id)
+                except ServiceError as exc:
+                    gr.Warning(exc.message)
+
+        upload_cancel.click(cancel_upload, [upload_job], None, queue=False, **private)
 
         def refresh():
             return status_html(service), gr.update(choices=document_choices(service))

@@ -4,7 +4,9 @@
                                server-sent events: evidence → token… → final (answer with citations)
   GET  /v1/search?q=&k=&mode=  retrieved chunks
   GET  /v1/documents           the indexed documents;  GET /v1/documents/{name}: its paragraphs
-  POST /v1/documents           multipart upload (field "files"), the same checks as the page
+  POST /v1/documents           multipart upload (field "files"), the same checks as the page: 202 with
+                               an upload job, indexed in the background (?wait=true: 200 when indexed)
+  GET  /v1/documents/jobs/{id} the job's state and progress;  DELETE: cancel it
   GET  /v1/health              index, models, queues
   GET  /v1/models              the models a client may ask for (OpenAI format)
   POST /v1/chat/completions    OpenAI-compatible (stream or not): the answer text carries the [n]
@@ -214,8 +216,17 @@ def create_app(service: ChatService, title: str = "政策文件问答 API",
                 "paragraphs": [{"id": p.id, "section": p.section_path, "text": p.text, "lines": list(p.lines),
                                 "kind": p.kind, "page": p.page} for p in doc.paragraphs]}
 
-    @app.post("/v1/documents", summary="上传文档（与网页相同的检查）")
-    async def upload(request: Request, files: list[UploadFile] = File(..., description="一个或多个文件")) -> dict:
+    @app.get("/v1/documents/jobs/{job_id}", summary="上传任务的状态与进度")
+    async def upload_job(job_id: str) -> dict:
+        return service.upload_job(job_id).to_json()
+
+    @app.delete("/v1/documents/jobs/{job_id}", summary="取消上传任务（文档和索引保持不变）")
+    async def cancel_upload_job(job_id: str) -> dict:
+        return service.cancel_upload(job_id).to_json()
+
+    @app.post("/v1/documents", summary="上传文档（与网页相同的检查），后台建立索引", status_code=202)
+    async def upload(request: Request, files: list[UploadFile] = File(..., description="一个或多个文件"),
+                     wait: bool = Query(False, description="true：等索引建好再返回（200），否则立即返回上传任务（202）")):
         if len(files) > MAX_UPLOAD_FILES:
             raise ServiceError("too_many_files", f"一次最多上传 {MAX_UPLOAD_FILES} 个文件", 400)
         items, total = [], 0
@@ -225,13 +236,19 @@ def create_app(service: ChatService, title: str = "政策文件问答 API",
             if total > MAX_UPLOAD_BYTES:
                 raise ServiceError("too_large", f"上传内容过大（上限 {MAX_UPLOAD_BYTES // 1024 // 1024} MB）", 413)
             items.append((f.filename or "unnamed.txt", data))
-        res = await run_in_threadpool(service.add_files, items)
-        body = {"accepted": res.accepted, "rejected": [{"name": w.name, "reason": w.reason} for w in res.rejected],
-                "documents_before": res.before, "documents_after": res.after}
-        if res.error:
-            return JSONResponse({**body, **error_body("index_failed", f"上传失败，索引保持不变：{res.error}",
+        job = service.start_upload(items)
+        if not wait:
+            # the index is built in the background; questions keep using the previous one
+            return JSONResponse({**job.to_json(), "url": f"/v1/documents/jobs/{job.id}"}, status_code=202,
+                                headers={"Location": f"/v1/documents/jobs/{job.id}"})
+        job = await run_in_threadpool(service.uploads.wait, job.id)
+        body = {"job": job.id, "state": job.state, "accepted": list(job.accepted),
+                "rejected": [{"name": w.name, "reason": w.reason} for w in job.rejected],
+                "documents_before": job.documents_before, "documents_after": job.documents_after}
+        if job.state != "done":
+            return JSONResponse({**body, **error_body("index_failed", f"上传失败，索引保持不变：{job.error or job.message}",
                                                       "server_error")}, status_code=500)
-        return body
+        return JSONResponse(body, status_code=200)
 
     @app.post("/v1/ask", summary="提问：回答与出处（JSON 或 server-sent events）")
     def ask(req: AskRequest):

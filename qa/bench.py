@@ -1,7 +1,8 @@
 """Speed and memory figures (not a test: numbers are printed, compare ratios within one run).
 
   python -m qa.bench                      # everything
-  python -m qa.bench --only retrieval     # retrieval | generation | page | ingest | load
+  python -m qa.bench --only retrieval     # retrieval | generation | page | ingest | load | scale
+  python -m qa.bench --only scale [--scale 300000]   # synthetic corpus: build, load, memory, search, recall
   python -m qa.bench --only generation --models 1.5b,transformers:1.5b,extractive --page-answers 10
 
 Each model is measured in its own subprocess so that peak memory belongs to that model alone.
@@ -199,6 +200,12 @@ def child_baseline(n_questions: int) -> dict:
             "prefill_tokens_p50": gen.last.prompt_tokens, PEAK: _peak_mb()}
 
 
+def child_scale_search(build: str, queries: str) -> dict:
+    from .bench_scale import child_search
+
+    return child_search(build, queries)
+
+
 def child_page(model: str) -> dict:
     from .bench_page import measure
 
@@ -240,7 +247,11 @@ def load_test(clients: int = 16, requests: int = 200) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m qa.bench")
-    ap.add_argument("--only", choices=["retrieval", "generation", "page", "ingest", "load"])
+    ap.add_argument("--only", choices=["retrieval", "generation", "page", "ingest", "load", "scale"])
+    ap.add_argument("--scale", type=int, default=300_000, help="chunks of the synthetic corpus (also run at 1/10)")
+    ap.add_argument("--scale-sources", default="seeds,corpora/wild",
+                    help="folders whose real chunks are recombined (relative to the project)")
+    ap.add_argument("--hnsw", action="store_true", help="approximate index at any size (tests of the recall path)")
     ap.add_argument("--fresh", action="store_true", help=argparse.SUPPRESS)  # cold loads are always timed now
     ap.add_argument("--models", default="1.5b,transformers:1.5b,extractive",
                     help="generation backends, the first is compared with the transformers one")
@@ -257,7 +268,8 @@ def main(argv: list[str] | None = None) -> int:
               "generation": lambda: child_generation(a.rest[0], int(a.rest[1])),
               "cold": lambda: child_cold(a.rest[0]),
               "page_memory": lambda: child_page_memory(a.rest[0], int(a.rest[1])),
-              "baseline": lambda: child_baseline(int(a.rest[0])), "page": lambda: child_page(a.rest[0])}[a.child]
+              "baseline": lambda: child_baseline(int(a.rest[0])), "page": lambda: child_page(a.rest[0]),
+              "scale_search": lambda: child_scale_search(a.rest[0], a.rest[1])}[a.child]
         print(json.dumps(fn(), ensure_ascii=False))
         return 0
 
@@ -308,6 +320,17 @@ def main(argv: list[str] | None = None) -> int:
 
         report["ingest"] = run_ingest()
         _print("文档读取（每种格式）", report["ingest"])
+    if a.only == "scale":  # minutes of CPU and GBs of memory at 300,000 chunks: only when asked
+        from .bench_scale import print_scale, run_scale
+
+        if a.scale < 10:
+            ap.error("--scale 至少为 10")
+        sources = tuple(PROJECT_ROOT / p.strip() for p in a.scale_sources.split(",") if p.strip())
+        missing = [str(p) for p in sources if not p.is_dir()]
+        if missing:
+            ap.error(f"找不到来源目录：{'、'.join(missing)}")
+        report["scale"] = run_scale(a.scale, sources, force_hnsw=a.hnsw)
+        print_scale(report["scale"])
     if a.only in (None, "load"):
         report["load"] = load_test()
         r = report["load"]

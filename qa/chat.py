@@ -23,6 +23,7 @@ from .normalize import clean_input
 from .schema import Answer, Document, Hit, Paragraph, Passage
 from .service import EXTRACTIVE, load_answerer
 from .settings import Settings
+from .uploads import UploadJob, UploadJobs
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +167,8 @@ class ChatService:
         # one answer at a time per session, in order (a follow-up sees the answer before it);
         # different sessions run side by side, as their lanes allow
         self._turn_locks: dict[str, threading.Lock] = {}
+        # uploads index in a background worker (one build at a time) while questions go on
+        self.uploads = UploadJobs(lambda: self.engine, self._index_lock)
 
     # models ----------------------------------------------------------------------------------
     def check_model(self, spec: str | None) -> str:
@@ -360,17 +363,35 @@ class ChatService:
         return {"stats": idx.stats(), "warnings": list(idx.warnings), "models": self.model_notes(),
                 "lanes": {"model": self.model_lane.stats(), "fast": self.fast_lane.stats()}}
 
+    def start_upload(self, files: list[tuple[str, bytes]]) -> UploadJob:
+        """Hand uploaded files to a background job and return it at once (state "queued"); the
+        job checks them, stages them outside docs_dir and indexes them; poll upload_job(id)."""
+        if not files:
+            raise ServiceError("no_files", "没有收到文件：请选择要上传的文档。", 400)
+        return self.uploads.start([(clean_input(name, 255) or "unnamed.txt", data) for name, data in files])
+
+    def upload_job(self, job_id: str) -> UploadJob:
+        job = self.uploads.get(clean_input(job_id, 100))
+        if job is None:
+            raise ServiceError("no_job", f"没有这个上传任务：{clean_input(job_id, 100)}", 404)
+        return job
+
+    def cancel_upload(self, job_id: str) -> UploadJob:
+        job = self.uploads.cancel(clean_input(job_id, 100))
+        if job is None:
+            raise ServiceError("no_job", f"没有这个上传任务：{clean_input(job_id, 100)}", 404)
+        return job
+
     def add_files(self, files: list[tuple[str, bytes]]) -> UploadResult:
-        """Add uploaded files (engine.add_files validates them and swaps the index atomically)."""
-        files = [(clean_input(name, 255), data) for name, data in files]
-        with self._index_lock:
-            before = len(self.engine.index.documents)
-            try:
-                accepted, rejected = self.engine.add_files(files)
-            except Exception as exc:  # index failure: the previous index object is still in place
-                log.exception("upload failed")
-                return UploadResult([], [], before, len(self.engine.index.documents), str(exc))
-            return UploadResult(accepted, rejected, before, len(self.engine.index.documents))
+        """Add uploaded files and wait for the index (the synchronous form of start_upload)."""
+        job = self.uploads.wait(self.start_upload(files).id)
+        return upload_result(job)
+
+
+def upload_result(job: UploadJob) -> UploadResult:
+    """A finished job as the page and the API have always reported an upload."""
+    error = job.error or ("已取消" if job.state == "cancelled" else None)
+    return UploadResult(list(job.accepted), list(job.rejected), job.documents_before, job.documents_after, error)
 
 
 def _clamp_k(k: object, default: int, top: int) -> int:

@@ -10,7 +10,7 @@ from typing import Callable
 
 from embeddings.encoder import Encoder, load_encoder
 
-from .index import Index, build_index, open_index
+from .index import BuildStep, Index, IndexFailure, build_index, open_index
 from .load import SUFFIXES, SUPPORTED_TEXT, LoadWarning, RejectedFile, load_bytes, load_directory, load_file
 from .retrieve import Retriever
 from .schema import Hit
@@ -39,24 +39,32 @@ class Engine:
         t1 = time.perf_counter()
         index = open_index(settings, encoder, progress, show_progress, rebuild)
         t2 = time.perf_counter()
-        retriever = Retriever(index, encoder, settings.rrf_k, settings.candidates)
-        return cls(settings, encoder, index, retriever, {"encoder_s": t1 - t0, "index_s": t2 - t1})
+        retriever = make_retriever(settings, index, encoder)
+        return cls(settings, encoder, index, retriever, {"encoder_s": t1 - t0, "index_s": t2 - t1,
+                                                         "store_s": time.perf_counter() - t2})
 
     def search(self, query: str, k: int | None = None, mode: str | None = None) -> list[Hit]:
         return self.retriever.search(query, k or self.settings.top_k, mode or self.settings.mode)
 
     def add_files(self, files: list[tuple[str, bytes]], progress: Callable[[str], None] | None = None,
-                  cancel: Callable[[], bool] | None = None) -> tuple[list[str], list[LoadWarning]]:
+                  cancel: Callable[[], bool] | None = None,
+                  on_step: Callable[[BuildStep], None] | None = None) -> tuple[list[str], list[LoadWarning]]:
         """Validate uploaded files, index the good ones and add them to docs_dir.
 
         A file is checked completely before anything is written; it is staged outside docs_dir
         and moved in only when the new index is written (see _index_uploads), so a rejected,
         failing, cancelled (cancel() → True) or killed upload leaves documents and index as
-        they were. Questions keep using the previous index until the switch."""
+        they were. Questions keep using the previous index until the switch. `on_step` gets
+        BuildStep counts: files checked, then the build's own steps."""
         accepted: list[tuple[str, bytes]] = []
         rejected: list[LoadWarning] = []
-        for name, data in files:
+        for done, (name, data) in enumerate(files):
             name = Path(name).name
+            if cancel is not None and cancel():
+                raise IndexFailure("索引更新已取消")
+            if on_step is not None:
+                on_step(BuildStep("check", f"正在检查文件 {done + 1}/{len(files)}：{name}", files_done=done,
+                                  files=len(files)))
             if Path(name).suffix.lower() not in SUFFIXES:
                 rejected.append(LoadWarning(name, f"不支持的文件类型，{SUPPORTED_TEXT}"))
                 continue
@@ -77,11 +85,13 @@ class Engine:
                 rejected.append(LoadWarning(name, "没有提取出任何正文段落（可能只有网页导航、版权声明等模板文字），未加入索引"))
                 continue
             accepted.append((name, data))
+        if on_step is not None:
+            on_step(BuildStep("check", f"已检查 {len(files)} 个文件", files_done=len(files), files=len(files)))
         if accepted:
-            self._index_uploads(accepted, progress, cancel)
+            self._index_uploads(accepted, progress, cancel, on_step)
         return [n for n, _ in accepted], rejected
 
-    def _index_uploads(self, accepted: list[tuple[str, bytes]], progress, cancel) -> None:
+    def _index_uploads(self, accepted: list[tuple[str, bytes]], progress, cancel, on_step=None) -> None:
         """Stage the files outside docs_dir, build the index with them, move them into docs_dir
         only once the new build is complete on disk, then switch. Killed or failing at any point
         before the move, docs_dir and CURRENT are exactly as they were (the staging folder and a
@@ -97,6 +107,8 @@ class Engine:
             for name, data in accepted:
                 (staging / name).write_bytes(data)
             ocr = Path(self.settings.cache_dir) / "ocr"
+            if on_step is not None:
+                on_step(BuildStep("read", "正在读取文档目录"))
             raws, warnings = load_directory(docs_dir, ocr)
             staged = [load_file(staging / name, ocr) for name, _ in accepted]
             raws = sorted([*raws, *staged], key=lambda r: r.name)
@@ -108,12 +120,25 @@ class Engine:
                     os.replace(tmp, docs_dir / name)
 
             index = build_index(self.settings, self.encoder, raws, warnings, self.index, progress,
-                                cancel=cancel, before_switch=move_in)
-            retriever = Retriever(index, self.encoder, self.settings.rrf_k, self.settings.candidates)
+                                cancel=cancel, before_switch=move_in, on_step=on_step)
+            if on_step is not None and self.settings.store:
+                on_step(BuildStep("write", f"正在同步到 Milvus（{self.settings.store}）"))
+            retriever = make_retriever(self.settings, index, self.encoder)
             # the retriever carries its own index: a search never mixes two builds
             self.retriever, self.index = retriever, index
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def make_retriever(settings: Settings, index: Index, encoder: Encoder) -> Retriever:
+    """The local FAISS + bm25s retriever, or (settings.store) the same retrieval run by Milvus,
+    its collection first brought in line with the build."""
+    if settings.store:
+        from .store_milvus import open_milvus_retriever
+
+        return open_milvus_retriever(settings.store, settings.resolved_index_dir, index, encoder, settings.rrf_k,
+                                     settings.candidates)
+    return Retriever(index, encoder, settings.rrf_k, settings.candidates)
 
 
 def _alive(pid: int) -> bool:

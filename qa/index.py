@@ -61,8 +61,15 @@ FILES = ("documents.npz", "paragraphs.npz", "chunks.npz", "bm25.npz", "vectors.f
 # measured at build time on sampled stored vectors and recorded in the manifest.
 EXACT_MAX_ROWS = 100_000
 HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 128
+# Questions are not passages: an e5 query vector lies farther from the stored vectors than any
+# stored vector from its neighbours, and a graph built and searched for the latter (efConstruction
+# 80, efSearch 128: recall@10 0.997 with stored vectors as queries) found only 0.95 of the exact top
+# 10 for the dev questions over 100,000 synthetic chunks (qa/bench_scale.py). Measured there:
+# efConstruction 200 with efSearch 512 gives 0.992, with 1024 0.998 (recall@100 0.992) at ~4 ms
+# per search; at 300,000 chunks efSearch 1024 gave 0.990, so 2048 (the bench prints the sweep).
+# Building takes ~4× longer than with efConstruction 80, still far below embedding the texts.
+HNSW_EF_CONSTRUCTION = 200
+HNSW_EF_SEARCH = 2048
 RECALL_SAMPLE = 200
 RECALL_AT = 10
 
@@ -80,6 +87,21 @@ EMPTY_TOKEN = "∅"  # a chunk without tokens still counts in N and the mean len
 
 class IndexFailure(RuntimeError):
     pass
+
+
+@dataclass(frozen=True)
+class BuildStep:
+    """Where a build stands, for a progress display (the upload job, the page, the API): counts,
+    not only a message, so a face can draw a bar without parsing text."""
+    stage: str            # check | read | parse | embed | write | done
+    message: str
+    files_done: int = 0   # uploaded files checked (parsed fully before anything is staged)
+    files: int = 0
+    documents: int = 0
+    paragraphs: int = 0
+    chunks: int = 0
+    embedded: int = 0     # texts embedded so far in this build
+    to_embed: int = 0     # texts this build must embed (the rest are reused)
 
 
 class IdfMap(Mapping):
@@ -354,6 +376,7 @@ def build_index(
     show_progress: bool = False,
     cancel: Callable[[], bool] | None = None,
     before_switch: Callable[[], None] | None = None,
+    on_step: Callable[[BuildStep], None] | None = None,
 ) -> Index:
     """Build from settings.docs_dir (or the given raws) and switch CURRENT to it.
 
@@ -361,7 +384,8 @@ def build_index(
     chunks, tokens and vectors; a changed document is parsed and tokenized again, and only its
     chunk texts that are new are embedded. `cancel()` is polled between stages and embedding
     batches: when it returns True the build stops with IndexFailure, nothing written.
-    `before_switch()` runs once the build is complete on disk, right before CURRENT points to it."""
+    `before_switch()` runs once the build is complete on disk, right before CURRENT points to it.
+    `on_step(BuildStep)` gets the counts as the build goes (parsed, embedded of total, written)."""
     index_dir = settings.resolved_index_dir
     if raws is None:
         raws, warnings, _ = _hash_docs(settings.docs_dir, Path(settings.cache_dir) / "ocr")
@@ -369,6 +393,12 @@ def build_index(
     if not raws:
         raise IndexFailure(f"目录 {settings.docs_dir} 中没有可用的文档（{SUPPORTED_TEXT}）")
     say = progress or (lambda msg: None)
+    counts: dict[str, int] = {}
+
+    def step(stage: str, message: str, **more: int) -> None:
+        counts.update(more)
+        if on_step is not None:
+            on_step(BuildStep(stage, message, **counts))
 
     def check_cancel() -> None:
         if cancel is not None and cancel():
@@ -412,7 +442,10 @@ def build_index(
             chunks.append(c)
             tokens.append(tokenize(c.context_text))
             reused_rows.append(None)
-    say(f"{len(docs)} 篇文档（{reparsed} 篇重新解析），{sum(len(d.paragraphs) for d in docs)} 个段落，{len(chunks)} 个块")
+    n_paras = sum(len(d.paragraphs) for d in docs)
+    say(f"{len(docs)} 篇文档（{reparsed} 篇重新解析），{n_paras} 个段落，{len(chunks)} 个块")
+    step("parse", f"已解析 {len(docs)} 篇文档，{n_paras} 个段落，{len(chunks)} 个块",
+         documents=len(docs), paragraphs=n_paras, chunks=len(chunks))
 
     # rows [0, n) hold the context views, rows [n, 2n) the bare views
     n = len(chunks)
@@ -442,15 +475,20 @@ def build_index(
                 todo.append((v * n + j, text))
     if todo:
         say(f"正在向量化 {len(todo)} 段文本（复用 {VIEWS * n - len(todo)} 段）")
-        batch = 256
+        step("embed", f"正在向量化 0/{len(todo)}", embedded=0, to_embed=len(todo))
+        # small batches while someone watches (a progress bar moves, cancel is prompt); large otherwise
+        batch = 32 if on_step is not None else 256
         for b in range(0, len(todo), batch):
             check_cancel()
             part = todo[b:b + batch]
             vecs[[r for r, _ in part]] = encoder.encode_passages([t for _, t in part], show_progress=show_progress)
+            done = min(b + batch, len(todo))
             if progress is not None and len(todo) > batch:
-                say(f"向量化进度 {min(b + batch, len(todo))}/{len(todo)}")
+                say(f"向量化进度 {done}/{len(todo)}")
+            step("embed", f"正在向量化 {done}/{len(todo)}", embedded=done)
     t_embed = time.perf_counter()
     check_cancel()
+    step("write", "正在写入索引")
     bm25 = Bm25.from_tokens(tokens)
     faiss_index, faiss_info = make_vector_index(vecs, encoder.dim)
     check_cancel()
@@ -492,6 +530,7 @@ def build_index(
             if old.name != build_id:
                 shutil.rmtree(old, ignore_errors=True)
     say(f"索引已写入 {final}")
+    step("done", "索引已更新")
     return Index(final, manifest, {d.name: d for d in docs}, chunks, bm25, faiss_index, warnings)
 
 

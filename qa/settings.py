@@ -46,6 +46,9 @@ class Settings:
     # R@5 0.95 vs 0.94 (python -m qa.eval … --retrieval-only).
     rrf_k: int = 10
     candidates: int = 50  # per-retriever depth before fusion
+    # Where searches run: "" = FAISS + bm25s in this process (qa/index.py); "milvus://HOST:PORT" = a
+    # Milvus server, "PATH.db" = Milvus Lite (qa/store_milvus.py). The build stays local either way.
+    store: str = ""
 
     @property
     def resolved_index_dir(self) -> Path:
@@ -82,6 +85,8 @@ class Settings:
         s = replace(self, **typed)
         if s.mode not in ("hybrid", "bm25", "dense"):
             raise ValueError(f"未知的检索模式 mode={s.mode!r}（可选 hybrid、bm25、dense）")
+        if s.store and not (s.store.startswith("milvus://") or s.store.endswith(".db")):
+            raise ValueError(f"不支持的存储设置 store={s.store!r}（可用 milvus://主机:端口 或 本地 .db 文件路径）")
         if s.top_k < 1:
             raise ValueError("top_k 必须 ≥ 1")
         if min(s.llm_connect_timeout, s.llm_read_timeout, s.llm_total_timeout) <= 0:

@@ -180,7 +180,7 @@ def test_documents_list_view_and_upload(api):
     files = [("files", ("青松县图书室.txt", good.encode(), "text/plain")),
              ("files", ("扫描件.txt", b"\x89PNG\r\n\x1a\n\x00\x00" + bytes(range(256)), "text/plain")),
              ("files", ("空白.md", b"  \n", "text/markdown"))]
-    r = httpx.post(f"{url}/v1/documents", files=files, timeout=600)
+    r = httpx.post(f"{url}/v1/documents", params={"wait": "true"}, files=files, timeout=600)
     body = r.json()
     assert r.status_code == 200, body
     assert body["accepted"] == ["青松县图书室.txt"] and body["documents_after"] == body["documents_before"] + 1
@@ -190,13 +190,128 @@ def test_documents_list_view_and_upload(api):
     assert not (Path(service.settings.docs_dir) / "扫描件.txt").exists()
     hits = httpx.get(f"{url}/v1/search", params={"q": "青松县建成了多少个村级图书室？", "k": 1}).json()["hits"]
     assert hits[0]["doc"] == "青松县图书室.txt"
-    again = httpx.post(f"{url}/v1/documents", files=[("files", ("青松县图书室.txt", good.encode()))]).json()
+    again = httpx.post(f"{url}/v1/documents?wait=true", files=[("files", ("青松县图书室.txt", good.encode()))]).json()
     assert again["accepted"] == [] and "同名" in again["rejected"][0]["reason"]
-    big = httpx.post(f"{url}/v1/documents", files=[("files", ("大.txt", "字".encode() * (7 * 1024 * 1024 + 1)))],
+    big = httpx.post(f"{url}/v1/documents?wait=1", files=[("files", ("大.txt", "字".encode() * (7 * 1024 * 1024 + 1)))],
                      timeout=600).json()
     assert big["accepted"] == [] and "过大" in big["rejected"][0]["reason"]
     _error(httpx.post(f"{url}/v1/documents"), 422, "invalid_request")
     assert httpx.get(f"{url}/v1/health").json()["index"]["documents"] == 6
+
+
+WILD = ROOT / "corpora" / "wild"
+BIG_DOC = "原发性肝癌诊疗指南（2024年版）.pdf"  # a real 1.5 MB PDF: ~1,000 chunks, ~2,000 texts to embed
+
+
+def _poll(url: str, job: str, until, timeout: float = 900) -> list[dict]:
+    """The job's states, polled every 0.2 s, up to the first for which until(state) holds."""
+    seen, deadline = [], time.time() + timeout
+    while time.time() < deadline:
+        seen.append(httpx.get(f"{url}/v1/documents/jobs/{job}", timeout=10).json())
+        if until(seen[-1]):
+            return seen
+        time.sleep(0.2)
+    raise AssertionError(seen[-3:])
+
+
+def test_upload_runs_in_the_background_with_progress_and_cancel(api):
+    """POST answers 202 with a job at once; the job reports files, paragraphs and embedded chunks
+    of the total; questions are answered from the previous index meanwhile; DELETE cancels and
+    leaves documents and index as they were."""
+    url, service = api
+    docs_dir = Path(service.settings.docs_dir)
+    before_docs = sorted(p.name for p in docs_dir.iterdir())
+    before_index = service.engine.index.path
+    t0 = time.time()
+    r = httpx.post(f"{url}/v1/documents", files=[("files", (BIG_DOC, (WILD / BIG_DOC).read_bytes()))], timeout=60)
+    assert r.status_code == 202, r.text
+    assert time.time() - t0 < 10  # the request does not wait for parsing or embedding
+    job = r.json()
+    assert job["state"] in ("queued", "running") and r.headers["location"] == f"/v1/documents/jobs/{job['id']}"
+    seen = _poll(url, job["id"], lambda j: j["stage"] == "embed" and j["progress"]["embedded"] > 0)
+    p = seen[-1]["progress"]
+    assert p["files_checked"] == p["files"] == 1 and p["paragraphs"] > 100 and p["chunks"] > 100
+    assert 0 < p["embedded"] < p["to_embed"] and 0.1 < p["fraction"] < 0.95
+    assert "向量化" in seen[-1]["message"]
+    # meanwhile: answered from the previous index, quickly (the fast lane, not behind the build)
+    t = time.time()
+    hits = httpx.get(f"{url}/v1/search", params={"q": SUBSIDY_Q, "k": 1}, timeout=60).json()["hits"]
+    assert hits[0]["para"] == SUBSIDY_PARA and time.time() - t < 30
+    assert httpx.post(f"{url}/v1/ask", json={"question": SUBSIDY_Q}, timeout=60).json()["citations"]
+    assert len(httpx.get(f"{url}/v1/documents").json()["documents"]) == len(before_docs)
+    r = httpx.delete(f"{url}/v1/documents/jobs/{job['id']}")
+    assert r.status_code == 200 and r.json()["id"] == job["id"]
+    end = _poll(url, job["id"], lambda j: j["state"] in ("done", "failed", "cancelled"), 120)[-1]
+    assert end["state"] == "cancelled" and "保持不变" in end["state_text"], end
+    assert sorted(p.name for p in docs_dir.iterdir()) == before_docs
+    assert service.engine.index.path == before_index
+    assert (service.settings.resolved_index_dir / "CURRENT").read_text().strip() == before_index.name
+    _error(httpx.get(f"{url}/v1/documents/jobs/nope"), 404, "no_job")
+    _error(httpx.delete(f"{url}/v1/documents/jobs/nope"), 404, "no_job")
+
+
+def test_killed_server_mid_index_loses_nothing(seed_settings, tmp_path):
+    """`python -m qa serve` on a copy of the seeds, a real 1.5 MB PDF uploaded, the server killed
+    (SIGKILL) while it embeds: the documents folder and every index file are byte for byte as
+    before, the index loads, and the next server answers from it."""
+    import hashlib
+    import signal
+
+    from qa.index import read_index
+
+    docs, index = tmp_path / "docs", tmp_path / "index"
+    shutil.copytree(seed_settings.docs_dir, docs, ignore=shutil.ignore_patterns("__pycache__", ".*"))
+    shutil.copytree(seed_settings.resolved_index_dir, index)
+
+    def tree(root: Path) -> dict[str, str]:
+        return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(root.rglob("*")) if p.is_file() and "staging" not in p.parts and p.name != ".lock"}
+
+    def start() -> tuple[subprocess.Popen, str]:
+        port = _free_port()
+        env = {**os.environ, "QA_CACHE_DIR": str(seed_settings.cache_dir), "PYTHONUNBUFFERED": "1"}
+        proc = subprocess.Popen([sys.executable, "-m", "qa", "--docs", str(docs), "--index-dir", str(index), "serve",
+                                 "--port", str(port), "--model", "extractive"], cwd=ROOT, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 300
+        while time.time() < deadline and proc.poll() is None:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=5)
+                return proc, f"http://127.0.0.1:{port}"
+            except httpx.TransportError:
+                time.sleep(0.5)
+        proc.kill()
+        raise AssertionError("python -m qa serve did not start")
+
+    proc, url = start()
+    try:
+        docs_before, index_before = tree(docs), tree(index)
+        job = httpx.post(f"{url}/v1/documents", files=[("files", (BIG_DOC, (WILD / BIG_DOC).read_bytes()))],
+                         timeout=60).json()
+        _poll(url, job["id"], lambda j: j["stage"] == "embed" and j["progress"]["embedded"] > 0)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(30)
+        assert proc.returncode == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert tree(docs) == docs_before  # no new file, no half-written one
+    assert tree(index) == index_before  # CURRENT, manifest, every build file: unchanged
+    build = index / "builds" / (index / "CURRENT").read_text().strip()
+    assert read_index(build).stats()["documents"] == 5
+    proc, url = start()  # the next start uses the index as it was (nothing to rebuild)
+    try:
+        health = httpx.get(f"{url}/v1/health").json()
+        assert health["index"]["documents"] == 5
+        hits = httpx.get(f"{url}/v1/search", params={"q": SUBSIDY_Q, "k": 1}).json()["hits"]
+        assert hits[0]["para"] == SUBSIDY_PARA
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    assert tree(index) == index_before
 
 
 def test_openai_client_against_local_v1(api):

@@ -519,6 +519,41 @@ def test_upload_adds_a_document_and_rejects_bad_files(copy_server, browser, tmp_
     page.context.close()
 
 
+BIG_PDF = ROOT / "corpora" / "wild" / "原发性肝癌诊疗指南（2024年版）.pdf"  # real, 1.5 MB, ~2,000 texts to embed
+
+
+def test_large_upload_shows_progress_while_the_chat_answers_and_cancels(copy_server, browser, corpus_copy,
+                                                                        network_guard):
+    """A real 1.5 MB PDF: the bar and the counts move while it is indexed in the background, a
+    question is answered meanwhile from the previous index, and 「取消上传」 leaves documents and
+    index as they were."""
+    from qa.bench_page import ask, open_page
+
+    url, demo = copy_server
+    svc = demo.qa_service
+    before_docs = sorted(p.name for p in Path(corpus_copy.docs_dir).iterdir())
+    before_index = svc.engine.index.path
+    page, requests, _ = open_page(browser, url)
+    page.locator("#qa-upload input[type=file]").set_input_files(str(BIG_PDF))
+    bar = page.locator("#qa-upload-msg .qa-bar")
+    bar.wait_for(state="visible", timeout=120_000)
+    page.wait_for_function("() => (document.querySelector('#qa-upload-msg') || {}).innerText?.includes('向量化')",
+                           timeout=300_000)
+    first = int(bar.get_attribute("aria-valuenow"))
+    t = ask(page, "定西市驻村帮扶干部的生活补助是多少？", timeout_s=ANSWER_TIMEOUT_S)  # answered meanwhile
+    assert "100元" in t["answer"], t
+    page.wait_for_function(f"() => +document.querySelector('#qa-upload-msg .qa-bar').getAttribute('aria-valuenow') > {first}",
+                           timeout=300_000)  # the bar moved on its own (the page polls the job)
+    assert "向量化" in page.locator("#qa-upload-msg").inner_text()
+    page.locator("#qa-upload-cancel").click()
+    page.locator("#qa-upload-msg .qa-upload-bad").wait_for(state="visible", timeout=120_000)
+    assert "已取消" in page.locator("#qa-upload-msg").inner_text()
+    assert sorted(p.name for p in Path(corpus_copy.docs_dir).iterdir()) == before_docs
+    assert svc.engine.index.path == before_index
+    assert _external(requests) == [] and network_guard == []
+    page.context.close()
+
+
 # ---------------------------------------------------------------------------------------------
 # 5. The command line
 # ---------------------------------------------------------------------------------------------
