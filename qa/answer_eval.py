@@ -5,7 +5,7 @@ import re
 import time
 from typing import TYPE_CHECKING
 
-from .cite import number_consistency, raw_number_consistency
+from .cite import _MARKER, number_consistency, raw_number_consistency
 from .figures import figures, same_figure
 from .metrics import has_gold
 from .normalize import compact
@@ -18,9 +18,6 @@ if TYPE_CHECKING:
 # What may stand between the figures of a gold answer that is only figures: range marks and units
 # ("2018－2022", "三年", "1269万").
 _FIGURE_GLUE = re.compile(r"[\s\-－—~～至到年月日%‰个名人位户元万亿]+")
-
-
-_MARKERS = re.compile(r"[\[【［]\s*\d{1,2}(?:\s*[,，、]\s*\d{1,2})*\s*[\]】］]")
 
 
 def _figures_only(gold: str) -> bool:
@@ -39,7 +36,7 @@ def _contains(answer: str, gold: str) -> bool:
         return True
     if not _figures_only(g):
         return False
-    got = figures(compact(_MARKERS.sub("", answer)))   # "[3]" is a citation, not the figure 3
+    got = figures(compact(_MARKER.sub("", answer)))   # "[3]" is a citation, not the figure 3
     return all(any(same_figure(f, h) and not h.approx for h in got) for f in figures(g))
 
 
