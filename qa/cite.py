@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from .guard import instruction_spans
+from .prompt import answer_kinds
 from .normalize import normalize, tokenize
 from .schema import Citation, Claim, Paragraph, Passage
 from .figures import Figure, figures, find
 from .sentences import (
-    NAME_FLAGS, content_tokens, entity_found, name_forms, named_entities, numbers, overlap, sentence_spans,
+    NAME_FLAGS, content_tokens, counted_noun, entity_found, name_forms, named_entities, numbers, overlap, sentence_spans,
 )
 
 REFUSAL = "文档中没有找到相关信息"
@@ -146,20 +147,19 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
         framing = (q_names & claim_names) or (entities(question, ("ns",)) if not claim_names else set())
         if any(not entity_found(e, norm_text) and not doc.is_about(e) for e in framing):
             return 0.0
-    text_figs = figures(norm_text)
-    new_figs = []
-    for f in claim_figs:
-        if find(f, ctx_figs):
-            continue                       # given by title, section path or metadata
-        if find(f, q_figs):
-            if not find(f, text_figs):     # a year or figure of the question outside this paragraph's scope
-                return 0.0
-            continue
-        new_figs.append(f)
+    if not in_scope(norm_claim, para, q_figs, doc.head if doc is not None else ""):
+        return 0.0
+    new_figs = [f for f in claim_figs if not find(f, ctx_figs) and not find(f, q_figs)]
     names = {e for e in claim_names if e not in q_names or entity_found(e, norm_text)}
     # Words apart from the figures, which are checked above however they are written.
     words = "".join(ch if not any(f.start <= i < f.end for f in claim_figs) else " " for i, ch in enumerate(norm_claim))
-    toks = {t for t in content_tokens(words) - q_toks if not any(c.isdigit() for c in t)}
+    claim_toks = {t for t in content_tokens(words) if not any(c.isdigit() for c in t)}
+    toks = claim_toks - q_toks
+    # What a question for a quantity asks about, in the claim's words: the figure must stand in a
+    # sentence that names some of it ("人均可支配收入是114万亿元" is not supported by
+    # "国内生产总值达到114万亿元").
+    measure = claim_toks & q_toks if "number" in answer_kinds(question) else set()
+    counted = counted_noun(question)
     places = entities(claim, ("ns",))
     best = 0.0
     told = instruction_spans(text)   # a sentence telling the reader what to answer is no evidence
@@ -173,6 +173,12 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
         main_figs = figures(main)
         if not all((occ := find(f, main_figs)) and _counts_same_thing(norm_claim, f, main, occ) for f in new_figs):
             continue
+        if new_figs and measure and not _share_found(measure, content_tokens(window), window):
+            continue
+        # A question that counts something ("多少个贫困村") is answered by a figure counting it.
+        if counted and new_figs and not any(counted in main[max(0, o.start - 25):o.end + 25]
+                                            for f in new_figs for o in find(f, main_figs)):
+            continue
         # Likewise a place named only in the sentence before does not claim a sentence that names
         # its own place ("陇南市…。定西市…12名乡镇党委书记…" gives 定西市 the 12).
         own = main if places & names and entities(main, ("ns",)) else window
@@ -182,6 +188,32 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
             return 1.0
         best = max(best, _share_found(toks, content_tokens(window) | content_tokens(context), window + context))
     return best
+
+
+# A year the question sets as a deadline or a point in time ("到2025年", "截至2021年底"), not as the
+# name of a document ("2018年一号文件"): plans and opinions set several such targets side by side.
+_DEADLINE = re.compile(r"(?:到|至|截至|截止到?)\s*$")
+
+
+def in_scope(claim: str, para: Paragraph, q_figs: list[Figure], meta: str = "") -> bool:
+    """Whether the figures a claim takes from the question (its year, 第五十七条) belong to the
+    paragraph: they stand in its text, its title, its section path or, for a figure that names the
+    document ("2018年一号文件"), its metadata (meta). A deadline the question sets must stand in the
+    paragraph itself or its headings: a 成文日期 in 2025 does not make a paragraph about 2027 answer
+    「到2025年…」."""
+    text = normalize(claim)
+    asked = [f for f in figures(text) if find(f, q_figs)]
+    if not asked:
+        return True
+    scope = figures(normalize(" ".join((para.text, para.title, *para.section))))
+    named = figures(normalize(meta)) if meta else []
+    return all(find(f, scope) or (find(f, named) and not _DEADLINE.search(text[:f.start])) for f in asked)
+
+
+def deadlines(question: str) -> str:
+    """The deadlines a question sets ("到2025年"), as text for in_scope; "" when it sets none."""
+    text = normalize(question)
+    return "，".join(f.text for f in figures(text) if f.unit == "年" and _DEADLINE.search(text[:f.start]))
 
 
 def figures_found(claim: str, texts: list[str], question: str = "") -> list[Figure]:
@@ -228,8 +260,17 @@ def verify(answer: str, passages: list[Passage], question: str = "",
     marked: list[str] = []
     spans: dict[int, tuple[int, int]] = {}
     parts: list[str] = []
-    def scored(text: str) -> dict[int, float]:
+    q_figs = figures(normalize(question))
+    # A deadline the question sets scopes the whole answer, also the sentences that do not repeat it
+    # ("到2025年要实现哪些目标" is not answered by the targets set for 2020 and 2035).
+    due = deadlines(question)
+
+    def scored(text: str, whole: str | None = None) -> dict[int, float]:
+        """whole: the sentence a clause or item was cut from, whose question figures still scope it
+        (「第五十七条是…，应当坚持…」: the clause after the comma is still about 第五十七条)."""
         return {n: support(text, p.para, question, None if docs is None else docs.get(p.para.doc, _NO_DOC))
+                if (whole is None or in_scope(whole, p.para, q_figs, docs.get(p.para.doc, _NO_DOC).head if docs else ""))
+                and in_scope(due, p.para, q_figs) else 0.0
                 for n, p in by_n.items()}
 
     def cite(text: str, markers: tuple[int, ...], scores: dict[int, float]) -> list[int]:
@@ -267,7 +308,7 @@ def verify(answer: str, passages: list[Passage], question: str = "",
         # A sentence answering two things ("陇南市有83.94万人,定西市有101.2万人") keeps the clauses
         # that are supported; the others go, so one wrong figure does not sink a right one.
         clauses = _clauses(raw.text, question)
-        salvaged = [(c, cite(c, raw.markers, scored(c))) for c in clauses] if len(clauses) > 1 else []
+        salvaged = [(c, cite(c, raw.markers, scored(c, raw.text))) for c in clauses] if len(clauses) > 1 else []
         if any(g for _, g in salvaged):
             for c, g in salvaged:
                 if g:
@@ -279,7 +320,7 @@ def verify(answer: str, passages: list[Passage], question: str = "",
         # An enumeration gathered from several passages or sentences ("坚持甲、乙、丙") is supported
         # when each of its items is: it cites every passage it draws on.
         items = _items(raw.text)
-        cited_items = [cite(it, raw.markers, _literal_first(it, scored(it), by_n)) for it in items] if len(items) > 1 else []
+        cited_items = [cite(it, raw.markers, _literal_first(it, scored(it, raw.text), by_n)) for it in items] if len(items) > 1 else []
         if cited_items and all(cited_items):
             keep(raw.text, sorted({n for g in cited_items for n in g}))
             continue

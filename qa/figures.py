@@ -31,8 +31,9 @@ _FIGURE = re.compile(
 )
 # Durations in one unit: "半年" = "6个月", "一年半" is not parsed (rare).
 _MONTHS = {"年": 12.0, "月": 1.0}
-# Units written differently for the same thing ("80多名" and "80多人").
-_SAME_UNIT = ("名人位", "个家所座处项")
+# Units written differently for the same thing ("80多名" and "80多人"; laws count days in 日:
+# "提前三十日" is "提前30天").
+_SAME_UNIT = ("名人位", "个家所座处项", "日天")
 _RANGE = re.compile(rf"(?P<a>{_ARABIC})\s*(?:至|到|-|—|~|～|－)\s*(?=\d)")
 
 

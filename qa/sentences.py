@@ -78,3 +78,29 @@ def name_forms(entity: str) -> list[str]:
 def entity_found(entity: str, haystack: str) -> bool:
     """Whether a name occurs in normalized text, in any of its forms."""
     return any(f in haystack for f in name_forms(entity))
+
+
+_NOUNISH = ("n", "vn", "j", "l", "b", "an")     # jieba POS of the words of a noun phrase
+_COUNTERS = set("个名人位户家所项期批次条座处种类件")
+_WHOLE = {"全部", "所有", "全体"}   # "多少农村贫困人口全部脱贫": says how many, not of what
+
+
+def counted_noun(question: str) -> str:
+    """The head of what a question counts ("多少个深度贫困村" → "贫困村"; "多少名干部" → "干部"):
+    the last word of the noun phrase right after 多少/几 and its classifier. "" when the question
+    counts nothing or the phrase is not a plain noun phrase ("多少特别国债来…" starts with an adverb)."""
+    words = [(w.word, w.flag) for w in jieba.posseg.cut(normalize(question))]
+    for i, (w, _) in enumerate(words):
+        if w in ("多少", "几") or (w.startswith("几") and len(w) == 2 and w[1] in _COUNTERS):
+            rest = words[i + 1:]
+            if w == "多少" or w == "几":
+                rest = rest[1:] if rest and rest[0][0] in _COUNTERS else rest
+            phrase = []
+            for word, flag in rest:
+                if not flag.startswith(_NOUNISH) or word in _COUNTERS:
+                    break
+                if word not in _WHOLE:
+                    phrase.append(word)
+            head = phrase[-1] if phrase else ""
+            return head if len(head) >= 2 else ""
+    return ""

@@ -177,7 +177,8 @@ def test_figures_stay_with_the_place_their_sentence_is_about(seed_docs):
     assert support("陇南市2019年提拔重用了12名乡镇党委书记。", para, q, about) == 0.0
     assert support("陇南市调整了12名乡镇党委书记。", para, q, about) == 0.0
     assert support("定西市调整了12名乡镇党委书记。", para, "定西市调整了多少名乡镇党委书记?", about) == 1.0
-    assert support("陇南市2019年1月-10月中旬调整乡镇党政正职60名。", para, q, about) == 1.0
+    assert support("陇南市2019年1月-10月中旬调整乡镇党政正职60名。", para, "2019年陇南市调整了多少名乡镇党政正职?", about) == 1.0
+    assert support("陇南市2019年1月-10月中旬调整乡镇党政正职60名。", para, q, about) == 0.0   # counts no 党委书记
 
 
 # Framing on real reports of different origin: a year that the question and the section heading give
@@ -280,3 +281,84 @@ def test_an_enumeration_with_an_item_in_no_passage_is_not_presented_as_cited(nam
     question, heads, answer = LISTS[name]
     v = verify(answer.replace("。", "、全面取消农业税。"), _list_passages(name), question)
     assert v.abstained and v.marked and not v.citations
+
+
+# A question for a quantity is answered by a figure standing with what the question measures, not by
+# another figure of the same paragraph (reports of two years, different origin).
+GDP = {"2022年政府工作报告.txt": "114万亿元", "2014年政府工作报告.txt": "56.9万亿元"}
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_figure_of_another_measure_in_the_paragraph_is_not_support(name):
+    doc, para, dt = _report(name)
+    year, gdp = REPORTS[name][1], GDP[name]
+    assert gdp in para.text
+    assert support(f"{year}年国内生产总值达到{gdp}。", para, f"{year}年国内生产总值达到多少？", dt) == 1.0
+    q = f"{year}年全国居民人均可支配收入是多少？"
+    assert support(f"{year}年全国居民人均可支配收入是{gdp}。", para, q, dt) == 0.0
+
+
+def test_figure_must_count_what_the_question_counts(seed_docs):
+    # a county-level count does not answer a village-level question (seed report) ...
+    para = PASSAGES[2].para
+    assert support("定西市有6个省定深度贫困乡镇。", para, "定西市有多少个深度贫困乡镇？") == 1.0
+    assert support("定西市有6个省定深度贫困乡镇。", para, "定西市有多少个深度贫困村？") == 0.0
+    # ... nor does a count of renovated compounds answer one about shanty towns (2022 report)
+    doc = build_document(load_file(WILD / "2022年政府工作报告.txt"))
+    para = next(p for p in doc.paragraphs if "新开工改造城镇老旧小区5.6万个" in p.text)
+    assert support("新开工改造城镇老旧小区5.6万个。", para, "2021年新开工改造了多少个城镇老旧小区？") == 1.0
+    assert support("新开工改造棚户区5.6万个。", para, "2021年新开工改造了多少个棚户区？") == 0.0
+
+
+# A deadline the question sets ("到2025年") must stand in the paragraph or its headings; a year that
+# names the document ("2018年的意见") may stand in its metadata. Plans of two origins and formats.
+PLANS = {  # document, a sentence of a target paragraph, its deadline, the year of the 成文日期
+    "国务院关于深入实施人工智能+行动的意见（国发〔2025〕11号）_网页打印版.pdf": (
+        "新一代智能终端、智能体等应用普及率超70%", "2027", "2025"),
+    "中共中央国务院关于实施乡村振兴战略的意见（2018年1月2日）.txt": (
+        "乡村振兴取得决定性进展", "2035", "2018"),
+}
+
+
+def _plan(name: str):
+    doc = build_document(load_file(WILD / name))
+    quote, due, dated = PLANS[name]
+    para = next(p for p in doc.paragraphs if quote in p.text and p.text.startswith(f"到{due}年"))
+    meta = " ".join(p.text for p in doc.paragraphs if p.kind == "meta")
+    assert dated in meta and dated not in para.text
+    return para, DocText(normalize(f"{doc.title} {meta}"), normalize(" ".join(p.text for p in doc.paragraphs)))
+
+
+@pytest.mark.parametrize("name", PLANS)
+def test_deadline_of_the_question_must_be_the_paragraphs(name):
+    para, dt = _plan(name)
+    quote, due, dated = PLANS[name]
+    assert support(f"到{due}年，{quote}。", para, f"到{due}年要实现什么目标？", dt) == 1.0
+    # the document's own date is no deadline of its plans ...
+    assert support(f"到{dated}年，{quote}。", para, f"到{dated}年要实现什么目标？", dt) == 0.0
+    # ... but it does name the document
+    assert support(f"{dated}年的意见提出，到{due}年{quote}。", para, f"{dated}年的意见提出到{due}年要实现什么？", dt) == 1.0
+
+
+@pytest.mark.parametrize("name", PLANS)
+def test_deadline_of_the_question_scopes_every_sentence_of_the_answer(name):
+    para, dt = _plan(name)
+    quote, due, dated = PLANS[name]
+    passages = [Passage(1, para, 0, len(para.text))]
+    assert not verify(f"{quote}[1]。", passages, f"到{due}年要实现什么目标？", {para.doc: dt}).abstained
+    v = verify(f"{quote}[1]。", passages, f"到{dated}年要实现什么目标？", {para.doc: dt})
+    assert v.abstained and v.citations == []
+
+
+def test_clause_kept_from_a_sentence_keeps_its_question_scope():
+    # "第五十七条是…，应当…": the clause after the comma is still about 第五十七条
+    doc = build_document(load_file(WILD / "中华人民共和国政府信息公开条例（2019修订）.md"))
+    para = next(p for p in doc.paragraphs if "以公开为常态、不公开为例外" in p.text)
+    art = next(s for s in ("第五条", "第五十七条") if s in " ".join((para.text, *para.section)))
+    other = "第五十七条" if art == "第五条" else "第五条"
+    passages = [Passage(1, para, 0, len(para.text))]
+    ok = verify(f"条例{art}规定了公开原则，应当坚持以公开为常态、不公开为例外[1]。", passages, f"条例{art}是怎么规定的？")
+    assert not ok.abstained
+    v = verify(f"条例{other}是行政机关公开政府信息，应当坚持以公开为常态、不公开为例外[1]。", passages,
+               f"条例{other}是怎么规定的？")
+    assert v.abstained

@@ -48,3 +48,17 @@ def test_range_ends_share_the_unit():
 
 def test_words_with_numeral_characters_are_not_figures():
     assert figures(normalize("统一部署，第一书记，一是加强领导")) == []
+
+
+@pytest.mark.parametrize("name, written, said", [
+    ("中华人民共和国劳动法（2018修正）.md", "提前三十日", "30天"),
+    ("北京市信访条例.md", "15日内", "15天"),
+])
+def test_days_counted_in_ri_are_days(name, written, said):
+    # laws count days in 日; an answer says 天
+    from pathlib import Path
+    text = (Path(__file__).resolve().parents[1] / "corpora" / "wild" / name).read_text(encoding="utf-8")
+    assert written in text
+    in_law = [f for f in figures(normalize(text)) if f.unit == "日"]
+    assert any(same_figure(fig(said), f) for f in in_law)
+    assert not any(same_figure(fig("31天"), f) for f in in_law if f.text in written)

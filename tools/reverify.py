@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     count = lambda text: len(encode_with(vocab, text, special=False))  # noqa: E731
     questions = {q.id: q for q in load_questions(a.questions)}
     rows = [json.loads(line) for line in (a.run / "results.jsonl").open(encoding="utf-8")]
-    before = after = refused_before = refused_after = n = 0
+    before = after = refused_before = refused_after = answered_before = answered_after = n = 0
     for row in rows:
         q = questions.get(row["id"])
         if q is None or not row.get("raw") or q.history:
@@ -72,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         after += ok
         refused_before += q.answerable and row["abstained"]
         refused_after += q.answerable and ans.abstained
+        answered_before += not q.answerable and not row["abstained"]
+        answered_after += not q.answerable and not ans.abstained
         if a.diagnose and q.answerable and not ok:
             golds = [g for g in q.answers] + [g for part in q.answers_all for g in part]
             read = " ".join(p.text for p in passages)
@@ -85,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{row['id']}: {'right' if was else 'wrong'} → {'right' if ok else 'wrong'}  {q.question}")
             print(f"   was: {row['answer'][:160]}")
             print(f"   now: {ans.text[:160]}")
-    print(f"{n} answers replayed: correct {before} → {after}; answerable refused {refused_before} → {refused_after}")
+    print(f"{n} answers replayed: correct {before} → {after}; answerable refused {refused_before} → {refused_after}; "
+          f"unanswerable answered {answered_before} → {answered_after}")
     return 0
 
 
