@@ -258,12 +258,18 @@ class Answerer:
 
     def recorded(self, query: str, hits: list[Hit], passages: list[Passage]) -> tuple[list[Passage], str] | None:
         """A field the document records (发文字号, 成文日期…), as the answer's raw text cited to the
-        metadata paragraph, which joins the passages; None when the question asks for none."""
-        field = field_answer(query, hits, self.engine.index.documents)
+        paragraph of the text that states it, if any, and to the metadata paragraph; both join the
+        passages. None when the question asks for none."""
+        field = field_answer(query, hits, self.engine.index.documents,
+                             texts={name: d.text for name, d in self._docs().items()})
         if field is None:
             return None
         passages, n = with_paragraph(passages, field.para)
-        return passages, f"{field.text[:-1]}[{n}]。"
+        marks = f"[{n}]"
+        if field.source is not None:   # the document's own sentence first; verification keeps what supports
+            passages, m = with_paragraph(passages, field.source)
+            marks = f"[{m}]" + marks
+        return passages, f"{field.text[:-1]}{marks}。"
 
     def check(self, ans: Answer, query: str, raw: str, passages: list[Passage], k: int | None = None) -> Answer:
         """Verify the model's raw text against the passages it read and fill ans (text, citations,

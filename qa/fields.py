@@ -44,6 +44,9 @@ class FieldAnswer:
     value: str
     para: Paragraph          # the metadata paragraph that records it
     text: str                # the answer sentence, without markers
+    # The paragraph of the document's own text that states it ("本条例自2019年5月15日起施行"), which
+    # a reader checks first; None when only the header or byline gives it (a 公文's 文号 line).
+    source: Paragraph | None = None
 
 
 def asked_fields(question: str) -> list[str]:
@@ -51,21 +54,26 @@ def asked_fields(question: str) -> list[str]:
     return [f for f, pat in ASKS.items() if pat.search(q)]
 
 
-def _names_document(question: str, doc: Document, field: str) -> bool:
+def _names_document(question: str, doc: Document, field: str, text: str | None = None) -> bool:
     """The question's words, apart from the asking and the field, stand in the document (its title,
-    metadata or text): it asks about this document, not one the corpus lacks."""
+    metadata or text; `text`: all of it normalized, when the caller keeps it): it asks about this
+    document, not one the corpus lacks."""
     rest = ASKS[field].sub(" ", normalize(question))
     toks = content_tokens(_ASKING.sub(" ", rest))
     if not toks:
         return False
-    text = normalize(" ".join([doc.title, *(p.text for p in doc.paragraphs)]))
+    if text is None:
+        text = normalize(" ".join([doc.title, *(p.text for p in doc.paragraphs)]))
     missing = [t for t in toks if t not in text]
     # One short word a user adds ("现行…条例") may be missing; a longer one names another document
     # ("关于加强网络安全的意见" is not the 意见 on 政府性债务 that also starts 「国务院关于加强」).
     return not missing or (len(missing) == 1 and len(missing[0]) <= 2 and len(toks) > 2)
 
 
-def field_answer(question: str, hits: list[Hit], documents: Mapping[str, Document], top: int = 3) -> FieldAnswer | None:
+def field_answer(question: str, hits: list[Hit], documents: Mapping[str, Document], top: int = 3,
+                 texts: Mapping[str, str] | None = None) -> FieldAnswer | None:
+    """texts: each document's normalized title and text by name (the answerer keeps them), so a long
+    document is not normalized again for every question."""
     fields = asked_fields(question)
     if not fields:
         return None
@@ -80,6 +88,7 @@ def field_answer(question: str, hits: list[Hit], documents: Mapping[str, Documen
         meta = next((p for p in doc.paragraphs if p.kind == "meta"), None)
         for f in fields:
             value = doc.meta.get(f, "").strip()
-            if value and meta is not None and value in meta.text and _names_document(question, doc, f):
-                return FieldAnswer(doc.name, f, value, meta, f"《{doc.title}》的{f}为{value}。")
+            if value and meta is not None and value in meta.text and _names_document(question, doc, f, texts.get(doc.name) if texts else None):
+                source = next((p for p in doc.paragraphs if p.kind != "meta" and value in p.text), None)
+                return FieldAnswer(doc.name, f, value, meta, f"《{doc.title}》的{f}为{value}。", source)
     return None

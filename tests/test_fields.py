@@ -67,3 +67,13 @@ def test_the_metadata_paragraph_joins_the_passages_whole(docs):
     assert n == 2 and out[1] == Passage(2, meta, 0, len(meta.text))
     out, n = with_paragraph([Passage(1, meta, 0, 5)], meta)
     assert n == 1 and out == [Passage(1, meta, 0, len(meta.text))]
+
+
+def test_a_field_the_text_states_is_cited_to_that_paragraph_too(docs):
+    # a law states its 施行日期 in its last article: the reader is sent there first
+    fa = field_answer("现行政府信息公开条例是哪天开始施行的？", _hits(docs, GUOFA, XINXI), docs)
+    assert fa.source is not None and fa.source.kind != "meta"
+    assert "本条例自2019年5月15日起施行" in fa.source.text
+    # a 公文's 文号 stands only in its header (the metadata): no body paragraph to cite
+    fa = field_answer("国务院关于加强地方政府性债务管理的意见的文号是什么？", _hits(docs, XINXI, GUOFA), docs)
+    assert fa.source is None
