@@ -3,6 +3,7 @@
   python -m qa.bench                      # everything
   python -m qa.bench --only retrieval     # retrieval | generation | page | ingest | load | scale
   python -m qa.bench --only scale [--scale 300000]   # synthetic corpus: build, load, memory, search, recall
+  python -m qa.bench --only upload [--upload-mb 5]    # a 5 MB upload through the API: responsiveness, progress, kill
   python -m qa.bench --only generation --models 1.5b,transformers:1.5b,extractive --page-answers 10
 
 Each model is measured in its own subprocess so that peak memory belongs to that model alone.
@@ -247,7 +248,8 @@ def load_test(clients: int = 16, requests: int = 200) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m qa.bench")
-    ap.add_argument("--only", choices=["retrieval", "generation", "page", "ingest", "load", "scale"])
+    ap.add_argument("--only", choices=["retrieval", "generation", "page", "ingest", "load", "scale", "upload"])
+    ap.add_argument("--upload-mb", type=float, default=5.0, help="size of the uploaded text document (--only upload)")
     ap.add_argument("--scale", type=int, default=300_000, help="chunks of the synthetic corpus (also run at 1/10)")
     ap.add_argument("--scale-sources", default="seeds,corpora/wild",
                     help="folders whose real chunks are recombined (relative to the project)")
@@ -331,6 +333,11 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"找不到来源目录：{'、'.join(missing)}")
         report["scale"] = run_scale(a.scale, sources, force_hnsw=a.hnsw)
         print_scale(report["scale"])
+    if a.only == "upload":  # ten minutes of embedding: only when asked
+        from .bench_upload import measure as measure_upload
+
+        report["upload"] = measure_upload(a.upload_mb)
+        _print(f"上传 {a.upload_mb:g} MB 文档（后台建立索引，期间照常检索和回答；建索引中途 kill -9）", report["upload"])
     if a.only in (None, "load"):
         report["load"] = load_test()
         r = report["load"]

@@ -210,10 +210,12 @@ def in_scope(claim: str, para: Paragraph, q_figs: list[Figure], meta: str = "") 
     return all(find(f, scope) or (find(f, named) and not _DEADLINE.search(text[:f.start])) for f in asked)
 
 
-def deadlines(question: str) -> str:
-    """The deadlines a question sets ("到2025年"), as text for in_scope; "" when it sets none."""
+def scopes(question: str) -> str:
+    """What a question confines its answer to, as text for in_scope: the deadlines it sets ("到2025年")
+    and the articles of a law it asks about ("第五十七条"); "" when none."""
     text = normalize(question)
-    return "，".join(f.text for f in figures(text) if f.unit == "年" and _DEADLINE.search(text[:f.start]))
+    return "，".join(f.text for f in figures(text)
+                    if (f.unit == "年" and _DEADLINE.search(text[:f.start])) or (f.unit == "条" and text[:f.start].endswith("第")))
 
 
 def figures_found(claim: str, texts: list[str], question: str = "") -> list[Figure]:
@@ -261,9 +263,10 @@ def verify(answer: str, passages: list[Passage], question: str = "",
     spans: dict[int, tuple[int, int]] = {}
     parts: list[str] = []
     q_figs = figures(normalize(question))
-    # A deadline the question sets scopes the whole answer, also the sentences that do not repeat it
-    # ("到2025年要实现哪些目标" is not answered by the targets set for 2020 and 2035).
-    due = deadlines(question)
+    # A deadline or an article the question sets scopes the whole answer, also the sentences that do
+    # not repeat it ("到2025年要实现哪些目标" is not answered by the targets set for 2020 and 2035, nor
+    # "第五十七条是怎么规定的" by another article).
+    due = scopes(question)
 
     def scored(text: str, whole: str | None = None) -> dict[int, float]:
         """whole: the sentence a clause or item was cut from, whose question figures still scope it

@@ -362,3 +362,18 @@ def test_clause_kept_from_a_sentence_keeps_its_question_scope():
     v = verify(f"条例{other}是行政机关公开政府信息，应当坚持以公开为常态、不公开为例外[1]。", passages,
                f"条例{other}是怎么规定的？")
     assert v.abstained
+
+
+@pytest.mark.parametrize("name, article, quote, other", [
+    ("中华人民共和国政府信息公开条例（2019修订）.md", "第五条", "以公开为常态、不公开为例外", "第五十七条"),
+    ("中华人民共和国劳动法（2018修正）.md", "第三十一条", "应当提前三十日以书面形式通知用人单位", "第一百零八条"),
+])
+def test_article_the_question_asks_about_scopes_every_sentence(name, article, quote, other):
+    # 「第五十七条是怎么规定的」 is not answered by the text of another article, even when the
+    # answer leaves the article number out
+    doc = build_document(load_file(WILD / name))
+    para = next(p for p in doc.paragraphs if quote in p.text)
+    assert article in " ".join((para.text, *para.section))
+    passages = [Passage(1, para, 0, len(para.text))]
+    assert not verify(f"{quote}[1]。", passages, f"{article}是怎么规定的？").abstained
+    assert verify(f"{quote}[1]。", passages, f"{other}是怎么规定的？").abstained
