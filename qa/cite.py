@@ -19,7 +19,7 @@ from .normalize import normalize, tokenize
 from .schema import Citation, Claim, Paragraph, Passage
 from .figures import Figure, figures, find
 from .sentences import (
-    NAME_FLAGS, content_tokens, counted_noun, entity_found, name_forms, named_entities, numbers, overlap, sentence_spans,
+    NAME_FLAGS, abbreviation_found, content_tokens, counted_noun, entity_found, name_forms, named_entities, numbers, overlap, sentence_spans,
 )
 
 REFUSAL = "文档中没有找到相关信息"
@@ -90,7 +90,8 @@ class DocText:
     def is_about(self, name: str) -> bool:
         # Its title or author, or a place it names again and again (its province or city) — not a
         # county it mentions once in passing.
-        return entity_found(name, self.head) or _mentions(name, self.text) >= SCOPE_MENTIONS
+        return (entity_found(name, self.head) or abbreviation_found(name, self.head)
+                or _mentions(name, self.text) >= SCOPE_MENTIONS)
 
 
 def _share_found(toks: set[str], found: set[str], text: str) -> float:
@@ -202,7 +203,10 @@ def in_scope(claim: str, para: Paragraph, q_figs: list[Figure], meta: str = "") 
     paragraph itself or its headings: a 成文日期 in 2025 does not make a paragraph about 2027 answer
     「到2025年…」."""
     text = normalize(claim)
-    asked = [f for f in figures(text) if find(f, q_figs)]
+    # Years, dates, articles and written-out figures scope a claim; a word that happens to hold a
+    # numeral ("最近一次", "一次性") does not.
+    asked = [f for f in figures(text) if find(f, q_figs)
+             and (any(c.isdigit() for c in f.text) or text[:f.start].endswith("第") or f.unit in "年条款章")]
     if not asked:
         return True
     scope = figures(normalize(" ".join((para.text, para.title, *para.section))))

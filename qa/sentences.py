@@ -75,6 +75,17 @@ def name_forms(entity: str) -> list[str]:
             return forms
 
 
+def abbreviation_found(short: str, haystack: str) -> bool:
+    """Whether a name of four or more characters stands in normalized text as the abbreviation of a
+    longer name there: its characters in order, the first and last in place, within twice its
+    length ("全国人大常委会" in "全国人民代表大会常务委员会"). 公文 and laws write organisations both ways."""
+    if len(short) < 4:
+        return False
+    gap = len(short)   # characters the long form may add in all
+    pattern = re.escape(short[0]) + "".join(f"[^，,。；;、：:\s]{{0,{gap}}}?{re.escape(c)}" for c in short[1:])
+    return any(m.end() - m.start() <= 2 * len(short) for m in re.finditer(pattern, haystack))
+
+
 def entity_found(entity: str, haystack: str) -> bool:
     """Whether a name occurs in normalized text, in any of its forms."""
     return any(f in haystack for f in name_forms(entity))

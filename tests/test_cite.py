@@ -377,3 +377,27 @@ def test_article_the_question_asks_about_scopes_every_sentence(name, article, qu
     passages = [Passage(1, para, 0, len(para.text))]
     assert not verify(f"{quote}[1]。", passages, f"{article}是怎么规定的？").abstained
     assert verify(f"{quote}[1]。", passages, f"{other}是怎么规定的？").abstained
+
+
+@pytest.mark.parametrize("name", [
+    "国务院公报2007年第23号_全国人大常委会关于批准发行特别国债的决议_中国政府网.html",
+    "中华人民共和国劳动法（2018修正）.md",
+])
+def test_an_abbreviated_organisation_is_what_the_document_names_in_full(name):
+    # 公文 and laws write 全国人民代表大会常务委员会 in full; questions and answers say 全国人大常委会
+    doc = build_document(load_file(WILD / name))
+    meta = " ".join(p.text for p in doc.paragraphs if p.kind == "meta")
+    dt = DocText(normalize(f"{doc.title} {meta}"), normalize(" ".join(p.text for p in doc.paragraphs)))
+    assert "全国人大常委会" not in dt.head and "全国人民代表大会常务委员会" in dt.head
+    assert dt.is_about("全国人大常委会")
+    assert not dt.is_about("国家发展改革委")
+
+
+def test_a_word_holding_a_numeral_does_not_scope_the_answer():
+    # 「最近一次修订」 asks for the latest revision: 一次 is no figure the paragraph must repeat
+    doc = build_document(load_file(WILD / "北京市信访条例.md"))
+    meta = next(p for p in doc.paragraphs if p.kind == "meta")
+    dt = DocText(normalize(f"{doc.title} {meta.text}"), normalize(" ".join(p.text for p in doc.paragraphs)))
+    q = "北京市信访条例最近一次修订是在哪次会议上？"
+    claim = "北京市信访条例最近一次修订是在2006年9月15日北京市第十二届人民代表大会常务委员会第三十次会议上。"
+    assert support(claim, meta, q, dt) == 1.0

@@ -62,3 +62,8 @@ def test_days_counted_in_ri_are_days(name, written, said):
     in_law = [f for f in figures(normalize(text)) if f.unit == "日"]
     assert any(same_figure(fig(said), f) for f in in_law)
     assert not any(same_figure(fig("31天"), f) for f in in_law if f.text in written)
+
+
+def test_words_with_jin_are_not_approximations():
+    assert figures(normalize("最近一次修订"))[0].approx is False
+    assert fig("近5000户").approx
