@@ -126,6 +126,44 @@ def model_rewrite(question: str, history: list[tuple[str, str]], chat: Callable[
     return out
 
 
+_YEAR = re.compile(r"\d{4}年")
+# A document named by its kind ("乡村振兴战略意见", "2022年政府工作报告"): what the question is asked of.
+_DOC_REF = re.compile(r"(?:\d{4}年)?[\u4e00-\u9fff“”+]{2,16}?(?:报告|意见|通知|条例|办法|规定|决定|决议|指南|方案|标准|法)")
+
+
+def _frame(question: str) -> list[tuple[str, str]]:
+    """(kind, text) of what scopes a question: its years, its places and organisations, the document
+    it names."""
+    q = to_simplified(question)
+    # "这个条例", "该办法" point back to a document, they do not name one
+    out = [("doc", m.group()) for m in _DOC_REF.finditer(q) if m.group()[0] not in "这该本此那其"][:1]
+    out += [("year", y) for y in _YEAR.findall(q) if not any(y in t for _, t in out)]
+    for w, flag in named_entities(q, ("ns", "nt")):
+        at = q.find(w) + len(w)
+        if flag == "ns" and q[at:at + 1] in PLACE_SUFFIXES:   # jieba cuts "陇南|市"
+            w += q[at]
+        if not any(w in t for _, t in out):
+            out.append((flag, w))
+    return out
+
+
+def keep_frame(question: str, previous: str, rewritten: str) -> str:
+    """The model's rewrite of a follow-up with the previous question's frame kept: a year, place,
+    organisation or document the previous question named, which the follow-up does not replace and
+    the rewrite dropped, is put back in front ("那城镇调查失业率呢？" after a 2021 question →
+    "2021年，城镇调查失业率是多少？"). A follow-up that only swaps the year ("到2030年呢？") gets the
+    previous question with the year swapped, the rewrite of a small model garbles it."""
+    new = _frame(question)
+    new_kinds = {k for k, _ in new}
+    old_years, new_years = _YEAR.findall(to_simplified(previous)), [t for k, t in new if k == "year"]
+    if len(old_years) == 1 and len(new_years) == 1 and old_years[0] != new_years[0] and len(new) == 1 \
+            and not (set(question) & set("它其这该此")):
+        return to_simplified(previous).replace(old_years[0], new_years[0], 1)
+    text = to_simplified(rewritten)
+    missing = [t for k, t in _frame(previous) if k not in new_kinds and t not in text]
+    return f"{''.join(missing)}，{rewritten}" if missing else rewritten
+
+
 def standalone_question(
     question: str,
     history: list[tuple[str, str]],
@@ -141,7 +179,7 @@ def standalone_question(
         hints = glossary_hints(question, glossary or {}) if translate else []
         rewritten = model_rewrite(question, history if follow else [], chat, hints)
         if rewritten:
-            return rewritten
+            return keep_frame(question, history[-1][0], rewritten) if follow else rewritten
     if follow:
         return rule_rewrite(question, history[-1][0])
     return None

@@ -82,7 +82,7 @@ def abbreviation_found(short: str, haystack: str) -> bool:
     if len(short) < 4:
         return False
     gap = len(short)   # characters the long form may add in all
-    pattern = re.escape(short[0]) + "".join(f"[^，,。；;、：:\s]{{0,{gap}}}?{re.escape(c)}" for c in short[1:])
+    pattern = re.escape(short[0]) + "".join(rf"[^，,。；;、：:\s]{{0,{gap}}}?{re.escape(c)}" for c in short[1:])
     return any(m.end() - m.start() <= 2 * len(short) for m in re.finditer(pattern, haystack))
 
 

@@ -448,7 +448,8 @@ def test_clear_while_answering_and_ask_while_answering(copy_server, browser):
     page.wait_for_timeout(1500)  # a late update of the cleared answer would show up here
     assert page.locator(".qa-q").all_inner_texts() == [PARTY_Q, SUBSIDY_Q]
     answers = page.locator(".qa-final .qa-answer-text").all_inner_texts()
-    assert "13504" in answers[0] and "100元" in answers[1], answers
+    # the page's extractive answers quote the document (in its traditional characters)
+    assert ("扎賚特旗" in answers[0] or "扎赉特旗" in answers[0]) and "100元" in answers[1], answers
     page.context.close()
 
 
