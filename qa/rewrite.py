@@ -131,12 +131,21 @@ _YEAR = re.compile(r"\d{4}年")
 _DOC_REF = re.compile(r"(?:\d{4}年)?[\u4e00-\u9fff“”+]{2,16}?(?:报告|意见|通知|条例|办法|规定|决定|决议|指南|方案|标准|法)")
 
 
+def _names_document(q: str, m: re.Match) -> bool:
+    """A match of _DOC_REF that names a document: it starts a phrase ("…年", "按…", "《…") and holds
+    no asking or verb of the question ("解除劳动合同要提前多少天通知" uses 通知 as a verb); "这个条例",
+    "该办法" point back to one."""
+    text, before = m.group(), q[m.start() - 1:m.start()]
+    return (text[0] not in "这该本此那其" and not re.search(r"要|是|多少|几|吗|呢|怎么|什么|哪", text)
+            and (m.start() == 0 or before in "，,。；;《“ 年在按据照份的里"))
+
+
 def _frame(question: str) -> list[tuple[str, str]]:
     """(kind, text) of what scopes a question: its years, its places and organisations, the document
     it names."""
     q = to_simplified(question)
     # "这个条例", "该办法" point back to a document, they do not name one
-    out = [("doc", m.group()) for m in _DOC_REF.finditer(q) if m.group()[0] not in "这该本此那其"][:1]
+    out = [("doc", m.group()) for m in _DOC_REF.finditer(q) if _names_document(q, m)][:1]
     out += [("year", y) for y in _YEAR.findall(q) if not any(y in t for _, t in out)]
     for w, flag in named_entities(q, ("ns", "nt")):
         at = q.find(w) + len(w)

@@ -25,3 +25,10 @@ def test_a_follow_up_that_only_swaps_the_year_gets_the_previous_question_with_th
     prev = "规划提出到2025年农村自来水普及率要达到多少？"
     garbled = "到2035年规划提出到2025年农村自来水普及率要达到多少？"
     assert keep_frame("到2035年呢？", prev, garbled) == "规划提出到2035年农村自来水普及率要达到多少？"
+
+
+def test_a_verb_that_looks_like_a_document_kind_is_no_frame():
+    # 「通知」 here is "notify", not a notice
+    prev = "劳动者主动解除劳动合同要提前多少天通知？"
+    rewritten = "劳动者在试用期内解除劳动合同要提前多少天通知？"
+    assert keep_frame("如果还在试用期内呢？", prev, rewritten) == rewritten
