@@ -333,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"找不到来源目录：{'、'.join(missing)}")
         report["scale"] = run_scale(a.scale, sources, force_hnsw=a.hnsw)
         print_scale(report["scale"])
-    if a.only == "upload":  # ten minutes of embedding: only when asked
+    if a.only == "upload":  # half an hour of embedding at 5 MB on two cores: only when asked
         from .bench_upload import measure as measure_upload
 
         report["upload"] = measure_upload(a.upload_mb)

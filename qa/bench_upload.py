@@ -52,7 +52,9 @@ def big_text(mb: float) -> str:
     return "\n".join(out) + "\n"
 
 
-def _tree(root: Path) -> dict[str, str]:
+def file_tree(root: Path) -> dict[str, str]:
+    """Path → sha256 of every file under root but upload staging and the lock: what a failed or killed
+    upload must leave exactly as it was."""
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(root.rglob("*")) if p.is_file() and "staging" not in p.parts and p.name != ".lock"}
 
@@ -63,7 +65,8 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
-def _start(docs: Path, index: Path, cache: Path):
+def start_server(docs: Path, index: Path, cache: Path, timeout_s: float = 600) -> tuple[subprocess.Popen, str]:
+    """A real `python -m qa serve` (extractive answers) on docs and index, and its URL once it answers."""
     import httpx
 
     port = _port()
@@ -72,7 +75,7 @@ def _start(docs: Path, index: Path, cache: Path):
                              "--port", str(port), "--model", "extractive"], cwd=PROJECT_ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 600
+    deadline = time.time() + timeout_s
     while time.time() < deadline and proc.poll() is None:
         try:
             httpx.get(f"{url}/v1/health", timeout=5)
@@ -98,7 +101,7 @@ def measure(mb: float = 5.0) -> dict:
         shutil.copytree(settings.docs_dir, docs, ignore=shutil.ignore_patterns("__pycache__", ".*"))
         text = big_text(mb)
         data = text.encode("utf-8")
-        proc, url = _start(docs, index, settings.cache_dir)
+        proc, url = start_server(docs, index, settings.cache_dir)
         try:
             def asked(kind: str, q: str) -> float:
                 t = time.perf_counter()
@@ -144,9 +147,9 @@ def measure(mb: float = 5.0) -> dict:
             proc.kill()
             proc.wait(30)
         # Killed mid-embedding: nothing of the second upload may remain, nothing else may change.
-        proc, url = _start(docs, index, settings.cache_dir)
+        proc, url = start_server(docs, index, settings.cache_dir)
         try:
-            docs_before, index_before = _tree(docs), _tree(index)
+            docs_before, index_before = file_tree(docs), file_tree(index)
             job = httpx.post(f"{url}/v1/documents", files=[("files", ("法规文件汇编_第二份.txt", data))], timeout=120).json()
             while True:
                 j = httpx.get(f"{url}/v1/documents/jobs/{job['id']}", timeout=60).json()
@@ -159,9 +162,9 @@ def measure(mb: float = 5.0) -> dict:
         finally:
             if proc.poll() is None:
                 proc.kill()
-        result.update(killed_at_fraction=killed_at, after_kill_documents_unchanged=_tree(docs) == docs_before,
-                      after_kill_index_unchanged=_tree(index) == index_before)
-        proc, url = _start(docs, index, settings.cache_dir)
+        result.update(killed_at_fraction=killed_at, after_kill_documents_unchanged=file_tree(docs) == docs_before,
+                      after_kill_index_unchanged=file_tree(index) == index_before)
+        proc, url = start_server(docs, index, settings.cache_dir)
         try:
             names = [d["name"] for d in httpx.get(f"{url}/v1/documents", timeout=60).json()["documents"]]
             result["after_restart_documents"] = len(names)

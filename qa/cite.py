@@ -271,13 +271,15 @@ def verify(answer: str, passages: list[Passage], question: str = "",
     # not repeat it ("到2025年要实现哪些目标" is not answered by the targets set for 2020 and 2035, nor
     # "第五十七条是怎么规定的" by another article).
     due = scopes(question)
+    within = {n: in_scope(due, p.para, q_figs) for n, p in by_n.items()}   # once per passage, not per claim
 
     def scored(text: str, whole: str | None = None) -> dict[int, float]:
         """whole: the sentence a clause or item was cut from, whose question figures still scope it
         (「第五十七条是…，应当坚持…」: the clause after the comma is still about 第五十七条)."""
         return {n: support(text, p.para, question, None if docs is None else docs.get(p.para.doc, _NO_DOC))
-                if (whole is None or in_scope(whole, p.para, q_figs, docs.get(p.para.doc, _NO_DOC).head if docs else ""))
-                and in_scope(due, p.para, q_figs) else 0.0
+                if within[n] and (whole is None or in_scope(whole, p.para, q_figs,
+                                                             docs.get(p.para.doc, _NO_DOC).head if docs else ""))
+                else 0.0
                 for n, p in by_n.items()}
 
     def cite(text: str, markers: tuple[int, ...], scores: dict[int, float]) -> list[int]:

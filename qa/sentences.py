@@ -3,6 +3,7 @@ extractive answers and citation checks."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Mapping
 
 import jieba.posseg
@@ -96,16 +97,18 @@ _COUNTERS = set("个名人位户家所项期批次条座处种类件")
 _WHOLE = {"全部", "所有", "全体"}   # "多少农村贫困人口全部脱贫": says how many, not of what
 
 
+@lru_cache(maxsize=256)   # asked once per passage and claim while one answer is verified
 def counted_noun(question: str) -> str:
     """The head of what a question counts ("多少个深度贫困村" → "贫困村"; "多少名干部" → "干部"):
     the last word of the noun phrase right after 多少/几 and its classifier. "" when the question
     counts nothing or the phrase is not a plain noun phrase ("多少特别国债来…" starts with an adverb)."""
     words = [(w.word, w.flag) for w in jieba.posseg.cut(normalize(question))]
     for i, (w, _) in enumerate(words):
-        if w in ("多少", "几") or (w.startswith("几") and len(w) == 2 and w[1] in _COUNTERS):
+        bare = w in ("多少", "几")   # its classifier, if any, is the next word ("几个" is one word)
+        if bare or (w.startswith("几") and len(w) == 2 and w[1] in _COUNTERS):
             rest = words[i + 1:]
-            if w == "多少" or w == "几":
-                rest = rest[1:] if rest and rest[0][0] in _COUNTERS else rest
+            if bare and rest and rest[0][0] in _COUNTERS:
+                rest = rest[1:]
             phrase = []
             for word, flag in rest:
                 if not flag.startswith(_NOUNISH) or word in _COUNTERS:

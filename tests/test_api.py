@@ -254,34 +254,17 @@ def test_killed_server_mid_index_loses_nothing(seed_settings, tmp_path):
     """`python -m qa serve` on a copy of the seeds, a real 1.5 MB PDF uploaded, the server killed
     (SIGKILL) while it embeds: the documents folder and every index file are byte for byte as
     before, the index loads, and the next server answers from it."""
-    import hashlib
     import signal
 
+    from qa.bench_upload import file_tree as tree, start_server
     from qa.index import read_index
 
     docs, index = tmp_path / "docs", tmp_path / "index"
     shutil.copytree(seed_settings.docs_dir, docs, ignore=shutil.ignore_patterns("__pycache__", ".*"))
     shutil.copytree(seed_settings.resolved_index_dir, index)
 
-    def tree(root: Path) -> dict[str, str]:
-        return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in sorted(root.rglob("*")) if p.is_file() and "staging" not in p.parts and p.name != ".lock"}
-
     def start() -> tuple[subprocess.Popen, str]:
-        port = _free_port()
-        env = {**os.environ, "QA_CACHE_DIR": str(seed_settings.cache_dir), "PYTHONUNBUFFERED": "1"}
-        proc = subprocess.Popen([sys.executable, "-m", "qa", "--docs", str(docs), "--index-dir", str(index), "serve",
-                                 "--port", str(port), "--model", "extractive"], cwd=ROOT, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 300
-        while time.time() < deadline and proc.poll() is None:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=5)
-                return proc, f"http://127.0.0.1:{port}"
-            except httpx.TransportError:
-                time.sleep(0.5)
-        proc.kill()
-        raise AssertionError("python -m qa serve did not start")
+        return start_server(docs, index, seed_settings.cache_dir, timeout_s=300)
 
     proc, url = start()
     try:
