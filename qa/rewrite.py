@@ -18,8 +18,15 @@ from .sentences import PLACE_SUFFIXES, named_entities
 # Openers that lean on the previous turn, and words that point back to what it was about (它们、这些、
 # 其中、该…、上述…): the question then needs that turn's subject. "这篇/本文/这份" point to the
 # document, not the previous answer, and a merely short question can stand alone.
-_FOLLOWUP_START = re.compile(r"^(那|那么|还有|另外|此外|同样|而|那个|那些)")
-_ANAPHOR = re.compile(r"(它们|它|他们|她们|其中|(?<![尤极与])其(?![他它余次实间])|这些|那些|上述|前者|后者|(?<![应活])该(?!当)|此(?=[项类条种些])|这(?=[项类条种些个])|这一)")
+# A comparison without its first term ("比上年增长了多少？") and a parallel "又" ("2023年又安排了多少？",
+# "Ⅳ期又是怎么界定的？") leave out what the previous question named; so does a clause closed by 呢
+# in the first sentence ("儿童呢？持续高热超过几天算重型？").
+_FOLLOWUP_START = re.compile(r"^(那(?![篇份部])|那么|还有|另外|此外|同样|而|那个|那些|(?:这|那)?比(?![例较重]))")
+_ANAPHOR = re.compile(r"(它们|它|他们|她们|其中|(?<![尤极与])其(?![他它余次实间])|这些|那些|上述|前者|后者|(?<![应活])该(?!当)|此(?=[项类条种些])|这(?=[项类条种些个笔件位批])|这一)")
+_PARALLEL = re.compile(r"(?<![也而并且])又(?![称名])")
+_ELLIPTIC_CLAUSE = re.compile(r"呢\s*(?:[？?。，,]|$)")
+# "全市/本省…" in a question naming no place, person or organisation (outside a quoted title) stands for a place the conversation named ("全市公园一共有多少个？" after a Beijing question).
+_DEICTIC_PLACE = re.compile(r"[全本](?:市|省|县|区|州|旗|镇|乡)")
 _ENTITY_FLAGS = ("ns", "nr", "nt", "nz")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -28,8 +35,15 @@ REWRITE_SYSTEM = "你把用户的最后一个问题改写成一个意思完整�
 
 def is_followup(question: str, history: list[tuple[str, str]]) -> bool:
     q = to_simplified(question.strip())
-    return bool(history) and (bool(_FOLLOWUP_START.match(q)) or bool(_ANAPHOR.search(q))
-                              or q.rstrip("？?。 ").endswith("呢"))
+    # A pointer after the question's own first words points at them ("…，其中留抵退税多少？",
+    # "铁路、收费公路这类项目"), not at the previous turn.
+    pointer = _ANAPHOR.search(q)
+    pointer = pointer and pointer.start() <= 2 and not re.search(r"[，,；;？?。、]", q[:pointer.start()])
+    first = re.split(r"(?<=[？?。])", q)[0]  # a later sentence's 又/呢 leans on the question's first one
+    unquoted = re.sub(r"《[^》]*》", "", q)
+    deictic = _DEICTIC_PLACE.search(unquoted) and not named_entities(unquoted, ("ns", "nr", "nt"))
+    return bool(history) and bool(_FOLLOWUP_START.match(q) or pointer or _PARALLEL.search(first)
+                                  or _ELLIPTIC_CLAUSE.search(first) or deictic)
 
 
 def needs_translation(question: str) -> bool:
