@@ -193,7 +193,8 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
 
 # A year the question sets as a deadline or a point in time ("到2025年", "截至2021年底"), not as the
 # name of a document ("2018年一号文件"): plans and opinions set several such targets side by side.
-_DEADLINE = re.compile(r"(?:到|至|截至|截止到?)\s*$")
+# The end of a range ("2018年至2022年", "2013到2017年") is a period, not a deadline.
+_DEADLINE = re.compile(r"(?:(?<!\d年)(?<!\d)(?:到|至)|截至|截止到?)\s*$")
 
 
 def in_scope(claim: str, para: Paragraph, q_figs: list[Figure], meta: str = "") -> bool:

@@ -1,5 +1,5 @@
 """Citation parsing, verification and repair: pure functions, exact expectations."""
-from qa.cite import REFUSAL, DocText, is_refusal, number_consistency, parse_claims, support, verify
+from qa.cite import REFUSAL, DocText, is_refusal, number_consistency, parse_claims, scopes, support, verify
 from qa.schema import Paragraph, Passage
 
 DINGXI = ("定西市下辖安定区、通渭县、陇西县、临洮县、渭源县、漳县、岷县6县1区,均属六盘山连片特困地区片区县。"
@@ -348,6 +348,14 @@ def test_deadline_of_the_question_scopes_every_sentence_of_the_answer(name):
     assert not verify(f"{quote}[1]。", passages, f"到{due}年要实现什么目标？", {para.doc: dt}).abstained
     v = verify(f"{quote}[1]。", passages, f"到{dated}年要实现什么目标？", {para.doc: dt})
     assert v.abstained and v.citations == []
+
+
+def test_the_end_of_a_range_is_no_deadline():
+    # "2018年至2022年" asks about a period: the answer's paragraph may say "过去五年"
+    assert scopes("2018年至2022年国内生产总值年均增长多少？") == ""
+    assert scopes("2013到2017年粮食产量累计是多少？") == ""
+    assert scopes("规划提出至2020年要达到什么？") == "2020年"
+    assert scopes("截至2021年底有多少人？") == "2021年"
 
 
 def test_clause_kept_from_a_sentence_keeps_its_question_scope():
