@@ -35,6 +35,7 @@ _MONTHS = {"年": 12.0, "月": 1.0}
 # Units written differently for the same thing ("80多名" and "80多人"; laws count days in 日:
 # "提前三十日" is "提前30天").
 _SAME_UNIT = ("名人位", "个家所座处项", "日天")
+_COUNTERS = "".join(_SAME_UNIT[:2])
 _RANGE = re.compile(rf"(?P<a>{_ARABIC})\s*(?:至|到|-|—|~|～|－)\s*(?=\d)")
 
 
@@ -104,8 +105,10 @@ def figures(text: str) -> list[Figure]:
 
 
 def same_unit(a: str, b: str) -> bool:
-    """An empty unit matches any ("1269万" is the 1269万人 figure); 名/人/位 and 个/家/所… count alike."""
-    return not a or not b or a == b or any(a in g and b in g for g in _SAME_UNIT)
+    """An empty unit matches any ("1269万" is the 1269万人 figure); 名/人/位 and 个/家/所… count alike,
+    and 个, the general classifier, counts people too ("五个代表" are "五人")."""
+    return (not a or not b or a == b or any(a in g and b in g for g in _SAME_UNIT)
+            or ("个" in (a, b) and all(u in _COUNTERS for u in (a, b))))
 
 
 def _in_months(f: Figure) -> Figure:

@@ -67,3 +67,18 @@ def test_days_counted_in_ri_are_days(name, written, said):
 def test_words_with_jin_are_not_approximations():
     assert figures(normalize("最近一次修订"))[0].approx is False
     assert fig("近5000户").approx
+
+
+@pytest.mark.parametrize("path, written, said", [
+    ("corpora/wild/北京市信访条例.md", "不得超过五人", "五个"),       # a law counts people in 人
+    ("seeds/000_2fea3bba8e0420ec.txt", "3328名", "3328个"),        # a report counts them in 名
+])
+def test_the_general_classifier_counts_people(path, written, said):
+    from pathlib import Path
+    text = (Path(__file__).resolve().parents[1] / path).read_text(encoding="utf-8")
+    assert written in text
+    counted = fig(written)
+    assert counted.unit in "人名" and same_figure(fig(said), counted)
+    # ... but a person is no day, and 个 does not make another value match
+    assert not same_figure(fig(said.replace("个", "天")), counted)
+    assert not same_figure(fig("8个"), counted)

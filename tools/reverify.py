@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-k", type=int, default=5)
     ap.add_argument("--diagnose", action="store_true",
                     help="for each wrong answer: is the gold answer in the passages the model read, in the hits?")
+    ap.add_argument("--only", nargs="*", default=None, help="replay these question ids and print why sentences went")
     a = ap.parse_args(argv)
     settings = Settings() if a.docs is None else Settings(docs_dir=a.docs)
     engine = Engine.open(settings)
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     before = after = refused_before = refused_after = answered_before = answered_after = n = 0
     for row in rows:
         q = questions.get(row["id"])
-        if q is None or not row.get("raw") or q.history:
+        if q is None or not row.get("raw") or q.history or (a.only and row["id"] not in a.only):
             continue
         n += 1
         query = row.get("standalone") or q.question
@@ -67,6 +68,11 @@ def main(argv: list[str] | None = None) -> int:
             passages, raw = recorded
         ans = answerer.check(Answer(question=q.question, text="", abstained=True), query, raw, passages, a.k)
         ok = answer_correct(ans.text, q.answers, q.answers_all) if q.answerable else ans.abstained
+        if a.only:
+            print(f"{row['id']} {q.question}\n   raw: {raw}\n   now: {ans.text}\n   deleted: {ans.deleted}"
+                  f"\n   marked: {ans.marked}\n   notices: {ans.notices}")
+            for p in passages:
+                print(f"   [{p.n}] {p.para.text[p.start:p.end][:300]}")
         was = bool(row["correct"])
         before += was
         after += ok
