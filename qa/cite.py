@@ -17,7 +17,8 @@ from .guard import instruction_spans
 from .prompt import answer_kinds
 from .normalize import normalize, tokenize
 from .schema import Citation, Claim, Paragraph, Passage
-from .figures import Figure, figures, find
+from .sections import unnumbered
+from .figures import Figure, answers_unit, asked_unit, figures, find
 from .sentences import (
     NAME_FLAGS, abbreviation_found, content_tokens, counted_noun, entity_found, name_forms, named_entities, numbers, overlap, sentence_spans,
 )
@@ -135,7 +136,7 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
     # Names that scope the whole passage: title, section path, metadata, and the name a paragraph
     # opens with ("定西市下辖…。…全市贫困发生率…" is about 定西市 throughout).
     lead = [e for e in entities(text[:12]) if norm_text.startswith(e)]
-    context = normalize(" ".join((para.title, *para.section, *lead, doc.head if doc is not None else "")))
+    context = normalize(" ".join((para.title, *map(unnumbered, para.section), *lead, doc.head if doc is not None else "")))
     ctx_figs = figures(context)
     q_names, q_toks, q_figs = entities(question), content_tokens(question), figures(normalize(question))
     norm_claim = normalize(claim)
@@ -151,6 +152,11 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
     if not in_scope(norm_claim, para, q_figs, doc.head if doc is not None else ""):
         return 0.0
     new_figs = [f for f in claim_figs if not find(f, ctx_figs) and not find(f, q_figs)]
+    # A question asking its figure in a unit ("多少个基地", "几个月") is not answered by figures in
+    # another ("1批", "3328元").
+    asked = asked_unit(normalize(question))
+    if asked and new_figs and not any(answers_unit(f.unit, asked) for f in new_figs):
+        return 0.0
     names = {e for e in claim_names if e not in q_names or entity_found(e, norm_text)}
     # Words apart from the figures, which are checked above however they are written.
     words = "".join(ch if not any(f.start <= i < f.end for f in claim_figs) else " " for i, ch in enumerate(norm_claim))
@@ -210,7 +216,7 @@ def in_scope(claim: str, para: Paragraph, q_figs: list[Figure], meta: str = "") 
              and (any(c.isdigit() for c in f.text) or text[:f.start].endswith("第") or f.unit in "年条款章")]
     if not asked:
         return True
-    scope = figures(normalize(" ".join((para.text, para.title, *para.section))))
+    scope = figures(normalize(" ".join((para.text, para.title, *map(unnumbered, para.section)))))
     named = figures(normalize(meta)) if meta else []
     return all(find(f, scope) or (find(f, named) and not _DEADLINE.search(text[:f.start])) for f in asked)
 
@@ -259,7 +265,7 @@ def verify(answer: str, passages: list[Passage], question: str = "",
     by_n = {p.n: p for p in passages}
     # Where a figure may come from: any retrieved paragraph, its title and section path, its
     # document's metadata. A sentence whose figure is in none of them is invented and removed.
-    sources = [" ".join((p.para.text, p.para.title, *p.para.section,
+    sources = [" ".join((p.para.text, p.para.title, *map(unnumbered, p.para.section),
                          docs.get(p.para.doc, _NO_DOC).head if docs is not None else "")) for p in passages]
     claims: list[Claim] = []
     repairs: list[str] = []
@@ -411,7 +417,7 @@ def raw_number_consistency(raw: str, passages: list[Passage]) -> tuple[int, int]
     ok = total = 0
     for c in parse_claims(raw):
         cited = [f for n in c.markers if n in by_n
-                 for f in figures(normalize(" ".join((by_n[n].para.text, by_n[n].para.title, *by_n[n].para.section))))]
+                 for f in figures(normalize(" ".join((by_n[n].para.text, by_n[n].para.title, *map(unnumbered, by_n[n].para.section)))))]
         for f in figures(normalize(c.text)):
             total += 1
             ok += bool(find(f, cited))

@@ -111,6 +111,24 @@ def same_unit(a: str, b: str) -> bool:
             or ("个" in (a, b) and all(u in _COUNTERS for u in (a, b))))
 
 
+_ASKED = re.compile(r"多少|几(?!乎)")
+
+
+def asked_unit(question: str) -> str:
+    """The unit a question asks its figure in ("多少个中试基地" → 个, "几个月" → 月, "百分之多少" → %),
+    read as figures() reads a figure's unit; "" when it asks none ("多少钱", "多少特别国债")."""
+    for f in figures(_ASKED.sub("9", question)):
+        if f.text.lstrip("百分之约近超过逾达").startswith("9") and (f.unit in _MEASURE or f.unit in ("%", "时")):
+            return f.unit
+    return ""
+
+
+def answers_unit(unit: str, asked: str) -> bool:
+    """Whether a figure in unit answers a question asking in asked: the same unit as same_unit()
+    reads it, or a duration for a duration ("几个月" → "半年")."""
+    return same_unit(unit, asked) or (unit in _MONTHS and asked in _MONTHS)
+
+
 def _in_months(f: Figure) -> Figure:
     k = _MONTHS[f.unit]
     return Figure(f.value * k, "月", f.text, f.start, f.end, f.approx, f.low * k, f.high * k)

@@ -40,6 +40,17 @@ _MARKERS: list[tuple[str, re.Pattern[str]]] = [
     ("parnum", re.compile(r"^[(（]\d{1,2}[)）]")),
     ("arabic", re.compile(r"^\d{1,2}[.．、](?!\d)")),
 ]
+# A heading's list or clause number: "1.", "（1）", "（三）", "二、", and a standard's "5.1 " (GB/T 1.1).
+_NUMBERING = re.compile(r"^(?:[(（](?:\d{1,2}|[一二三四五六七八九十]{1,3})[)）]|[一二三四五六七八九十]{1,3}、"
+                        r"|\d{1,2}(?:\.\d{1,2})*(?:[.．、](?!\d)|\s+))")
+
+
+def unnumbered(heading: str) -> str:
+    """A heading without its list or clause number ("1.开创…" → "开创…", "5.1 确定评价范围" →
+    "确定评价范围"): the number orders the section, it is no figure of what the section says."""
+    return heading[m.end():].lstrip() if (m := _NUMBERING.match(heading)) else heading
+
+
 _ORDINAL = re.compile(r"^(第[一二三四五六七八九十]{1,3}|首先|其次|再次)[,，、:：]")
 _ORDINAL_CLAUSE = re.compile(r"[。；;，,：:！？!?]")
 _CLOSING = re.compile(r"^(总之|综上所述|总而言之|总的来看|总的来说)[,，]")

@@ -409,3 +409,48 @@ def test_a_word_holding_a_numeral_does_not_scope_the_answer():
     q = "北京市信访条例最近一次修订是在哪次会议上？"
     claim = "北京市信访条例最近一次修订是在2006年9月15日北京市第十二届人民代表大会常务委员会第三十次会议上。"
     assert support(claim, meta, q, dt) == 1.0
+
+
+def _doc_and_text(name: str):
+    doc = build_document(load_file(WILD / name))
+    meta = " ".join(p.text for p in doc.paragraphs if p.kind == "meta")
+    return doc, DocText(normalize(f"{doc.title} {meta}"), normalize(" ".join(p.text for p in doc.paragraphs)))
+
+
+@pytest.mark.parametrize("name, quote, claim, asked_right, asked_wrong", [
+    # a plan says 一批 where the question counts 个
+    ("国务院关于深入实施人工智能+行动的意见（国发〔2025〕11号）_网页打印版.pdf", "布局建设一批国家人工智能应用中试基地",
+     "意见提出建设1批国家人工智能应用中试基地。", "意见提出建设几批国家人工智能应用中试基地？",
+     "意见提出建设多少个国家人工智能应用中试基地？"),
+    # a report counts 个 where the question counts 户
+    ("2022年政府工作报告.txt", "新开工改造城镇老旧小区5.6万个",
+     "新开工改造城镇老旧小区5.6万个。", "2021年新开工改造城镇老旧小区多少个？",
+     "2021年新开工改造城镇老旧小区惠及多少户？"),
+])
+def test_a_figure_in_another_unit_does_not_answer_the_asked_unit(name, quote, claim, asked_right, asked_wrong):
+    doc, dt = _doc_and_text(name)
+    para = next(p for p in doc.paragraphs if quote in p.text)
+    assert support(claim, para, asked_right, dt) > 0
+    assert support(claim, para, asked_wrong, dt) == 0.0
+
+
+def test_asked_units():
+    from qa.figures import answers_unit, asked_unit
+    assert [asked_unit(q) for q in ("多少个基地？", "几个月？", "百分之多少？", "多少万元？", "多少特别国债？", "多少钱？")] == \
+        ["个", "月", "%", "元", "", ""]
+    assert answers_unit("年", "月") and answers_unit("人", "个") and answers_unit("", "元")
+    assert not answers_unit("批", "个") and not answers_unit("元", "%")
+
+
+@pytest.mark.parametrize("name, heading, number", [
+    ("国务院关于深入实施人工智能+行动的意见（国发〔2025〕11号）_网页打印版.pdf", "1.开创社会治理人机共生新图景", "1"),
+    ("核电厂定期安全审查指南_第1部分_通用要求（NB-T征求意见稿）.docx", "5.1 确定评价范围和内容", "5.1"),
+])
+def test_a_headings_list_number_frames_no_figure(name, heading, number):
+    from qa.sections import unnumbered
+    doc, dt = _doc_and_text(name)
+    para = next(p for p in doc.paragraphs if heading in p.section and number not in p.text)
+    assert unnumbered(heading) == heading[len(number):].lstrip(".． ")
+    # a figure of the claim is not "given" by the heading's number
+    claim = f"该部分要求建设{number}批示范基地。"
+    assert support(claim, para, "要求建设几批示范基地？", dt) == 0.0
