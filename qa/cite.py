@@ -82,11 +82,35 @@ def _mentions(entity: str, haystack: str) -> int:
     return max(haystack.count(f) for f in name_forms(entity))
 
 
+_DOC_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+# Years a question counts from the document's own ("今年" in a 2022 report is 2022).
+_RELATIVE_YEAR = {"今年": 0, "本年": 0, "去年": -1, "明年": 1, "前年": -2}
+_RELATIVE = re.compile("|".join(_RELATIVE_YEAR))
+_HEADING_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})年")
+
+
+def in_year(question: str, para: Paragraph, doc: DocText | None) -> bool:
+    """A question about 今年/去年 asks about the document's year, or the one before: a paragraph
+    under headings that name other years only is out of scope (the 「一、2021年工作回顾」 of a 2022
+    report does not answer 「今年要…多少」)."""
+    m = _RELATIVE.search(normalize(question))
+    if m is None or doc is None or doc.year is None:
+        return True
+    years = {int(y) for h in para.section for y in _HEADING_YEAR.findall(h)}
+    return not years or doc.year + _RELATIVE_YEAR[m.group()] in years
+
+
 @dataclass(frozen=True)
 class DocText:
     """What a document is about, to judge names taken from the question."""
     head: str                  # normalized title and metadata (author, date, source)
     text: str                  # normalized full text
+
+    @property
+    def year(self) -> int | None:
+        """The year the document speaks from: the first year of its title, else of its metadata."""
+        m = _DOC_YEAR.search(self.head)
+        return int(m.group()) if m else None
 
     def is_about(self, name: str) -> bool:
         # Its title or author, or a place it names again and again (its province or city) — not a
@@ -149,7 +173,7 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
         framing = (q_names & claim_names) or (entities(question, ("ns",)) if not claim_names else set())
         if any(not entity_found(e, norm_text) and not doc.is_about(e) for e in framing):
             return 0.0
-    if not in_scope(norm_claim, para, q_figs, doc.head if doc is not None else ""):
+    if not in_scope(norm_claim, para, q_figs, doc.head if doc is not None else "") or not in_year(question, para, doc):
         return 0.0
     new_figs = [f for f in claim_figs if not find(f, ctx_figs) and not find(f, q_figs)]
     # A question asking its figure in a unit ("多少个基地", "几个月") is not answered by figures in

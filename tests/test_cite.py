@@ -454,3 +454,18 @@ def test_a_headings_list_number_frames_no_figure(name, heading, number):
     # a figure of the claim is not "given" by the heading's number
     claim = f"该部分要求建设{number}批示范基地。"
     assert support(claim, para, "要求建设几批示范基地？", dt) == 0.0
+
+
+@pytest.mark.parametrize("name, quote, claim, last_year", [
+    ("2022年政府工作报告.txt", "新开工改造城镇老旧小区5.6万个", "新开工改造城镇老旧小区5.6万个。",
+     "新开工改造城镇老旧小区多少个？"),
+    ("2024年北京市政府工作报告.pdf", "城镇新增就业28.1万人", "城镇新增就业28.1万人。", "城镇新增就业多少人？"),
+])
+def test_this_year_in_a_report_is_the_reports_year(name, quote, claim, last_year):
+    # a work report reviews the year before under 「一、<year-1>年工作回顾」 and plans its own year
+    doc, dt = _doc_and_text(name)
+    para = next(p for p in doc.paragraphs if quote in p.text)
+    assert dt.year is not None and str(dt.year - 1) in para.section[0]
+    assert support(claim, para, f"去年{last_year}", dt) > 0
+    assert support(claim, para, f"今年要{last_year}", dt) == 0.0
+    assert support(claim, para, last_year, dt) > 0           # a question with no year is not scoped
