@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 import cn2an
+import jieba
 
 _CN_DIGITS = "零〇一二两三四五六七八九十百千万亿"
 _MULT = {"万": 1e4, "亿": 1e8, "万亿": 1e12, "千万": 1e7, "百万": 1e6, "十万": 1e5}
@@ -117,9 +118,13 @@ _ASKED = re.compile(r"多少|几(?!乎)")
 def asked_unit(question: str) -> str:
     """The unit a question asks its figure in ("多少个中试基地" → 个, "几个月" → 月, "百分之多少" → %),
     read as figures() reads a figure's unit; "" when it asks none ("多少钱", "多少特别国债")."""
-    for f in figures(_ASKED.sub("9", question)):
+    text = _ASKED.sub("9", question)
+    for f in figures(text):
         if f.text.lstrip("百分之约近超过逾达").startswith("9") and (f.unit in _MEASURE or f.unit in ("%", "时")):
-            return f.unit
+            # a unit character that starts a word is no unit ("多少人才" asks for no 人)
+            at = f.end - 1
+            word_end = next((e for _, b, e in jieba.tokenize(text) if b <= at < e), f.end)
+            return f.unit if word_end <= f.end else ""
     return ""
 
 

@@ -436,8 +436,8 @@ def test_a_figure_in_another_unit_does_not_answer_the_asked_unit(name, quote, cl
 
 def test_asked_units():
     from qa.figures import answers_unit, asked_unit
-    assert [asked_unit(q) for q in ("多少个基地？", "几个月？", "百分之多少？", "多少万元？", "多少特别国债？", "多少钱？")] == \
-        ["个", "月", "%", "元", "", ""]
+    assert [asked_unit(q) for q in ("多少个基地？", "几个月？", "百分之多少？", "多少万元？", "多少特别国债？", "多少钱？",
+                                    "有多少人才？")] == ["个", "月", "%", "元", "", "", ""]
     assert answers_unit("年", "月") and answers_unit("人", "个") and answers_unit("", "元")
     assert not answers_unit("批", "个") and not answers_unit("元", "%")
 
