@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Mapping
 
+from .clean import LIST_ITEM
 from .guard import PLACEHOLDER, addresses_assistant, instruction_spans, neutralize, only_instructions
 from .normalize import normalize, to_simplified
 from .schema import Hit, Paragraph, Passage
@@ -40,6 +41,7 @@ MAX_WINDOW_CHARS = 160
 # and the answer often stands in the one next to the best match. Measured with tools/windows.py: at
 # the same mean prompt length, more gold answers stand in what the model reads (tune and dev sets).
 FIRST_WINDOW_CHARS = 2 * MAX_WINDOW_CHARS
+MAX_LIST_ITEMS = 8
 _HEADING_CUT = re.compile(r"[,，:：;；]")
 OMITTED = "（已略去）"   # a title or heading that addresses the reader
 
@@ -51,6 +53,10 @@ _ASKS = {
     "date": re.compile(r"哪天|哪一天|何时|什么时候|哪年|哪一年|几月|日期|when|what date|which year", re.I),
     "person": re.compile(r"谁|作者|讲话人|哪位|姓名|who", re.I),
 }
+# A question for a list ("哪些条件", "哪几类", "包括什么") is answered by every item of a list, which
+# the documents set one item a paragraph ("1.体温恢复正常3天以上；").
+_LIST_ASK = re.compile(r"哪些|哪几|几类|几项|几个方面|包括什么|包含什么|有什么条件")
+_ITEM = re.compile(f"{LIST_ITEM.pattern}|^——")   # 公文 set a principle or task a paragraph, after a dash
 _HAS = {
     "number": re.compile(r"\d"),
     "date": re.compile(r"\d{4}年|\d{1,2}月\d{1,2}日|日期"),
@@ -163,33 +169,68 @@ def select_passages(
     max_chars: int = MAX_WINDOW_CHARS,
     idf: Mapping[str, float] | None = None,
     first_chars: int = FIRST_WINDOW_CHARS,
+    max_items: int = MAX_LIST_ITEMS,
 ) -> list[Passage]:
     chosen: list[Passage] = []
     seen: set[str] = set()
     used = 0
-    for hit in hits:
-        for pid in hit.chunk.para_ids:
-            if pid in seen or pid not in paragraphs or len(chosen) >= max_passages:
-                continue
-            seen.add(pid)
-            para = paragraphs[pid]
+    order = [pid for hit in hits for pid in hit.chunk.para_ids]
+    items: set[str] = set()
+    if max_items and _LIST_ASK.search(normalize(question)):
+        # The best-ranked list paragraph brings the other items of its list right after it, each
+        # shown by its first sentence (an item's lead: 「——坚持农民主体地位。」), so the whole list fits.
+        for n, pid in enumerate(order):
+            if pid in paragraphs and (found := list_items(paragraphs[pid], paragraphs, max_items)):
+                items = {i for i in found if i != pid}
+                order[n + 1:n + 1] = [i for i in found if i != pid]
+                max_passages += len(items)
+                break
+    for pid in order:
+        if pid in seen or pid not in paragraphs or len(chosen) >= max_passages:
+            continue
+        seen.add(pid)
+        para = paragraphs[pid]
+        if pid in items:
+            lead = (sentence_spans(para.text) or [(0, len(para.text))])[0]
+            start, end = lead[0], min(lead[1], lead[0] + max_chars)
+        else:
             start, end, _ = window(question, para, max_chars if chosen else max(first_chars, max_chars), idf)
-            if only_instructions(para.text, start, end):
-                continue   # nothing left to quote once the instructions are taken out
-            cand = Passage(len(chosen) + 1, para, start, end)
+        if only_instructions(para.text, start, end):
+            continue   # nothing left to quote once the instructions are taken out
+        cand = Passage(len(chosen) + 1, para, start, end)
+        cost = count_tokens(render_passage(cand))
+        if chosen and used + cost > budget_tokens:
+            continue
+        chosen.append(cand)
+        used += cost
+        extra = place_window(question, para, start, end, idf)
+        if extra is not None:
+            cand = Passage(len(chosen) + 1, para, *extra)
             cost = count_tokens(render_passage(cand))
-            if chosen and used + cost > budget_tokens:
-                continue
-            chosen.append(cand)
-            used += cost
-            extra = place_window(question, para, start, end, idf)
-            if extra is not None:
-                cand = Passage(len(chosen) + 1, para, *extra)
-                cost = count_tokens(render_passage(cand))
-                if used + cost <= budget_tokens:
-                    chosen.append(cand)
-                    used += cost
+            if used + cost <= budget_tokens:
+                chosen.append(cand)
+                used += cost
     return chosen
+
+
+def list_items(para: Paragraph, paragraphs: dict[str, Paragraph], most: int) -> list[str]:
+    """Ids of the list a paragraph belongs to or opens ("…应当同时满足以下条件："): the consecutive
+    list-item paragraphs of its section around it, at most `most`."""
+    def at(i: int) -> Paragraph | None:
+        p = paragraphs.get(f"{para.doc}#{i}")
+        return p if p is not None and p.section == para.section and _ITEM.match(p.text) else None
+    is_item = bool(_ITEM.match(para.text))
+    if not is_item and not para.text.rstrip().endswith(("：", ":")):
+        return []
+    out, i = [], para.index + 1
+    while len(out) < most and (p := at(i)) is not None:
+        out.append(p.id)
+        i += 1
+    i = para.index - 1
+    while is_item and len(out) < most and (p := at(i)) is not None:
+        out.insert(0, p.id)
+        i -= 1
+    return out
 
 
 def short_heading(h: str) -> str:

@@ -1,3 +1,5 @@
+import pytest
+
 from qa.guard import PLACEHOLDER
 from qa.prompt import SYSTEM, build_messages, neutralize, place_window, render_passage, select_passages, window
 from qa.schema import Paragraph, Passage
@@ -105,3 +107,39 @@ def test_a_figure_question_gets_the_sentence_with_a_new_figure_not_the_one_repea
     assert para.text.index("2007年末国债余额限额的议案") < para.text.index("53365.53亿元")
     s, e, _ = window("2007年末国债余额限额被调整成了多少？", para)
     assert "53365.53亿元" in para.text[s:e]
+
+
+def _wild_paragraphs(name: str):
+    from pathlib import Path
+
+    from qa.load import load_file
+    from qa.sections import build_document
+    doc = build_document(load_file(Path(__file__).resolve().parents[1] / "corpora" / "wild" / name))
+    return {p.id: p for p in doc.paragraphs}
+
+
+@pytest.mark.parametrize("name, hit_text, question, leads", [
+    # a guideline numbers its conditions 1. 2. 3. 4., one a paragraph
+    ("新型冠状病毒肺炎诊疗方案（试行第九版）.pdf", "2.呼吸道症状明显好转", "出院要满足哪些条件？",
+     ["1.体温恢复正常3天以上；", "2.呼吸道症状明显好转；", "3.肺部影像学显示急性渗出性病变明显改善；"]),
+    # an 意见 sets its principles after dashes, one a paragraph
+    ("中共中央国务院关于实施乡村振兴战略的意见（2018年1月2日）.txt", "——坚持农民主体地位", "要坚持哪些基本原则？",
+     ["——坚持党管农村工作。", "——坚持农业农村优先发展。", "——坚持农民主体地位。", "——坚持乡村全面振兴。",
+      "——坚持城乡融合发展。", "——坚持人与自然和谐共生。", "——坚持因地制宜、循序渐进。"]),
+])
+def test_a_list_question_reads_every_item_of_the_list_it_hits(name, hit_text, question, leads, qa_cache_dir):
+    from qa.llm import _gguf_for
+    from qa.llm_llamacpp import encode_with, open_vocab
+    from qa.schema import Chunk, Hit
+    vocab = open_vocab(_gguf_for("1.5b", qa_cache_dir))
+    count = lambda text: len(encode_with(vocab, text, special=False))  # noqa: E731  the packaged model's tokens
+    paras = _wild_paragraphs(name)
+    hit_para = next(p for p in paras.values() if p.text.startswith(hit_text))
+    hit = Hit(Chunk(hit_para.id, hit_para.doc, (hit_para.id,), hit_para.text, hit_para.section, hit_para.title), 1.0, 1)
+    ps = select_passages(question, [hit], paras, budget_tokens=360, count_tokens=count)
+    read = [p.text for p in ps]
+    assert all(any(r.startswith(lead) for r in read) for lead in leads), read
+    # the items of the list are shown by their lead sentence; the hit keeps its window
+    assert ps[0].para.id == hit_para.id and all(len(p.text) <= 160 for p in ps[1:])
+    # a question that asks for no list reads the hit alone
+    assert len(select_passages(question.replace("哪些", "什么"), [hit], paras, budget_tokens=360, count_tokens=count)) == 1

@@ -3,7 +3,7 @@
     python tools/windows.py --questions questions/wild-tune.jsonl --docs corpora/wild \
         360,160,160 360,320,160 480,320,160
 
-Each setting is budget_tokens,first_chars,max_chars (qa/prompt.py select_passages). For every
+Each setting is budget_tokens,first_chars,max_chars[,max_items] (qa/prompt.py select_passages). For every
 answerable question, the passages are selected as the answerer selects them (same retrieval, token
 budget counted with the packaged model's tokenizer) and the gold answer is looked for in the
 windows. Prints the share found and the prompt's passage tokens (mean, p90): the window sizes in
@@ -44,11 +44,12 @@ def main(argv: list[str] | None = None) -> int:
     hits = {q.id: engine.search(q.question, k=a.k) for q in qs}
     idf = engine.retriever.bm25.idf
     for spec in a.settings:
-        budget, first, max_chars = (int(x) for x in spec.split(","))
+        budget, first, max_chars, *rest = (int(x) for x in spec.split(","))
         found, tokens, missed = 0, [], []
         for q in qs:
             ps = select_passages(q.question, hits[q.id], engine.index.paragraphs, budget, count,
-                                 max_chars=max_chars, first_chars=first, idf=idf)
+                                 max_chars=max_chars, first_chars=first, idf=idf,
+                                 **({"max_items": rest[0]} if rest else {}))
             read = " ".join(p.text for p in ps)
             ok = (all(any(answer_correct(read, (g,)) for g in part) for part in q.answers_all) if q.answers_all
                   else answer_correct(read, q.answers))
