@@ -18,6 +18,14 @@ def qa_cache_dir() -> Path:
 
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+WILD = Path(__file__).resolve().parents[1] / "corpora" / "wild"   # real documents of many origins
+
+
+def wild_doc(name: str):
+    """A document of corpora/wild, loaded, cleaned and sectioned (pure functions, no model)."""
+    from qa.load import load_file
+    from qa.sections import build_document
+    return build_document(load_file(WILD / name))
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ import uvicorn
 
 from qa.api import create_app
 from qa.chat import BUSY, ChatService
+from tests.conftest import WILD
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBSIDY_Q = "定西市驻村帮扶干部的生活补助是多少？"
@@ -199,7 +200,6 @@ def test_documents_list_view_and_upload(api):
     assert httpx.get(f"{url}/v1/health").json()["index"]["documents"] == 6
 
 
-WILD = ROOT / "corpora" / "wild"
 BIG_DOC = "原发性肝癌诊疗指南（2024年版）.pdf"  # a real 1.5 MB PDF: ~1,000 chunks, ~2,000 texts to embed
 
 

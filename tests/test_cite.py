@@ -183,7 +183,6 @@ def test_figures_stay_with_the_place_their_sentence_is_about(seed_docs):
 
 # Framing on real reports of different origin: a year that the question and the section heading give
 # ("一、2021年工作回顾") or the document title ("2022年政府工作报告") is not a figure to find in the sentence.
-from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -191,7 +190,8 @@ from qa.load import load_file  # noqa: E402
 from qa.normalize import normalize  # noqa: E402
 from qa.sections import build_document  # noqa: E402
 
-WILD = Path(__file__).resolve().parents[1] / "corpora" / "wild"
+from tests.conftest import WILD  # noqa: E402
+
 REPORTS = {  # document, a sentence of its year-review section, the review year, a year it does not cover
     "2022年政府工作报告.txt": ("城镇新增就业1269万人", "2021", "2019", "一千二百六十九万人"),
     "2014年政府工作报告.txt": ("城镇新增就业1310万人", "2013", "2011", "一千三百一十万人"),

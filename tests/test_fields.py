@@ -1,5 +1,4 @@
 """Answers from a document's own record (qa/fields.py), on real documents of different origin."""
-from pathlib import Path
 
 import pytest
 
@@ -9,7 +8,7 @@ from qa.load import load_file
 from qa.schema import Chunk, Hit, Passage
 from qa.sections import build_document
 
-WILD = Path(__file__).resolve().parents[1] / "corpora" / "wild"
+from tests.conftest import WILD
 GUOFA = "国务院关于加强地方政府性债务管理的意见（国发〔2014〕43号）.docx"
 LAOSHE = "关于职工全年月平均工作时间和工资折算问题的通知（劳社部发〔2008〕3号）.md"
 XINXI = "中华人民共和国政府信息公开条例（2019修订）.md"

@@ -56,8 +56,8 @@ def test_words_with_numeral_characters_are_not_figures():
 ])
 def test_days_counted_in_ri_are_days(name, written, said):
     # laws count days in 日; an answer says 天
-    from pathlib import Path
-    text = (Path(__file__).resolve().parents[1] / "corpora" / "wild" / name).read_text(encoding="utf-8")
+    from tests.conftest import WILD
+    text = (WILD / name).read_text(encoding="utf-8")
     assert written in text
     in_law = [f for f in figures(normalize(text)) if f.unit == "日"]
     assert any(same_figure(fig(said), f) for f in in_law)

@@ -17,9 +17,9 @@ from qa.schema import Paragraph, Passage
 from qa.sections import build_document
 from qa.sentences import numbers, sentence_spans
 from qa.settings import Settings
+from tests.conftest import WILD
 
 ROOT = Path(__file__).resolve().parents[1]
-WILD = ROOT / "corpora" / "wild"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "injection"
 CONFLICT_DIR = FIXTURES / "conflict"
 CASES = json.loads((FIXTURES / "cases.json").read_text(encoding="utf-8"))

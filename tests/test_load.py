@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from qa.load import MAX_BYTES, RejectedFile, decode, load_directory
+from tests.conftest import WILD
 
 
 def test_utf8_and_gb18030_decode():
@@ -49,7 +50,6 @@ def test_missing_directory_is_a_clear_error(tmp_path: Path):
         load_directory(tmp_path / "nope")
 
 
-WILD = Path(__file__).resolve().parents[1] / "corpora" / "wild"
 REPORT_2014 = WILD / "2014年政府工作报告.txt"
 
 

@@ -2,13 +2,12 @@
 import io
 import re
 import zipfile
-from pathlib import Path
 
 import pytest
 
 from qa.load import RawBlock, RejectedFile, load_bytes, load_file
 
-WILD = Path(__file__).resolve().parents[1] / "corpora" / "wild"
+from tests.conftest import WILD
 DEBT = WILD / "国务院关于加强地方政府性债务管理的意见（国发〔2014〕43号）.docx"
 BONDS = WILD / "中共中央办公厅国务院办公厅印发《关于做好地方政府专项债券发行及项目配套融资工作的通知》.docx"
 NB = WILD / "核电厂定期安全审查指南_第1部分_通用要求（NB-T征求意见稿）.docx"

@@ -1,11 +1,10 @@
 """Web page loader on the three real pages of corpora/wild: main content, title, no chrome."""
-from pathlib import Path
 
 import pytest
 
 from qa.load import RawBlock, RejectedFile, load_bytes, load_file
 
-WILD = Path(__file__).resolve().parents[1] / "corpora" / "wild"
+from tests.conftest import WILD
 GOV = WILD / "国务院公报2007年第23号_全国人大常委会关于批准发行特别国债的决议_中国政府网.html"
 NFRA = WILD / "国家金融监督管理总局浙江监管局行政处罚信息公开表（浙金罚决字〔2024〕52号）_nfra.html"
 LAW = WILD / "中华人民共和国监察法_高校纪检网站转载页.html"

@@ -6,7 +6,7 @@ import pytest
 
 from qa.load import RawBlock, RejectedFile, load_bytes, load_file
 
-WILD = Path(__file__).resolve().parents[1] / "corpora" / "wild"
+from tests.conftest import WILD
 AI = WILD / "国务院关于深入实施人工智能+行动的意见（国发〔2025〕11号）_网页打印版.pdf"
 BEIJING = WILD / "2024年北京市政府工作报告.pdf"
 COVID = WILD / "新型冠状病毒肺炎诊疗方案（试行第九版）.pdf"

@@ -3,7 +3,7 @@ import pytest
 from qa.guard import PLACEHOLDER
 from qa.prompt import SYSTEM, build_messages, neutralize, place_window, render_passage, select_passages, window
 from qa.schema import Paragraph, Passage
-from tests.conftest import para_with
+from tests.conftest import para_with, wild_doc
 
 
 def test_window_picks_answer_sentence_with_its_subject(seed_docs):
@@ -97,11 +97,7 @@ def test_traditional_passage_shown_in_simplified(seed_docs):
 
 
 def test_a_figure_question_gets_the_sentence_with_a_new_figure_not_the_one_repeating_its_year():
-    from pathlib import Path
-    from qa.load import load_file
-    from qa.sections import build_document
-    name = "国务院公报2007年第23号_全国人大常委会关于批准发行特别国债的决议_中国政府网.html"
-    doc = build_document(load_file(Path(__file__).resolve().parents[1] / "corpora" / "wild" / name))
+    doc = wild_doc("国务院公报2007年第23号_全国人大常委会关于批准发行特别国债的决议_中国政府网.html")
     para = next(p for p in doc.paragraphs if "53365.53亿元" in p.text)
     # the first sentence names the 议案 with the question's year and words; the figure stands later
     assert para.text.index("2007年末国债余额限额的议案") < para.text.index("53365.53亿元")
@@ -110,12 +106,7 @@ def test_a_figure_question_gets_the_sentence_with_a_new_figure_not_the_one_repea
 
 
 def _wild_paragraphs(name: str):
-    from pathlib import Path
-
-    from qa.load import load_file
-    from qa.sections import build_document
-    doc = build_document(load_file(Path(__file__).resolve().parents[1] / "corpora" / "wild" / name))
-    return {p.id: p for p in doc.paragraphs}
+    return {p.id: p for p in wild_doc(name).paragraphs}
 
 
 @pytest.mark.parametrize("name, hit_text, question, leads", [

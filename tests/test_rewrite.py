@@ -1,16 +1,15 @@
 """Follow-ups are recognised without an opener or pronoun, and their rewrites keep what the previous
 question was scoped to (qa/rewrite.py is_followup, keep_frame)."""
 import shutil
-from pathlib import Path
 
 import pytest
 
 from qa.answer import Answerer
-from qa.settings import Settings
 from qa.engine import Engine
 from qa.rewrite import is_followup, keep_frame
+from qa.settings import Settings
+from tests.conftest import WILD
 
-WILD = Path(__file__).resolve().parents[1] / "corpora" / "wild"
 HISTORY = [("上一个问题？", "上一个回答。")]
 
 

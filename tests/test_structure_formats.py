@@ -1,14 +1,13 @@
 """Every .docx, .pdf and .html file of corpora/wild through the whole pipeline (loader → clean →
 sections): its exact title, two exact section paths, its 公文 metadata, and the share of its text kept.
 The .txt/.md files are covered the same way in tests/test_structure_wild.py."""
-from pathlib import Path
 
 import pytest
 
 from qa.load import load_file
 from qa.sections import build_document
 
-WILD = Path(__file__).resolve().parents[1] / "corpora" / "wild"
+from tests.conftest import WILD
 
 CASES = {  # file: (title, two section paths, metadata keys that must be present)
     "2024年北京市政府工作报告.pdf": (

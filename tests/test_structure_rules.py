@@ -9,10 +9,9 @@ import pytest
 from qa.clean import clean
 from qa.load import RawBlock, RawDocument, load_file
 from qa.sections import build_document, is_markdown
-from tests.conftest import para_with
+from tests.conftest import WILD, para_with
 
 ROOT = Path(__file__).resolve().parents[1]
-WILD = ROOT / "corpora" / "wild"
 SEEDS = ROOT / "seeds"
 
 

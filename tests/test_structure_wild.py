@@ -1,6 +1,5 @@
 """Titles, section paths, metadata and kept text of the real .txt and .md documents in corpora/wild/."""
 import re
-from pathlib import Path
 
 import pytest
 
@@ -10,7 +9,7 @@ from qa.normalize import compact
 from qa.sections import build_document, is_markdown, reading_order
 from tests.conftest import para_with
 
-WILD = Path(__file__).resolve().parents[1] / "corpora" / "wild"
+from tests.conftest import WILD
 
 REPORT_2014 = "2014年政府工作报告.txt"
 REPORT_2022 = "2022年政府工作报告.txt"
