@@ -20,7 +20,7 @@ from .schema import Citation, Claim, Paragraph, Passage
 from .sections import unnumbered
 from .figures import Figure, answers_unit, asked_unit, figures, find
 from .sentences import (
-    NAME_FLAGS, abbreviation_found, content_tokens, counted_noun, entity_found, name_forms, named_entities, numbers, overlap, sentence_spans,
+    NAME_FLAGS, abbreviation_found, content_tokens, contrasted, counted_noun, entity_found, name_forms, named_entities, numbers, overlap, sentence_spans,
 )
 
 REFUSAL = "文档中没有找到相关信息"
@@ -205,6 +205,9 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
         if not all((occ := find(f, main_figs)) and _counts_same_thing(norm_claim, f, main, occ) for f in new_figs):
             continue
         if new_figs and measure and not _share_found(measure, content_tokens(window), window):
+            continue
+        # ...and measures the kind of thing the question asks for: not 「专项债券」 for 「一般债券」.
+        if new_figs and contrasted(question, main, window + context):
             continue
         # A question that counts something ("多少个贫困村") is answered by a figure counting it.
         if counted and new_figs and not any(counted in main[max(0, o.start - 25):o.end + 25]

@@ -118,3 +118,55 @@ def counted_noun(question: str) -> str:
             head = phrase[-1] if phrase else ""
             return head if len(head) >= 2 else ""
     return ""
+
+
+_QUALIFIER = ("n", "a", "b", "j", "l", "nz", "an")   # POS of a word that says which kind of thing
+_NOUN = ("n", "nz", "l")   # not "j": abbreviations such as 人均/年均 qualify, they are not the thing
+_NAMES = ("ns", "nr", "nt")
+_ASKED = re.compile(r"哪|什么|何")
+# Words that say where or whose by pointing ("本市", "该县", "我国", "全国"), not which kind.
+_DEICTIC = tuple("本该我全此")
+
+
+@lru_cache(maxsize=256)
+def _qualified(question: str) -> tuple[tuple[str, str], ...]:
+    """(qualifier, noun) pairs of a question: a qualifying word right before a noun ("一般"+"债券",
+    "女性"+"恶性肿瘤"), or a four-character noun read as two halves ("农村居民" → "农村"+"居民")."""
+    words = [(w.word, w.flag) for w in jieba.posseg.cut(normalize(question))]
+    pairs = []
+    for i, ((a, fa), (b, fb)) in enumerate(zip(words, words[1:])):
+        # The words right after an interrogative name what is asked ("哪个单位归口"), not a given kind.
+        if any(_ASKED.search(w) for w, _ in words[max(0, i - 2):i]):
+            continue
+        if (len(a) >= 2 and len(b) >= 2 and fa.startswith(_QUALIFIER) and not fa.startswith(_NAMES)
+                and fb.startswith(_NOUN) and not fb.startswith(_NAMES)):
+            pairs.append((a, b))
+    # jieba tags some such nouns as names ("农村居民"/nr): any tag will do for the halves.
+    pairs += [(w[:2], w[2:]) for w, f in words if len(w) == 4 and f.startswith((*_NOUN, *_NAMES))]
+    return tuple(pairs)
+
+
+def contrasted(question: str, sentence: str, scope: str) -> tuple[str, str] | None:
+    """A qualifier of the question that the sentence replaces with another: the question asks about
+    「一般债券」 and the sentence, which never says 一般 (nor does its scope: the sentence before,
+    headings, title), gives 「专项债券」 — its figure measures another kind of the same thing.
+    Returns (the question's qualifier, the sentence's) or None."""
+    text = normalize(sentence)
+    words = [(w.word, w.flag) for w in jieba.posseg.cut(text)]
+    for qual, noun in _qualified(question):
+        if qual in text or qual in scope or noun not in text:
+            continue
+        # What stands in the qualifier's place at each occurrence of the noun: the word before it,
+        # or the first half of a compound that ends with it ("城镇居民"); "" when nothing qualifies it.
+        others, prev = [], ("", "")
+        for word, flag in words:
+            if word == noun:
+                others.append(prev[0] if len(prev[0]) >= 2 and prev[1].startswith(_QUALIFIER)
+                              and not prev[1].startswith(_NAMES) else "")
+            elif len(word) == len(qual) + len(noun) and word.endswith(noun) and flag.startswith((*_NOUN, *_NAMES)):
+                others.append(word[:len(qual)])
+            prev = (word, flag)
+        # A question naming both kinds ("一般债券和专项债券分别…") is answered by a sentence on either.
+        if others and all(o and o != qual and not o.startswith(_DEICTIC) and o not in question for o in others):
+            return qual, others[0]
+    return None

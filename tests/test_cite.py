@@ -469,3 +469,38 @@ def test_this_year_in_a_report_is_the_reports_year(name, quote, claim, last_year
     assert support(claim, para, f"去年{last_year}", dt) > 0
     assert support(claim, para, f"今年要{last_year}", dt) == 0.0
     assert support(claim, para, last_year, dt) > 0           # a question with no year is not scoped
+
+
+@pytest.mark.parametrize("name, quote, claim, asked_right, asked_other", [
+    # a report's bond quota is of 专项债券, not of 一般债券
+    ("2022年政府工作报告.txt", "今年拟安排地方政府专项债券3.65万亿元",
+     "今年拟安排地方政府专项债券3.65万亿元。", "今年拟安排的地方政府专项债券规模是多少？",
+     "今年拟安排的地方政府一般债券规模是多少？"),
+    # a report's growth figure is of 文化产业增加值, not of 服务业增加值
+    ("2014年政府工作报告.txt", "文化产业增加值增长15%以上",
+     "文化产业增加值增长15%以上。", "文化产业增加值增长了多少？", "服务业增加值增长了多少？"),
+    # a guideline counts cases of 原发性肝癌, not of 继发性肝癌
+    ("原发性肝癌诊疗指南（2024年版）.pdf", "2022年全国原发性肝癌发病人数36.77万",
+     "2022年全国原发性肝癌发病人数36.77万。", "2022年全国原发性肝癌发病人数是多少？",
+     "2022年全国继发性肝癌发病人数是多少？"),
+])
+def test_a_figure_of_another_kind_of_the_asked_thing_does_not_answer(name, quote, claim, asked_right, asked_other):
+    doc, dt = _doc_and_text(name)
+    para = next(p for p in doc.paragraphs if quote in p.text)
+    assert support(claim, para, asked_right, dt) > 0
+    assert support(claim, para, asked_other, dt) == 0.0
+
+
+def test_contrasted_qualifiers():
+    from qa.sentences import contrasted
+    s = "今年拟安排地方政府专项债券3.65万亿元。"
+    assert contrasted("地方政府一般债券规模是多少？", s, "") == ("一般", "专项")
+    assert contrasted("地方政府专项债券规模是多少？", s, "") is None
+    assert contrasted("地方政府一般债券规模是多少？", s, "一般债券和专项债券") is None    # its scope says 一般 too
+    assert contrasted("一般债券和专项债券规模分别是多少？", s, "") is None    # the question names both kinds
+    # a four-character noun read as two halves; a word pointing at a place is no other kind
+    assert contrasted("农村居民人均可支配收入是多少？", "城镇居民人均可支配收入增长5%。", "") == ("农村", "城镇")
+    assert contrasted("哪一条规定信访工作经费列入预算？", "本市信访工作所需经费列入财政预算。", "") is None
+    # the words right after an interrogative are what is asked, not a given kind
+    assert contrasted("由哪个单位归口？", "本部分由中国核电发展中心归口。", "") is None
+    assert contrasted("哪种常用消毒剂不能灭活病毒？", "含氯消毒剂均可有效灭活病毒。", "") is None
