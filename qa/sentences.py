@@ -122,10 +122,14 @@ def counted_noun(question: str) -> str:
 
 _QUALIFIER = ("n", "a", "b", "j", "l", "nz", "an")   # POS of a word that says which kind of thing
 _NOUN = ("n", "nz", "l")   # not "j": abbreviations such as 人均/年均 qualify, they are not the thing
-_NAMES = ("ns", "nr", "nt")
 _ASKED = re.compile(r"哪|什么|何")
 # Words that say where or whose by pointing ("本市", "该县", "我国", "全国"), not which kind.
 _DEICTIC = tuple("本该我全此")
+
+
+def _tagged(flag: str, tags: tuple[str, ...]) -> bool:
+    """A jieba POS flag of one of tags that is no name ("n" would also take ns/nr/nt)."""
+    return flag.startswith(tags) and not flag.startswith(NAME_FLAGS)
 
 
 @lru_cache(maxsize=256)
@@ -138,11 +142,10 @@ def _qualified(question: str) -> tuple[tuple[str, str], ...]:
         # The words right after an interrogative name what is asked ("哪个单位归口"), not a given kind.
         if any(_ASKED.search(w) for w, _ in words[max(0, i - 2):i]):
             continue
-        if (len(a) >= 2 and len(b) >= 2 and fa.startswith(_QUALIFIER) and not fa.startswith(_NAMES)
-                and fb.startswith(_NOUN) and not fb.startswith(_NAMES)):
+        if len(a) >= 2 and len(b) >= 2 and _tagged(fa, _QUALIFIER) and _tagged(fb, _NOUN):
             pairs.append((a, b))
     # jieba tags some such nouns as names ("农村居民"/nr): any tag will do for the halves.
-    pairs += [(w[:2], w[2:]) for w, f in words if len(w) == 4 and f.startswith((*_NOUN, *_NAMES))]
+    pairs += [(w[:2], w[2:]) for w, f in words if len(w) == 4 and f.startswith((*_NOUN, *NAME_FLAGS))]
     return tuple(pairs)
 
 
@@ -161,9 +164,8 @@ def contrasted(question: str, sentence: str, scope: str) -> tuple[str, str] | No
         others, prev = [], ("", "")
         for word, flag in words:
             if word == noun:
-                others.append(prev[0] if len(prev[0]) >= 2 and prev[1].startswith(_QUALIFIER)
-                              and not prev[1].startswith(_NAMES) else "")
-            elif len(word) == len(qual) + len(noun) and word.endswith(noun) and flag.startswith((*_NOUN, *_NAMES)):
+                others.append(prev[0] if len(prev[0]) >= 2 and _tagged(prev[1], _QUALIFIER) else "")
+            elif len(word) == len(qual) + len(noun) and word.endswith(noun) and flag.startswith((*_NOUN, *NAME_FLAGS)):
                 others.append(word[:len(qual)])
             prev = (word, flag)
         # A question naming both kinds ("一般债券和专项债券分别…") is answered by a sentence on either.

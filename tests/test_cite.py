@@ -485,8 +485,10 @@ def test_this_year_in_a_report_is_the_reports_year(name, quote, claim, last_year
      "2022年全国继发性肝癌发病人数是多少？"),
 ])
 def test_a_figure_of_another_kind_of_the_asked_thing_does_not_answer(name, quote, claim, asked_right, asked_other):
+    from tests.conftest import para_with
+
     doc, dt = _doc_and_text(name)
-    para = next(p for p in doc.paragraphs if quote in p.text)
+    para = para_with(doc, quote)
     assert support(claim, para, asked_right, dt) > 0
     assert support(claim, para, asked_other, dt) == 0.0
 
