@@ -60,12 +60,13 @@ def answer_fields(answerer: "Answerer", q: "Question") -> dict:
     ok, total = number_consistency(ans.text, ans.citations)
     raw_ok, raw_total = raw_number_consistency(ans.raw, ans.passages) if ans.raw else (0, 0)
     deleted_correct = q.answerable and any(answer_correct(s, q.answers, q.answers_all) for s in ans.deleted)
+    correct = answer_correct(ans.text, q.answers, q.answers_all) if q.answerable else ans.abstained
     return {
         "model": answerer.model_name,
         "answer": ans.text,
         "abstained": ans.abstained,
         # An unanswerable question is answered correctly by refusing.
-        "correct": answer_correct(ans.text, q.answers, q.answers_all) if q.answerable else ans.abstained,
+        "correct": correct,
         "citations": [{"n": c.n, "doc": c.doc, "para": c.para, "section": c.section, "text": c.text, "quote": c.quote}
                       for c in ans.citations],
         "gold_cited": [has_gold(c.doc, c.text, q.evidence) for c in ans.citations],
@@ -77,6 +78,8 @@ def answer_fields(answerer: "Answerer", q: "Question") -> dict:
         "marked": list(ans.marked),
         # Verification's own error: a sentence it removed held an acceptable answer.
         "deleted_correct": deleted_correct,
+        # ...or, deleting or marking, it turned the model's acceptable answer into a wrong one or a refusal.
+        "lost_correct": bool(q.answerable and ans.raw and not correct and answer_correct(ans.raw, q.answers, q.answers_all)),
         "standalone": ans.standalone,
         "repairs": ans.repairs,
         "latency_s": {**ans.latency, "wall": round(wall, 3)},

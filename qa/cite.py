@@ -20,13 +20,16 @@ from .schema import Citation, Claim, Paragraph, Passage
 from .sections import unnumbered
 from .figures import Figure, answers_unit, asked_unit, figures, find
 from .sentences import (
-    NAME_FLAGS, abbreviation_found, content_tokens, contrasted, counted_noun, entity_found, name_forms, named_entities, numbers, overlap, sentence_spans,
+    NAME_FLAGS, abbreviation_found, content_tokens, contrasted, counted_noun, entity_found, name_forms, named_entities, numbers, overlap,
+    polar_question, restates_question, sentence_spans,
 )
 
 REFUSAL = "文档中没有找到相关信息"
 SUPPORT_OVERLAP = 0.5
 # A place a document names this often is what the document is about, not a detail of it.
 SCOPE_MENTIONS = 3
+# Words that say how much, not of what ("总量约4.4万亿元" answering "…生产总值…？总量大概多少？").
+QUANTITY_WORDS = frozenset("总量 总额 总数 数量 数额 数目 规模 金额 多少".split())
 # Words of sentences that talk about the sources instead of answering ("根据资料[1]可以找到这一信息").
 FILLER = frozenset("资料 信息 文档 内容 提供 找到 可以 根据 以上 上述 回答 问题 相关 显示 来源 参考 所述 得知 给出 提到 编号 这一 这个 这些 以下 如下 具体 查到 看到".split())
 _MARKER = re.compile(r"[\[【［]\s*(\d{1,2}(?:\s*[,，、]\s*\d{1,2})*)\s*[\]】］]")
@@ -82,6 +85,8 @@ def _mentions(entity: str, haystack: str) -> int:
     return max(haystack.count(f) for f in name_forms(entity))
 
 
+COUNTRY = frozenset({"中国", "我国", "中华人民共和国"})
+_NATIONAL = re.compile(r"国务院|全国人民代表大会|全国人大|中共中央|中华人民共和国|中央人民政府")
 _DOC_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 # Years a question counts from the document's own ("今年" in a 2022 report is 2022).
 _RELATIVE_YEAR = {"今年": 0, "本年": 0, "去年": -1, "明年": 1, "前年": -2}
@@ -111,6 +116,17 @@ class DocText:
         """The year the document speaks from: the first year of its title, else of its metadata."""
         m = _DOC_YEAR.search(self.head)
         return int(m.group()) if m else None
+
+    def frames(self, name: str) -> bool:
+        """Whether a name is the document's own frame, so that an answer drawn from it is about that
+        name wherever it stands: its title or metadata names it (the city of a city's report, the
+        issuing body), or it is the country and the document is a national one (issued or spoken by a
+        national body: 国务院, 全国人大, 中共中央, a law of the 中华人民共和国; or naming the country
+        again and again, as a national work report does). A place the text merely names often is not
+        enough: a province's report names each of its cities often."""
+        return (entity_found(name, self.head) or abbreviation_found(name, self.head)
+                or (name in COUNTRY and (bool(_NATIONAL.search(self.head))
+                                         or _mentions(name, self.text) >= SCOPE_MENTIONS)))
 
     def is_about(self, name: str) -> bool:
         # Its title or author, or a place it names again and again (its province or city) — not a
@@ -182,6 +198,11 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
     if asked and new_figs and not any(answers_unit(f.unit, asked) for f in new_figs):
         return 0.0
     names = {e for e in claim_names if e not in q_names or entity_found(e, norm_text)}
+    # What the claim tells that the question does not, apart from words: a figure or a number
+    # ("第十六条", "第711号", a date the metadata gives).
+    fresh = (any(not find(f, q_figs) for f in claim_figs)
+             or bool(set(numbers(norm_claim)) - set(numbers(question))))
+    about = {e for e in names & q_names if doc is not None and doc.frames(e)}
     # Words apart from the figures, which are checked above however they are written.
     words = "".join(ch if not any(f.start <= i < f.end for f in claim_figs) else " " for i, ch in enumerate(norm_claim))
     claim_toks = {t for t in content_tokens(words) if not any(c.isdigit() for c in t)}
@@ -189,7 +210,7 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
     # What a question for a quantity asks about, in the claim's words: the figure must stand in a
     # sentence that names some of it ("人均可支配收入是114万亿元" is not supported by
     # "国内生产总值达到114万亿元").
-    measure = claim_toks & q_toks if "number" in answer_kinds(question) else set()
+    measure = claim_toks & q_toks - QUANTITY_WORDS if "number" in answer_kinds(question) else set()
     counted = counted_noun(question)
     places = entities(claim, ("ns",))
     best = 0.0
@@ -216,10 +237,17 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
         # Likewise a place named only in the sentence before does not claim a sentence that names
         # its own place ("陇南市…。定西市…12名乡镇党委书记…" gives 定西市 the 12).
         own = main if places & names and entities(main, ("ns",)) else window
-        if any(not (entity_found(e, own if e in places else window) or entity_found(e, context)) for e in names):
+        # A name of the question that frames the document (the country of a national report, the
+        # city of a city's) frames the claim too; it need not be repeated unless the sentence names
+        # a place the claim does not.
+        rivals = entities(main, ("ns",)) - claim_names
+        if any(not (entity_found(e, own if e in places else window) or entity_found(e, context)
+                    or (e in about and not rivals)) for e in names):
             continue
+        # A claim that adds nothing to the question (no word, no figure) answers it only when the
+        # question asks yes or no, or which of two it names.
         if not toks:
-            return 1.0
+            return 1.0 if fresh or polar_question(question) else 0.0
         best = max(best, _share_found(toks, content_tokens(window) | content_tokens(context), window + context))
     return best
 
@@ -228,6 +256,15 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
 # name of a document ("2018年一号文件"): plans and opinions set several such targets side by side.
 # The end of a range ("2018年至2022年", "2013到2017年") is a period, not a deadline.
 _DEADLINE = re.compile(r"(?:(?<!\d年)(?<!\d)(?:到|至)|截至|截止到?)\s*$")
+
+
+def _scoping(f: Figure, text: str) -> bool:
+    """A figure that places a claim: a calendar year (not a span, "三年", nor an ordinal, "第一年",
+    counted from a start the claim does not give), an article ("第五十七条"), any other figure in
+    digits; not a word that holds a numeral ("最近一次", "一次性")."""
+    if f.unit == "年":
+        return f.value >= 1000
+    return any(c.isdigit() for c in f.text) or f.unit in "条款章"
 
 
 def in_scope(claim: str, para: Paragraph, q_figs: list[Figure], meta: str = "") -> bool:
@@ -239,8 +276,7 @@ def in_scope(claim: str, para: Paragraph, q_figs: list[Figure], meta: str = "") 
     text = normalize(claim)
     # Years, dates, articles and written-out figures scope a claim; a word that happens to hold a
     # numeral ("最近一次", "一次性") does not.
-    asked = [f for f in figures(text) if find(f, q_figs)
-             and (any(c.isdigit() for c in f.text) or text[:f.start].endswith("第") or f.unit in "年条款章")]
+    asked = [f for f in figures(text) if find(f, q_figs) and _scoping(f, text)]
     if not asked:
         return True
     scope = figures(normalize(" ".join((para.text, para.title, *map(unnumbered, para.section)))))
@@ -340,6 +376,9 @@ def verify(answer: str, passages: list[Passage], question: str = "",
         if toks and toks <= FILLER and not numbers(raw.text):
             repairs.append(f"已删除无实质内容的句子：{raw.text}")
             continue
+        if question and restates_question(raw.text, question):
+            repairs.append(f"已删除复述问题的句子：{raw.text}")
+            continue
         if not toks and not numbers(raw.text):
             claims.append(Claim(raw.text, (), True))
             parts.append(raw.text)
@@ -362,8 +401,10 @@ def verify(answer: str, passages: list[Passage], question: str = "",
             continue
         # An enumeration gathered from several passages or sentences ("坚持甲、乙、丙") is supported
         # when each of its items is: it cites every passage it draws on.
+        # An item that only repeats the question ("加班、休息日…分别按…") frames the others.
         items = _items(raw.text)
-        cited_items = [cite(it, raw.markers, _literal_first(it, scored(it, raw.text), by_n)) for it in items] if len(items) > 1 else []
+        told = [it for it in items if not _repeats(it, question)]
+        cited_items = [cite(it, raw.markers, _literal_first(it, scored(it, raw.text), by_n)) for it in told] if len(items) > 1 else []
         if cited_items and all(cited_items):
             keep(raw.text, sorted({n for g in cited_items for n in g}))
             continue
@@ -387,16 +428,22 @@ def verify(answer: str, passages: list[Passage], question: str = "",
                     deleted, marked)
 
 
+def _repeats(text: str, question: str) -> bool:
+    """Whether text only repeats the question: no word, number or figure the question does not give."""
+    q_figs = figures(normalize(question))
+    return (content_tokens(text) <= content_tokens(question) and set(numbers(text)) <= set(numbers(question))
+            and all(find(f, q_figs) for f in figures(normalize(text))))
+
+
 def _clauses(sentence: str, question: str = "") -> list[str]:
     """The clauses of a sentence, each ending with 。 so it reads as a sentence of its own. A clause
     that only repeats the question ("2013年建档立卡时") is framing: it stays with the clause after it."""
-    q_toks, q_nums = content_tokens(question), set(numbers(question))
     out, pending = [], ""
     for c in re.split(r"[，,；;]", sentence.rstrip(_SENT_END + "，,")):
         c = c.strip()
         if not c:
             continue
-        if content_tokens(c) <= q_toks and set(numbers(c)) <= q_nums:
+        if _repeats(c, question):
             pending += c + "，"
             continue
         out.append(pending + c + "。")

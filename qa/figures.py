@@ -81,6 +81,8 @@ def figures(text: str) -> list[Figure]:
             unit = "月"
         elif unit.endswith("小时"):
             unit = "时"
+        if unit == "日" and text[:m.start()].endswith("月"):
+            unit = "号"   # the day of a date ("7月5日"), not a count of days ("5天", "三十日")
         if m.group("pct"):
             unit = "%"
         elif unit in _CN_DIGITS or unit in "至到":  # a numeral run's tail or a range word: no unit

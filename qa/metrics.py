@@ -103,6 +103,9 @@ def answer_metrics(rows: list[dict]) -> dict:
         "sentences_marked": sum(len(r.get("marked", ())) for r in rows),
         # Share of answerable questions where verification removed a sentence holding an acceptable answer.
         "deleted_acceptable_rate": ratio(sum(bool(r.get("deleted_correct")) for r in answerable), len(answerable)),
+        # Share of answerable questions whose acceptable raw answer verification turned into a wrong
+        # answer or a refusal (deleted, or marked unsupported): the verification error the issue bounds.
+        "lost_acceptable_rate": ratio(sum(bool(r.get("lost_correct")) for r in answerable), len(answerable)),
         "refusal_accuracy": ratio(sum(r["abstained"] for r in unanswerable), len(unanswerable)),
         "false_refusal_rate": ratio(sum(r["abstained"] for r in answerable), len(answerable)),
         "answer_latency_s": {**_percentiles([r["latency_s"]["wall"] for r in rows]),

@@ -31,7 +31,7 @@ TABLE = (("R@1", "recall@1"), ("R@k", None), ("MRR", "mrr"), ("答案准确率",
          ("引用命中率", "citation_hit_rate"), ("引用精度", "citation_precision"),
          ("数字可核对", "numbers_in_cited_passages"), ("数字可核对(原文)", "raw_numbers_in_cited_passages"),
          ("拒答准确率", "refusal_accuracy"), ("误拒率", "false_refusal_rate"),
-         ("误删答案", "deleted_acceptable_rate"), ("秒/题", "time_per_question_s"))
+         ("误删答案", "deleted_acceptable_rate"), ("核验丢答案", "lost_acceptable_rate"), ("秒/题", "time_per_question_s"))
 
 LABELS = {
     "questions": "问题数", "n": "可回答问题数", "mrr": "MRR（前 k 内）",
@@ -40,6 +40,7 @@ LABELS = {
     "numbers_in_cited_passages": "数字可核对率", "refusal_accuracy": "拒答准确率", "false_refusal_rate": "误拒率",
     "raw_numbers_in_cited_passages": "模型原文数字可核对率（核验前）", "sentences_deleted": "核验删除的句子数",
     "sentences_marked": "核验标记的句子数", "deleted_acceptable_rate": "核验误删正确答案的问题占比",
+    "lost_acceptable_rate": "核验使正确答案变错或拒答的问题占比",
     "answer_latency_s.p50": "回答耗时 p50（秒）", "answer_latency_s.p95": "回答耗时 p95（秒）",
     "answer_latency_s.first_token_p50": "首字 p50（秒）", "answer_latency_s.first_token_p95": "首字 p95（秒）",
 }

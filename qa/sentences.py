@@ -60,7 +60,9 @@ def named_entities(text: str, flags: tuple[str, ...] = NAME_FLAGS) -> list[tuple
 
 
 PLACE_SUFFIXES = "省市县区旗州盟镇乡村"   # what an administrative place name ends with
-NAME_SUFFIXES = ("省委", "市委", "县委", "区委", "旗委", "党委", "政府", *PLACE_SUFFIXES)
+# Longer suffixes first: "北京地区" is 北京, not "北京地".
+NAME_SUFFIXES = ("省委", "市委", "县委", "区委", "旗委", "党委", "政府", "地区", "自治区", "自治州", "自治县",
+                 *PLACE_SUFFIXES)
 
 
 def name_forms(entity: str) -> list[str]:
@@ -172,3 +174,22 @@ def contrasted(question: str, sentence: str, scope: str) -> tuple[str, str] | No
         if others and all(o and o != qual and not o.startswith(_DEICTIC) and o not in question for o in others):
             return qual, others[0]
     return None
+
+
+# A yes/no or either-or question ("能直接起诉吗", "是否需要", "受不受理", "甲还是乙") is answered by a
+# polarity or a choice among words it already holds; any other question by something it does not hold.
+_POLAR = re.compile(r"[吗么][？?。\s]*$|是否|能否|可否|有没有|是不是|还是|(\w{1,2})不\1")
+# What asks rather than tells: a sentence keeping one of its question's interrogatives restates it.
+_INTERROGATIVE = re.compile(r"多少|什么|哪[些个位里年天一]|谁|怎么|如何|为何|何时|几(?!乎)[个名次项位年月天日期批类种]|"
+                            r"是否|能否|可否|有没有|是不是|(\w{1,2})不\1|吗")
+
+
+def polar_question(question: str) -> bool:
+    return bool(_POLAR.search(normalize(question)))
+
+
+def restates_question(sentence: str, question: str) -> bool:
+    """Whether a sentence of an answer still asks what the question asks ("甲胎蛋白到多少以上…提示肝癌",
+    "法院受不受理"): it keeps an interrogative of the question."""
+    asked = {m.group() for m in _INTERROGATIVE.finditer(normalize(question))}
+    return any(m.group() in asked for m in _INTERROGATIVE.finditer(normalize(sentence)))

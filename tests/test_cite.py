@@ -506,3 +506,120 @@ def test_contrasted_qualifiers():
     # the words right after an interrogative are what is asked, not a given kind
     assert contrasted("由哪个单位归口？", "本部分由中国核电发展中心归口。", "") is None
     assert contrasted("哪种常用消毒剂不能灭活病毒？", "含氯消毒剂均可有效灭活病毒。", "") is None
+
+
+REPORT_2022 = "2022年政府工作报告.txt"
+AI_PLAN = "国务院关于深入实施人工智能+行动的意见（国发〔2025〕11号）_网页打印版.pdf"
+INFO_RULES = "中华人民共和国政府信息公开条例（2019修订）.md"
+PETITIONS = "北京市信访条例.md"
+
+
+@pytest.mark.parametrize("name, quote, claim, question", [
+    (REPORT_2022, "城镇新增就业1269万人", "“十四五”开局第一年城镇新增就业1269万人。", "“十四五”开局第一年城镇新增就业多少人？"),
+    (AI_PLAN, "应用普及率超70%", "行动实施的第三年，新一代智能终端、智能体等应用普及率超70%。",
+     "行动实施的第三年，新一代智能终端、智能体等应用普及率要超过多少？"),
+])
+def test_an_ordinal_year_of_the_question_is_framing_not_a_year_to_find(name, quote, claim, question):
+    # 「第一年」 counts from a start the paragraph need not repeat; a calendar year still scopes
+    from tests.conftest import para_with
+    doc, dt = _doc_and_text(name)
+    para = para_with(doc, quote)
+    assert support(claim, para, question, dt) == 1.0
+    assert support(claim.replace("第一年", "2013年").replace("第三年", "2013年"), para,
+                   question.replace("第一年", "2013年").replace("第三年", "2013年"), dt) == 0.0
+
+
+def test_the_country_of_a_national_document_frames_the_claim():
+    from tests.conftest import para_with
+    doc, dt = _doc_and_text(REPORT_2022)
+    # 中国 stands in the paragraph but not in the sentence that answers
+    para = para_with(doc, "商签高标准自贸协定")
+    assert support("中国要推动与更多国家和地区商签高标准自贸协定。", para, "中国要推动与哪些国家商签自贸协定？", dt) == 1.0
+    # a report reads as national by naming the country again and again; a 中共中央/国务院 paper by its issuer;
+    # a city's regulation by its title; a place written with 地区 is the place
+    assert dt.frames("中国")
+    assert _doc_and_text("中共中央国务院关于实施乡村振兴战略的意见（2018年1月2日）.txt")[1].frames("中国")
+    assert _doc_and_text(PETITIONS)[1].frames("北京市") and _doc_and_text(PETITIONS)[1].frames("北京地区")
+    assert _doc_and_text("国家金融监督管理总局浙江监管局行政处罚信息公开表（浙金罚决字〔2024〕52号）_nfra.html")[1].frames("浙江地区")
+    assert not _doc_and_text(PETITIONS)[1].frames("中国")
+
+
+def test_a_city_named_often_by_a_provinces_report_does_not_frame_it(seed_docs):
+    # a report on several cities names each often: the city is no frame, its figures stay with their sentences
+    doc = next(d for d in seed_docs.values() if all(any(c in p.text for p in d.paragraphs) for c in ("陇南市", "定西市")))
+    dt = DocText(normalize(doc.title), normalize(" ".join(p.text for p in doc.paragraphs)))
+    assert dt.is_about("陇南市") and dt.is_about("定西市")
+    assert not dt.frames("陇南市") and not dt.frames("定西市")
+
+
+@pytest.mark.parametrize("name, quote, claim, question", [
+    (REPORT_2022, "国内生产总值达到114万亿元", "总量达到114万亿元。", "2021年国内生产总值增长多少？总量是多少？"),
+    ("国务院公报2007年第23号_全国人大常委会关于批准发行特别国债的决议_中国政府网.html", "15500亿元",
+     "总额为15500亿元。", "会议批准发行特别国债购买外汇，总额是多少？"),
+])
+def test_a_word_for_how_much_names_no_measured_thing(name, quote, claim, question):
+    # 「总量」「总额」 say how much, the figure's sentence need not write them
+    from tests.conftest import para_with
+    doc, dt = _doc_and_text(name)
+    assert support(claim, para_with(doc, quote), question, dt) == 1.0
+
+
+@pytest.mark.parametrize("name, quote, question, restated, answer", [
+    (INFO_RULES, "应当自收到申请之日起20个工作日内予以答复", "行政机关不能当场答复的，应当在多少个工作日内答复？",
+     "行政机关不能当场答复的，应当在多少个工作日内答复[1]。", "行政机关不能当场答复的，应当在20个工作日内答复[1]。"),
+    ("原发性肝癌诊疗指南（2024年版）.pdf", "血清AFP≥400 μg/L，在排除妊娠", "血清AFP到多少以上，在排除其他原因后就高度提示肝癌？",
+     "血清AFP到多少以上，在排除其他原因后就高度提示肝癌[1]。", "血清AFP≥400 μg/L，在排除其他原因后高度提示肝癌[1]。"),
+])
+def test_a_sentence_that_restates_the_question_is_no_answer(name, quote, question, restated, answer):
+    from tests.conftest import para_with
+    doc, dt = _doc_and_text(name)
+    para = para_with(doc, quote)
+    passages, docs = [Passage(1, para, 0, len(para.text))], {para.doc: dt}
+    v = verify(restated, passages, question, docs)
+    assert v.abstained and v.repairs == [f"已删除复述问题的句子：{restated.replace('[1]', '')}"]
+    v = verify(answer, passages, question, docs)
+    assert not v.abstained and v.text == answer
+
+
+@pytest.mark.parametrize("name, question, empty, told, polar", [
+    (REPORT_2022, "2022年政府工作报告是哪位总理作的？", "2022年政府工作报告是总理作的。", "2022年政府工作报告是李克强作的。",
+     ("2022年政府工作报告是李克强作的吗？", "2022年政府工作报告是李克强作的。")),
+    (PETITIONS, "北京市信访条例是在哪次会议上修订的？", "北京市信访条例是在会议上修订的。",
+     "北京市信访条例是在北京市第十二届人民代表大会常务委员会第三十次会议上修订的。",
+     ("北京市信访条例修订过吗？", "北京市信访条例修订过。")),
+])
+def test_a_claim_adding_nothing_to_the_question_answers_only_yes_or_no(name, question, empty, told, polar):
+    doc, dt = _doc_and_text(name)
+    meta = next(p for p in doc.paragraphs if p.kind == "meta")
+    assert support(empty, meta, question, dt) == 0.0
+    assert support(told, meta, question, dt) == 1.0
+    assert support(polar[1], meta, polar[0], dt) == 1.0
+
+
+@pytest.mark.parametrize("name, question, claim", [
+    (AI_PLAN, "这份意见是哪天印发的？", "这份意见是2025年8月21日印发的。"),
+    (PETITIONS, "北京市信访条例是哪天修订的？", "北京市信访条例是2006年9月15日修订的。"),
+])
+def test_a_date_the_metadata_gives_answers_a_question_for_the_date(name, question, claim):
+    doc, dt = _doc_and_text(name)
+    meta = next(p for p in doc.paragraphs if p.kind == "meta")
+    assert support(claim, meta, question, dt) == 1.0
+    # the day of that date counts no days
+    assert support("要求在21天内完成。", meta, "要求在多少天内完成？", dt) == 0.0
+    assert support("要求在15天内办结。", meta, "要求在多少天内办结？", dt) == 0.0
+
+
+@pytest.mark.parametrize("name, quotes, question, answer", [
+    (INFO_RULES, ("7个工作日内一次性告知", "第三方应当自收到征求意见书之日起15个工作日内"),
+     "申请内容不明确时告知补正、第三方提出意见，各自的期限是多少个工作日？",
+     "申请内容不明确时告知补正、第三方提出意见，各自的期限是7个工作日、15个工作日[1][2]。"),
+    (AI_PLAN, ("应用普及率超70%",), "新一代智能终端、智能体等应用普及率到2027年和2030年分别要超过多少？",
+     "新一代智能终端、智能体等应用普及率到2027年和2030年分别要超过70%、90%[1]。"),
+])
+def test_an_item_that_repeats_the_question_frames_the_enumeration(name, quotes, question, answer):
+    # 「告知补正、第三方提出意见」 name what is asked; the figures are the items to support
+    from tests.conftest import para_with
+    doc, dt = _doc_and_text(name)
+    paras = [para_with(doc, q) for q in quotes]
+    v = verify(answer, [Passage(i + 1, p, 0, len(p.text)) for i, p in enumerate(paras)], question, {paras[0].doc: dt})
+    assert not v.abstained and v.text == answer and v.marked == [] and v.deleted == []

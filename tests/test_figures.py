@@ -82,3 +82,17 @@ def test_the_general_classifier_counts_people(path, written, said):
     # ... but a person is no day, and 个 does not make another value match
     assert not same_figure(fig(said.replace("个", "天")), counted)
     assert not same_figure(fig("8个"), counted)
+
+
+@pytest.mark.parametrize("name, date, days", [
+    ("北京市信访条例.md", "2006年9月15日", "15日内"),
+    ("中华人民共和国政府信息公开条例（2019修订）.md", "2019年5月15日", "15个工作日"),
+])
+def test_the_day_of_a_date_is_no_count_of_days(name, date, days):
+    # 「9月15日」 in a law's history is a date; 「15日内」 and 「15天」 count days
+    from tests.conftest import WILD
+    text = normalize((WILD / name).read_text(encoding="utf-8"))
+    day = next(f for f in figures(text) if text[f.start - len(date) + len(f.text):f.end] == date)
+    count = next(f for f in figures(text) if text[f.start:].startswith(days))
+    assert day.unit == "号" and not same_figure(fig("15天"), day) and same_figure(fig("15号"), day)
+    assert count.value == 15 and count.unit != "号"

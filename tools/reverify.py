@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     questions = {q.id: q for q in load_questions(a.questions)}
     rows = [json.loads(line) for line in (a.run / "results.jsonl").open(encoding="utf-8")]
     before = after = refused_before = refused_after = answered_before = answered_after = n = 0
+    lost_before = lost_after = 0   # acceptable raw answers that verification made wrong or refused
     for row in rows:
         q = questions.get(row["id"])
         if q is None or not row.get("raw") or q.history or (a.only and row["id"] not in a.only):
@@ -78,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
         after += ok
         refused_before += q.answerable and row["abstained"]
         refused_after += q.answerable and ans.abstained
+        raw_ok = q.answerable and answer_correct(raw, q.answers, q.answers_all)
+        lost_before += raw_ok and not was
+        lost_after += raw_ok and not ok
         answered_before += not q.answerable and not row["abstained"]
         answered_after += not q.answerable and not ans.abstained
         if a.diagnose and q.answerable and not ok:
@@ -94,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"   was: {row['answer'][:160]}")
             print(f"   now: {ans.text[:160]}")
     print(f"{n} answers replayed: correct {before} → {after}; answerable refused {refused_before} → {refused_after}; "
-          f"unanswerable answered {answered_before} → {answered_after}")
+          f"unanswerable answered {answered_before} → {answered_after}; "
+          f"acceptable raw answers lost by verification {lost_before} → {lost_after}")
     return 0
 
 
