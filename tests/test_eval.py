@@ -103,6 +103,9 @@ def test_answer_metrics_and_failed_checks_exact():
     assert (m["numbers_in_cited_passages"], m["refusal_accuracy"], m["false_refusal_rate"]) == (0.3333, 0.0, 0.3333)
     assert m["answer_by_kind"] == {"number": {"n": 3, "accuracy": 0.3333}, "unanswerable": {"n": 1, "accuracy": 0.0}}
     assert answer_metrics([right])["refusal_accuracy"] is None
+    # verification's own error: the raw answer was acceptable, the final one is not
+    assert m["lost_acceptable_rate"] == 0.0
+    assert answer_metrics([right, wrong, {**refused, "lost_correct": True}, missed])["lost_acceptable_rate"] == 0.3333
     assert failed_checks(right, 5) == []
     assert failed_checks(wrong, 5) == ["retrieval_miss", "wrong_answer", "bad_citation"]
     assert failed_checks(wrong, 10) == ["wrong_answer", "bad_citation"]
