@@ -21,7 +21,7 @@ from .sections import unnumbered
 from .figures import Figure, answers_unit, asked_unit, figures, find
 from .sentences import (
     NAME_FLAGS, abbreviation_found, content_tokens, contrasted, counted_noun, entity_found, name_forms, named_entities, numbers, overlap,
-    polar_question, restates_question, sentence_spans,
+    named_laws, polar_question, restates_question, sentence_spans,
 )
 
 REFUSAL = "文档中没有找到相关信息"
@@ -189,6 +189,11 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
         framing = (q_names & claim_names) or (entities(question, ("ns",)) if not claim_names else set())
         if any(not entity_found(e, norm_text) and not doc.is_about(e) for e in framing):
             return 0.0
+    # A law the question names answers from that law (its title) or a paragraph that names it:
+    # 「监察法第七十条」 is not the 第七十条 of another regulation.
+    head = doc.head if doc is not None else normalize(para.title)
+    if any(not (name in head or abbreviation_found(name, head) or name in norm_text) for name in named_laws(question)):
+        return 0.0
     if not in_scope(norm_claim, para, q_figs, doc.head if doc is not None else "") or not in_year(question, para, doc):
         return 0.0
     new_figs = [f for f in claim_figs if not find(f, ctx_figs) and not find(f, q_figs)]
@@ -206,7 +211,10 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
     # Words apart from the figures, which are checked above however they are written.
     words = "".join(ch if not any(f.start <= i < f.end for f in claim_figs) else " " for i, ch in enumerate(norm_claim))
     claim_toks = {t for t in content_tokens(words) if not any(c.isdigit() for c in t)}
-    toks = claim_toks - q_toks
+    # A word the question gives is framing also when jieba cut it out of a longer word there
+    # ("北京市" of "北京市政府").
+    q_text = normalize(question)
+    toks = {t for t in claim_toks - q_toks if t not in q_text}
     # What a question for a quantity asks about, in the claim's words: the figure must stand in a
     # sentence that names some of it ("人均可支配收入是114万亿元" is not supported by
     # "国内生产总值达到114万亿元").

@@ -178,7 +178,7 @@ def contrasted(question: str, sentence: str, scope: str) -> tuple[str, str] | No
 
 # A yes/no or either-or question ("能直接起诉吗", "是否需要", "受不受理", "甲还是乙") is answered by a
 # polarity or a choice among words it already holds; any other question by something it does not hold.
-_POLAR = re.compile(r"[吗么][？?。\s]*$|是否|能否|可否|有没有|是不是|还是|(\w{1,2})不\1")
+_POLAR = re.compile(r"吗[？?。\s]*$|是否|能否|可否|有没有|是不是|还是|(\w{1,2})不\1")
 # What asks rather than tells: a sentence keeping one of its question's interrogatives restates it.
 _INTERROGATIVE = re.compile(r"多少|什么|哪[些个位里年天一]|谁|怎么|如何|为何|何时|几(?!乎)[个名次项位年月天日期批类种]|"
                             r"是否|能否|可否|有没有|是不是|(\w{1,2})不\1|吗")
@@ -193,3 +193,27 @@ def restates_question(sentence: str, question: str) -> bool:
     "法院受不受理"): it keeps an interrogative of the question."""
     asked = {m.group() for m in _INTERROGATIVE.finditer(normalize(question))}
     return any(m.group() in asked for m in _INTERROGATIVE.finditer(normalize(sentence)))
+
+
+# A law or regulation a question names by its title ("监察法第七十条", "劳动法规定…", 《…条例》): its
+# articles are numbered like every other law's, so its name binds the answer to it. Read as jieba's
+# word ending in 法 (a word such as 办法, 依法 or 违法 is no title) or the word before 条例.
+_TITLE = re.compile(r"《([^》]{2,40})》")
+_NOT_LAW = ("方法", "做法", "办法", "想法", "说法", "执法", "违法", "合法", "依法", "看法", "用法", "司法", "立法",
+            "守法", "犯法", "算法", "语法", "疗法", "手法", "写法", "无法", "设法", "效法", "非法")
+
+
+def named_laws(question: str) -> list[str]:
+    """The titles, or the words of them, of laws and regulations a question names ("监察法", "信访条例")."""
+    text = normalize(question)
+    out = _TITLE.findall(text)
+    words = [w for w in tokenize(_TITLE.sub("", text), search=False)]
+    for i, w in enumerate(words):
+        prev = words[i - 1] if i and len(words[i - 1]) >= 2 and not words[i - 1].endswith(("法", "条例")) else ""
+        if w == "法" and prev:      # "监察" + "法"
+            out.append(prev + w)
+        elif w.endswith("法") and len(w) >= 3 and not w.endswith(_NOT_LAW):
+            out.append(w)
+        elif w.endswith("条例"):
+            out.append(w if len(w) > 2 else prev + w if prev else "")
+    return [n for n in out if n]

@@ -623,3 +623,38 @@ def test_an_item_that_repeats_the_question_frames_the_enumeration(name, quotes, 
     paras = [para_with(doc, q) for q in quotes]
     v = verify(answer, [Passage(i + 1, p, 0, len(p.text)) for i, p in enumerate(paras)], question, {paras[0].doc: dt})
     assert not v.abstained and v.text == answer and v.marked == [] and v.deleted == []
+
+
+@pytest.mark.parametrize("name, quote, question, empty, told", [
+    (INFO_RULES, "国务院令第711号", "中华人民共和国政府信息公开条例由哪个机关公布？",
+     "中华人民共和国的条例由机关公布。", "中华人民共和国政府信息公开条例以中华人民共和国国务院令公布。"),
+    (PETITIONS, "主管负责人负主管责任", "北京市政府信访工作由哪个机构主管？",
+     "北京市的信访工作由机构主管。", "北京市信访工作由国家机关主要负责人负总责。"),
+])
+def test_a_word_cut_out_of_a_longer_word_of_the_question_is_given(name, quote, question, empty, told):
+    # jieba reads 「中华人民共和国政府」「北京市政府」 as one word: 「中华人民共和国」「北京市」 are still given
+    from tests.conftest import para_with
+    doc, dt = _doc_and_text(name)
+    para = para_with(doc, quote)
+    assert support(empty, para, question, dt) == 0.0
+    assert support(told, para, question, dt) == 1.0
+    from qa.sentences import polar_question
+    assert polar_question("修订过吗？") and not polar_question(question) and not polar_question("总要求是什么？")
+
+
+@pytest.mark.parametrize("name, article, claim, own_law, other_law", [
+    (PETITIONS, "第七十条 本条例自2007年1月1日起施行", "第七十条规定，本条例自2007年1月1日起施行。",
+     "北京市信访条例第七十条是怎么规定的？", "政府信息公开条例第七十条是怎么规定的？"),
+    (INFO_RULES, "第二十条 行政机关应当依照本条例第十九条的规定", "第二十条规定，行政机关应当主动公开本行政机关的下列政府信息。",
+     "政府信息公开条例第二十条是怎么规定的？", "信访条例第二十条是怎么规定的？"),
+])
+def test_an_article_of_another_law_does_not_answer_for_the_law_the_question_names(name, article, claim, own_law, other_law):
+    # articles are numbered alike in every law: the law's name binds the answer to it
+    from tests.conftest import para_with
+    from qa.sentences import named_laws
+    doc, dt = _doc_and_text(name)
+    para = para_with(doc, article)
+    assert support(claim, para, own_law, dt) == 1.0
+    assert support(claim, para, other_law, dt) == 0.0
+    assert support(claim, para, other_law.replace("条例", "法").replace("政府信息公开", "监察"), dt) == 0.0
+    assert named_laws("劳动法规定加班工资怎么算？") == ["劳动法"] and named_laws("有什么办法依法解决？") == []
