@@ -178,10 +178,11 @@ def contrasted(question: str, sentence: str, scope: str) -> tuple[str, str] | No
 
 # A yes/no or either-or question ("能直接起诉吗", "是否需要", "受不受理", "甲还是乙") is answered by a
 # polarity or a choice among words it already holds; any other question by something it does not hold.
-_POLAR = re.compile(r"吗[？?。\s]*$|是否|能否|可否|有没有|是不是|还是|(\w{1,2})不\1")
+_YES_NO = r"是否|能否|可否|有没有|是不是|(\w{1,2})不\1"   # its one group is the A of 「A不A」
+_POLAR = re.compile(rf"吗[？?。\s]*$|{_YES_NO}|还是")
 # What asks rather than tells: a sentence keeping one of its question's interrogatives restates it.
-_INTERROGATIVE = re.compile(r"多少|什么|哪[些个位里年天一]|谁|怎么|如何|为何|何时|几(?!乎)[个名次项位年月天日期批类种]|"
-                            r"是否|能否|可否|有没有|是不是|(\w{1,2})不\1|吗")
+_INTERROGATIVE = re.compile(rf"多少|什么|哪[些个位里年天一]|谁|怎么|如何|为何|何时|几(?!乎)[个名次项位年月天日期批类种]|"
+                            rf"{_YES_NO}|吗")
 
 
 def polar_question(question: str) -> bool:
@@ -203,11 +204,12 @@ _NOT_LAW = ("方法", "做法", "办法", "想法", "说法", "执法", "违法"
             "守法", "犯法", "算法", "语法", "疗法", "手法", "写法", "无法", "设法", "效法", "非法")
 
 
-def named_laws(question: str) -> list[str]:
+@lru_cache(maxsize=256)   # asked once per passage and claim while one answer is verified
+def named_laws(question: str) -> tuple[str, ...]:
     """The titles, or the words of them, of laws and regulations a question names ("监察法", "信访条例")."""
     text = normalize(question)
     out = _TITLE.findall(text)
-    words = [w for w in tokenize(_TITLE.sub("", text), search=False)]
+    words = tokenize(_TITLE.sub("", text), search=False)
     for i, w in enumerate(words):
         prev = words[i - 1] if i and len(words[i - 1]) >= 2 and not words[i - 1].endswith(("法", "条例")) else ""
         if w == "法" and prev:      # "监察" + "法"
@@ -216,4 +218,4 @@ def named_laws(question: str) -> list[str]:
             out.append(w)
         elif w.endswith("条例"):
             out.append(w if len(w) > 2 else prev + w if prev else "")
-    return [n for n in out if n]
+    return tuple(n for n in out if n)

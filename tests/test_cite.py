@@ -198,12 +198,25 @@ REPORTS = {  # document, a sentence of its year-review section, the review year,
 }
 
 
-def _report(name: str):
+def _doc_and_text(name: str):
+    """A document of corpora/wild and what it is about (title, metadata, text) for support()."""
     doc = build_document(load_file(WILD / name))
+    meta = " ".join(p.text for p in doc.paragraphs if p.kind == "meta")
+    return doc, DocText(normalize(f"{doc.title} {meta}"), normalize(" ".join(p.text for p in doc.paragraphs)))
+
+
+def _para_and_text(name: str, quote: str):
+    """The single paragraph of a corpora/wild document holding quote, and the document's DocText."""
+    from tests.conftest import para_with
+    doc, dt = _doc_and_text(name)
+    return para_with(doc, quote), dt
+
+
+def _report(name: str):
+    doc, dt = _doc_and_text(name)
     quote = REPORTS[name][0]
     para = next(p for p in doc.paragraphs if quote in p.text)
-    meta = " ".join(p.text for p in doc.paragraphs if p.kind == "meta")
-    return doc, para, DocText(normalize(f"{doc.title} {meta}"), normalize(" ".join(p.text for p in doc.paragraphs)))
+    return doc, para, dt
 
 
 @pytest.mark.parametrize("name", REPORTS)
@@ -321,12 +334,11 @@ PLANS = {  # document, a sentence of a target paragraph, its deadline, the year 
 
 
 def _plan(name: str):
-    doc = build_document(load_file(WILD / name))
+    doc, dt = _doc_and_text(name)
     quote, due, dated = PLANS[name]
     para = next(p for p in doc.paragraphs if quote in p.text and p.text.startswith(f"到{due}年"))
-    meta = " ".join(p.text for p in doc.paragraphs if p.kind == "meta")
-    assert dated in meta and dated not in para.text
-    return para, DocText(normalize(f"{doc.title} {meta}"), normalize(" ".join(p.text for p in doc.paragraphs)))
+    assert dated in dt.head and dated not in para.text
+    return para, dt
 
 
 @pytest.mark.parametrize("name", PLANS)
@@ -403,18 +415,11 @@ def test_an_abbreviated_organisation_is_what_the_document_names_in_full(name):
 
 def test_a_word_holding_a_numeral_does_not_scope_the_answer():
     # 「最近一次修订」 asks for the latest revision: 一次 is no figure the paragraph must repeat
-    doc = build_document(load_file(WILD / "北京市信访条例.md"))
+    doc, dt = _doc_and_text("北京市信访条例.md")
     meta = next(p for p in doc.paragraphs if p.kind == "meta")
-    dt = DocText(normalize(f"{doc.title} {meta.text}"), normalize(" ".join(p.text for p in doc.paragraphs)))
     q = "北京市信访条例最近一次修订是在哪次会议上？"
     claim = "北京市信访条例最近一次修订是在2006年9月15日北京市第十二届人民代表大会常务委员会第三十次会议上。"
     assert support(claim, meta, q, dt) == 1.0
-
-
-def _doc_and_text(name: str):
-    doc = build_document(load_file(WILD / name))
-    meta = " ".join(p.text for p in doc.paragraphs if p.kind == "meta")
-    return doc, DocText(normalize(f"{doc.title} {meta}"), normalize(" ".join(p.text for p in doc.paragraphs)))
 
 
 @pytest.mark.parametrize("name, quote, claim, asked_right, asked_wrong", [
@@ -485,10 +490,7 @@ def test_this_year_in_a_report_is_the_reports_year(name, quote, claim, last_year
      "2022年全国继发性肝癌发病人数是多少？"),
 ])
 def test_a_figure_of_another_kind_of_the_asked_thing_does_not_answer(name, quote, claim, asked_right, asked_other):
-    from tests.conftest import para_with
-
-    doc, dt = _doc_and_text(name)
-    para = para_with(doc, quote)
+    para, dt = _para_and_text(name, quote)
     assert support(claim, para, asked_right, dt) > 0
     assert support(claim, para, asked_other, dt) == 0.0
 
@@ -521,19 +523,15 @@ PETITIONS = "北京市信访条例.md"
 ])
 def test_an_ordinal_year_of_the_question_is_framing_not_a_year_to_find(name, quote, claim, question):
     # 「第一年」 counts from a start the paragraph need not repeat; a calendar year still scopes
-    from tests.conftest import para_with
-    doc, dt = _doc_and_text(name)
-    para = para_with(doc, quote)
+    para, dt = _para_and_text(name, quote)
     assert support(claim, para, question, dt) == 1.0
     assert support(claim.replace("第一年", "2013年").replace("第三年", "2013年"), para,
                    question.replace("第一年", "2013年").replace("第三年", "2013年"), dt) == 0.0
 
 
 def test_the_country_of_a_national_document_frames_the_claim():
-    from tests.conftest import para_with
-    doc, dt = _doc_and_text(REPORT_2022)
     # 中国 stands in the paragraph but not in the sentence that answers
-    para = para_with(doc, "商签高标准自贸协定")
+    para, dt = _para_and_text(REPORT_2022, "商签高标准自贸协定")
     assert support("中国要推动与更多国家和地区商签高标准自贸协定。", para, "中国要推动与哪些国家商签自贸协定？", dt) == 1.0
     # a report reads as national by naming the country again and again; a 中共中央/国务院 paper by its issuer;
     # a city's regulation by its title; a place written with 地区 is the place
@@ -559,9 +557,8 @@ def test_a_city_named_often_by_a_provinces_report_does_not_frame_it(seed_docs):
 ])
 def test_a_word_for_how_much_names_no_measured_thing(name, quote, claim, question):
     # 「总量」「总额」 say how much, the figure's sentence need not write them
-    from tests.conftest import para_with
-    doc, dt = _doc_and_text(name)
-    assert support(claim, para_with(doc, quote), question, dt) == 1.0
+    para, dt = _para_and_text(name, quote)
+    assert support(claim, para, question, dt) == 1.0
 
 
 @pytest.mark.parametrize("name, quote, question, restated, answer", [
@@ -571,9 +568,7 @@ def test_a_word_for_how_much_names_no_measured_thing(name, quote, claim, questio
      "血清AFP到多少以上，在排除其他原因后就高度提示肝癌[1]。", "血清AFP≥400 μg/L，在排除其他原因后高度提示肝癌[1]。"),
 ])
 def test_a_sentence_that_restates_the_question_is_no_answer(name, quote, question, restated, answer):
-    from tests.conftest import para_with
-    doc, dt = _doc_and_text(name)
-    para = para_with(doc, quote)
+    para, dt = _para_and_text(name, quote)
     passages, docs = [Passage(1, para, 0, len(para.text))], {para.doc: dt}
     v = verify(restated, passages, question, docs)
     assert v.abstained and v.repairs == [f"已删除复述问题的句子：{restated.replace('[1]', '')}"]
@@ -633,9 +628,7 @@ def test_an_item_that_repeats_the_question_frames_the_enumeration(name, quotes, 
 ])
 def test_a_word_cut_out_of_a_longer_word_of_the_question_is_given(name, quote, question, empty, told):
     # jieba reads 「中华人民共和国政府」「北京市政府」 as one word: 「中华人民共和国」「北京市」 are still given
-    from tests.conftest import para_with
-    doc, dt = _doc_and_text(name)
-    para = para_with(doc, quote)
+    para, dt = _para_and_text(name, quote)
     assert support(empty, para, question, dt) == 0.0
     assert support(told, para, question, dt) == 1.0
     from qa.sentences import polar_question
@@ -650,11 +643,9 @@ def test_a_word_cut_out_of_a_longer_word_of_the_question_is_given(name, quote, q
 ])
 def test_an_article_of_another_law_does_not_answer_for_the_law_the_question_names(name, article, claim, own_law, other_law):
     # articles are numbered alike in every law: the law's name binds the answer to it
-    from tests.conftest import para_with
     from qa.sentences import named_laws
-    doc, dt = _doc_and_text(name)
-    para = para_with(doc, article)
+    para, dt = _para_and_text(name, article)
     assert support(claim, para, own_law, dt) == 1.0
     assert support(claim, para, other_law, dt) == 0.0
     assert support(claim, para, other_law.replace("条例", "法").replace("政府信息公开", "监察"), dt) == 0.0
-    assert named_laws("劳动法规定加班工资怎么算？") == ["劳动法"] and named_laws("有什么办法依法解决？") == []
+    assert named_laws("劳动法规定加班工资怎么算？") == ("劳动法",) and named_laws("有什么办法依法解决？") == ()
