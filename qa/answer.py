@@ -20,7 +20,7 @@ from .llm_base import GenerationError
 from .normalize import normalize, strip_controls
 from .guard import Figure, conflicts, instruction_spans, only_instructions
 from .prompt import answer_kinds, build_messages, select_passages, sentence_score, window
-from .rewrite import name_glossary, needs_translation, standalone_question
+from .rewrite import name_glossary, name_numbered_documents, needs_translation, standalone_question
 from .schema import Answer, Hit, Paragraph, Passage
 from .sentences import content_tokens, numbers, sentence_spans
 from .settings import Settings
@@ -203,6 +203,7 @@ class Answerer:
         chat = self._chat if self.generator is not None else None
         glossary = self._glossary() if chat is not None and needs_translation(q) else None
         standalone = standalone_question(q, history, chat, glossary)
+        standalone = name_numbered_documents(standalone or q, self.engine.index.documents) or standalone
         if standalone:
             ans.standalone = standalone
             yield Event("rewrite", standalone)

@@ -81,3 +81,55 @@ def test_elliptic_follow_ups_are_answered_from_the_previous_questions_subject(re
     # extractive mode quotes the sentence of the merged question it matches; the paragraph it cites is
     # the one that answers the follow-up
     assert "信访事项" in ans.standalone and "延长期限不得超过30日" in ans.citations[0].text
+
+
+AI_PLUS = "国务院关于深入实施人工智能+行动的意见（国发〔2025〕11号）_网页打印版.pdf"
+PENALTY = "国家金融监督管理总局浙江监管局行政处罚信息公开表（浙金罚决字〔2024〕52号）_nfra.html"
+BONDS = "中共中央办公厅国务院办公厅印发《关于做好地方政府专项债券发行及项目配套融资工作的通知》.docx"
+
+
+@pytest.fixture(scope="module")
+def numbered_docs():
+    from tests.conftest import wild_doc
+    return {n: wild_doc(n) for n in (AI_PLUS, PENALTY, BONDS, "2022年政府工作报告.txt")}
+
+
+def test_a_document_called_by_its_number_is_named_by_its_title(numbered_docs):
+    from qa.rewrite import name_numbered_documents as name
+    ai = "《国务院关于深入实施“人工智能+”行动的意见》（国发〔2025〕11号）"
+    assert name("11号文提出到2027年要达到什么？", numbered_docs) == f"{ai}提出到2027年要达到什么？"
+    assert name("按国发11号文件，谁负责统筹协调？", numbered_docs) == f"按{ai}，谁负责统筹协调？"
+    assert name("2025年11号文的目标是什么？", numbered_docs) == f"{ai}的目标是什么？"
+    penalty = "《国家金融监督管理总局浙江监管局行政处罚信息公开表》（浙金罚决字〔2024〕52号）"
+    assert name("〔2024〕52号处罚了谁？", numbered_docs) == f"{penalty}处罚了谁？"
+    # a title that quotes another document's keeps its own marks
+    assert name("厅字33号文要求什么？", numbered_docs) == \
+        "中共中央办公厅 国务院办公厅印发《关于做好地方政府专项债券发行及项目配套融资工作的通知》（厅字﹝2019﹞33号）要求什么？"
+
+
+def test_a_number_that_does_not_agree_or_is_no_document_number_names_nothing(numbered_docs):
+    from qa.rewrite import name_numbered_documents as name
+    for q in ("国发〔2024〕11号文提出了什么？",        # another year
+              "国办发11号文提出了什么？",              # another issuer
+              "12号文提出了什么？",                    # no document has that number
+              "第11号令是什么？", "11号楼在哪里？",    # a serial number that is not a 文号
+              "《国务院关于深入实施“人工智能+”行动的意见》（国发〔2025〕11号）提出了什么？"):  # already named
+        assert name(q, numbered_docs) is None, q
+
+
+@pytest.fixture(scope="module")
+def numbered_engine(qa_cache_dir, tmp_path_factory):
+    docs = tmp_path_factory.mktemp("numbered-docs")
+    for name in (AI_PLUS, PENALTY):
+        shutil.copy(WILD / name, docs)
+    idx = tmp_path_factory.mktemp("numbered-idx")
+    return Answerer(Engine.open(Settings.load(docs_dir=docs, cache_dir=qa_cache_dir, index_dir=idx)), None)
+
+
+@pytest.mark.parametrize("question, doc", [("11号文提出由哪个部门负责统筹协调？", AI_PLUS),
+                                           ("按照52号文，对个人的处罚是什么？", PENALTY)])
+def test_a_question_calling_a_document_by_number_is_searched_with_its_title(numbered_engine, question, doc):
+    ans = numbered_engine.answer(question)
+    title = numbered_engine.engine.index.documents[doc].title
+    assert ans.standalone is not None and title in ans.standalone
+    assert ans.hits[0].chunk.doc == doc
