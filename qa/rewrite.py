@@ -12,8 +12,8 @@ from typing import Callable, Iterable, Mapping
 
 from pypinyin import lazy_pinyin
 
-from .normalize import to_simplified
-from .sentences import PLACE_SUFFIXES, named_entities
+from .normalize import normalize, to_simplified
+from .sentences import INTERROGATIVE, PLACE_SUFFIXES, content_tokens, named_entities
 
 # Openers that lean on the previous turn, and words that point back to what it was about (它们、这些、
 # 其中、该…、上述…): the question then needs that turn's subject. "这篇/本文/这份" point to the
@@ -140,9 +140,30 @@ def model_rewrite(question: str, history: list[tuple[str, str]], chat: Callable[
     return out
 
 
+_MARKER = re.compile(r"\[\d+\]")
+_COMPARISON = re.compile(r"^(?:这|那)?比(?![例较重])")
+
+
+def faithful_rewrite(question: str, rewritten: str) -> bool:
+    """Whether the model's rewrite of a follow-up is still that question, made standalone. A small
+    model now and then answers instead (「…支付[1]。」), drops half of the question (「儿童呢？持续高热超过
+    几天算重型？」 → 「儿童重型的诊断标准是什么？」), or hands back a comparison without its first term
+    unchanged (「比上年增长了多少？」); the rule rewrite, which keeps every word, does better then."""
+    q, r = normalize(question), normalize(rewritten)
+    if _MARKER.search(rewritten) or not (INTERROGATIVE.search(r) or re.search(r"[？?呢]\s*$", r)):
+        return False
+    lost = [t for t in content_tokens(q) if t not in r and not _ANAPHOR.fullmatch(t)]
+    if len(lost) >= 2:   # one word may be paraphrased (「计划淘汰」 → 「要淘汰」)
+        return False
+    return not (_COMPARISON.match(q) and r.rstrip("？?") == q.rstrip("？?"))
+
+
 _YEAR = re.compile(r"\d{4}年")
 # A document named by its kind ("乡村振兴战略意见", "2022年政府工作报告"): what the question is asked of.
 _DOC_REF = re.compile(r"(?:\d{4}年)?[\u4e00-\u9fff“”+]{2,16}?(?:报告|意见|通知|条例|办法|规定|决定|决议|指南|方案|标准|法)")
+
+
+_BASIS = re.compile(r"(?:^|[，,。；;])\s*((?:按照|按|根据|依据|依照)[^，,。；;？?]{2,20})[，,]")
 
 
 def _names_document(q: str, m: re.Match) -> bool:
@@ -158,8 +179,11 @@ def _frame(question: str) -> list[tuple[str, str]]:
     """(kind, text) of what scopes a question: its years, its places and organisations, the document
     it names."""
     q = to_simplified(question)
+    # "按中国肝癌分期，…": the standard the question is asked under, whole (not its place name alone)
+    out = [("basis", m.group(1)) for m in _BASIS.finditer(q)][:1]
     # "这个条例", "该办法" point back to a document, they do not name one
-    out = [("doc", m.group()) for m in _DOC_REF.finditer(q) if _names_document(q, m)][:1]
+    out += [("doc", m.group()) for m in _DOC_REF.finditer(q) if _names_document(q, m)
+            and not any(m.group() in t for _, t in out)][:1]
     out += [("year", y) for y in _YEAR.findall(q) if not any(y in t for _, t in out)]
     for w, flag in named_entities(q, ("ns", "nt")):
         at = q.find(w) + len(w)
@@ -183,7 +207,8 @@ def keep_frame(question: str, previous: str, rewritten: str) -> str:
             and not (set(question) & set("它其这该此")):
         return to_simplified(previous).replace(old_years[0], new_years[0], 1)
     text = to_simplified(rewritten)
-    missing = [t for k, t in _frame(previous) if k not in new_kinds and t not in text]
+    missing = [t for k, t in _frame(previous) if k not in new_kinds and t not in text
+               and not (new_years and _YEAR.search(t))]   # 「根据2022年…报告」 does not frame a 2021 question
     return f"{''.join(missing)}，{rewritten}" if missing else rewritten
 
 
@@ -201,6 +226,8 @@ def standalone_question(
     if chat is not None:
         hints = glossary_hints(question, glossary or {}) if translate else []
         rewritten = model_rewrite(question, history if follow else [], chat, hints)
+        if rewritten and follow and not faithful_rewrite(question, rewritten):
+            rewritten = None
         if rewritten:
             return keep_frame(question, history[-1][0], rewritten) if follow else rewritten
     if follow:

@@ -181,7 +181,7 @@ def contrasted(question: str, sentence: str, scope: str) -> tuple[str, str] | No
 _YES_NO = r"是否|能否|可否|有没有|是不是|(\w{1,2})不\1"   # its one group is the A of 「A不A」
 _POLAR = re.compile(rf"吗[？?。\s]*$|{_YES_NO}|还是")
 # What asks rather than tells: a sentence keeping one of its question's interrogatives restates it.
-_INTERROGATIVE = re.compile(rf"多少|什么|哪[些个位里年天一]|谁|怎么|如何|为何|何时|几(?!乎)[个名次项位年月天日期批类种]|"
+INTERROGATIVE = re.compile(rf"多少|什么|哪[些个位里年天一]|谁|怎么|如何|为何|何时|几(?!乎)[个名次项位年月天日期批类种]|"
                             rf"{_YES_NO}|吗")
 
 
@@ -192,8 +192,8 @@ def polar_question(question: str) -> bool:
 def restates_question(sentence: str, question: str) -> bool:
     """Whether a sentence of an answer still asks what the question asks ("甲胎蛋白到多少以上…提示肝癌",
     "法院受不受理"): it keeps an interrogative of the question."""
-    asked = {m.group() for m in _INTERROGATIVE.finditer(normalize(question))}
-    return any(m.group() in asked for m in _INTERROGATIVE.finditer(normalize(sentence)))
+    asked = {m.group() for m in INTERROGATIVE.finditer(normalize(question))}
+    return any(m.group() in asked for m in INTERROGATIVE.finditer(normalize(sentence)))
 
 
 # A law or regulation a question names by its title ("监察法第七十条", "劳动法规定…", 《…条例》): its

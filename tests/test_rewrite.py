@@ -133,3 +133,33 @@ def test_a_question_calling_a_document_by_number_is_searched_with_its_title(numb
     title = numbered_engine.engine.index.documents[doc].title
     assert ans.standalone is not None and title in ans.standalone
     assert ans.hits[0].chunk.doc == doc
+
+
+def test_a_rewrite_that_answers_drops_words_or_leaves_a_comparison_unresolved_is_not_used():
+    from qa.rewrite import faithful_rewrite
+    # answers instead of asking (a citation marker, or no asking left)
+    assert not faithful_rewrite("那重大紧急事项呢？", "重大紧急事项应当在24小时内报告[1]。")
+    assert not faithful_rewrite("这些资金用来做什么？", "专项债券资金用来支持重大项目建设。")
+    # half of the follow-up is lost
+    assert not faithful_rewrite("老年人呢？住院超过几天要复查？", "老年人重型的诊断标准是什么？")
+    # a comparison handed back without its first term
+    assert not faithful_rewrite("比上年增长了多少？", "比上年增长了多少？")
+    # kept: every word (pronoun resolved), or one word paraphrased
+    assert faithful_rewrite("那城镇调查失业率呢？", "2022年城镇调查失业率是多少？")
+    assert faithful_rewrite("它们是怎么管理的？", "专项债券项目是怎么管理的？")
+    assert faithful_rewrite("那2024年计划安排多少？", "2024年要安排多少专项债券？")
+
+
+def test_an_unfaithful_rewrite_falls_back_to_the_rule_rewrite():
+    from qa.rewrite import standalone_question
+    history = [("信访事项应当在多少日内办结？", "60日")]
+    out = standalone_question("如果情况复杂呢？", history, lambda messages, n: "情况复杂的可以延长30日[1]。")
+    assert out == "信访事项应当在多少日内办结，如果情况复杂呢？"
+
+
+def test_the_standard_a_question_is_asked_under_is_put_back_whole():
+    # 「按…，」 scopes the question; its place name alone (中国) would not
+    assert keep_frame("Ⅱ期又是怎么界定的？", "按中国肝癌分期，Ⅰa期要求单个肿瘤直径不超过多少？", "Ⅱ期又是怎么界定的？") == \
+        "按中国肝癌分期，Ⅱ期又是怎么界定的？"
+    assert keep_frame("那重型呢？", "依照新冠诊疗方案第九版，轻型病例有哪些表现？", "重型病例有哪些表现？") == \
+        "依照新冠诊疗方案第九版，重型病例有哪些表现？"
