@@ -18,7 +18,7 @@ from .prompt import answer_kinds
 from .normalize import normalize, tokenize
 from .schema import Citation, Claim, Paragraph, Passage
 from .sections import unnumbered
-from .figures import Figure, answers_unit, asked_unit, figures, find
+from .figures import Figure, answers_unit, asked_unit, dates, figures, find, misdated
 from .sentences import (
     NAME_FLAGS, abbreviation_found, content_tokens, contrasted, counted_noun, entity_found, name_forms, named_entities, numbers, overlap,
     named_laws, polar_question, restates_question, sentence_spans,
@@ -221,6 +221,8 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
     measure = claim_toks & q_toks - QUANTITY_WORDS if "number" in answer_kinds(question) else set()
     counted = counted_noun(question)
     places = entities(claim, ("ns",))
+    q_dates, ctx_dates = dates(q_text), dates(context)
+    claim_dates = [d for d in dates(norm_claim) if d not in q_dates and d not in ctx_dates]
     best = 0.0
     told = instruction_spans(text)   # a sentence telling the reader what to answer is no evidence
     for i in range(len(spans)):
@@ -232,6 +234,8 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
         main = normalize(text[spans[i][0]:spans[i][1]])
         main_figs = figures(main)
         if not all((occ := find(f, main_figs)) and _counts_same_thing(norm_claim, f, main, occ) for f in new_figs):
+            continue
+        if misdated(claim_dates, main):
             continue
         if new_figs and measure and not _share_found(measure, content_tokens(window), window):
             continue

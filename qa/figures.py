@@ -153,3 +153,19 @@ def same_figure(a: Figure, b: Figure) -> bool:
 
 def find(fig: Figure, text_figures: list[Figure]) -> list[Figure]:
     return [f for f in text_figures if same_figure(fig, f)]
+
+
+_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
+
+
+def dates(text: str) -> list[tuple[int, int, int]]:
+    """Full dates written in digits, (year, month, day): 「2007年4月5日」 → (2007, 4, 5)."""
+    return [(int(y), int(m), int(d)) for y, m, d in _DATE.findall(text)]
+
+
+def misdated(claim_dates: list[tuple[int, int, int]], sentence: str) -> bool:
+    """Whether a sentence gives a claimed date's month and day with another year: the day of a date
+    belongs to the year written with it, so 「2000年3月17日」 does not support 「2008年3月17日」 even
+    when the question gives 2008."""
+    given = dates(sentence)
+    return any(d not in given and any(g[1:] == d[1:] for g in given) for d in claim_dates)
