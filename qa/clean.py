@@ -111,7 +111,8 @@ DATE = rf"(?:\d{{4}}\s*年\s*\d{{1,2}}\s*月\s*\d{{1,2}}\s*日|[{CN_NUM}○Ｏ]{
 DATE_LINE = re.compile(rf"^[(（]?\s*({DATE})\s*[)）]?$")
 _BRACKETED = re.compile(r"^[(（【](.+)[)）】]$")
 # 发文字号: issuer code, year in brackets of any of the forms people type, serial number.
-DOC_NUMBER = r"[\u4e00-\u9fff]{1,12}\s*[〔\[［﹝【(（]\s*\d{4}\s*[〕\]］﹞】)）]\s*第?\s*\d{1,5}\s*号"
+YEAR_OPEN, YEAR_CLOSE = "〔\\[［﹝【(（", "〕\\]］﹞】)）"   # the brackets around its year
+DOC_NUMBER = rf"[\u4e00-\u9fff]{{1,12}}\s*[{YEAR_OPEN}]\s*\d{{4}}\s*[{YEAR_CLOSE}]\s*第?\s*\d{{1,5}}\s*号"
 _ORDER_NUMBER = re.compile(rf"^第\s*[{CN_NUM}\d]{{1,6}}\s*号$")
 _DOC_NUMBER_LINE = re.compile(rf"^[(（]?\s*({DOC_NUMBER})\s*[)）]?$")
 _TITLE_WITH_NUMBER = re.compile(rf"^(.{{4,}}?)\s*[(（]?\s*({DOC_NUMBER})\s*[)）]?$")

@@ -12,7 +12,9 @@ from typing import Callable, Iterable, Mapping
 
 from pypinyin import lazy_pinyin
 
+from .clean import YEAR_CLOSE, YEAR_OPEN
 from .normalize import normalize, to_simplified
+from .schema import Document
 from .sentences import INTERROGATIVE, PLACE_SUFFIXES, content_tokens, named_entities
 
 # Openers that lean on the previous turn, and words that point back to what it was about (它们、这些、
@@ -235,11 +237,12 @@ def standalone_question(
     return None
 
 
-# A 发文字号 as the issuer writes it: issuer code, year in any bracket people type, serial number.
-_NUMBER_PARTS = re.compile(r"^\s*([\u4e00-\u9fff]{1,12}?)\s*[〔\[［﹝【(（]\s*(\d{4})\s*[〕\]］﹞】)）]\s*第?\s*(\d{1,5})\s*号")
+# A 发文字号 as the issuer writes it (qa/clean.py DOC_NUMBER), in parts: issuer code, year, serial number.
+_BRACKETED_YEAR = rf"[{YEAR_OPEN}]\s*(\d{{4}})\s*[{YEAR_CLOSE}]"
+_NUMBER_PARTS = re.compile(rf"^\s*([\u4e00-\u9fff]{{1,12}}?)\s*{_BRACKETED_YEAR}\s*第?\s*(\d{{1,5}})\s*号")
 _SERIAL = re.compile(r"(?<![\d.])(\d{1,5})\s*号(文件|文)?")
 _ISSUER_BEFORE = re.compile(r"(?:发|字|函)\s*$")   # an issuer code ends so: 国发, 厅字, 国办函
-_YEAR_BEFORE = re.compile(r"(?:[〔\[［﹝【(（]\s*(\d{4})\s*[〕\]］﹞】)）]|(\d{4})\s*年)\s*第?\s*$")
+_YEAR_BEFORE = re.compile(rf"(?:{_BRACKETED_YEAR}|(\d{{4}})\s*年)\s*第?\s*$")
 
 
 def _doc_number(value: str) -> tuple[str, int, int] | None:
@@ -247,16 +250,17 @@ def _doc_number(value: str) -> tuple[str, int, int] | None:
     return (m.group(1), int(m.group(2)), int(m.group(3))) if m else None
 
 
-def name_numbered_documents(question: str, documents: Mapping[str, object]) -> str | None:
+def name_numbered_documents(question: str, documents: Mapping[str, Document]) -> str | None:
     """The question with a 公文 it calls by its 发文字号 named by title: users call a 公文 by its
     number ("43号文", "〔2014〕43号", "国发43号文件"), which shares no word with the text retrieval
     searches. A serial number refers to a document when the question gives its year or issuer code
     next to it or says 号文/号文件, and exactly one document of the corpus has a 发文字号 that agrees
-    with all it gives (year, issuer code, number). `documents`: name → Document (title, meta). None when nothing is resolved or
-    the question already holds the title."""
+    with all it gives (year, issuer code, number). None when nothing is resolved or the question
+    already holds the title."""
     q = to_simplified(question)
-    numbered = [(d, parts) for d in documents.values()
-                if (parts := _doc_number(getattr(d, "meta", {}).get("发文字号", "")))]
+    if not _SERIAL.search(q):   # most questions: no look at the corpus's documents
+        return None
+    numbered = [(d, parts) for d in documents.values() if (parts := _doc_number(d.meta.get("发文字号", "")))]
     for m in _SERIAL.finditer(q):
         before = q[:m.start()]
         year_m = _YEAR_BEFORE.search(before)
@@ -269,17 +273,14 @@ def name_numbered_documents(question: str, documents: Mapping[str, object]) -> s
             by_issuer = head.rstrip().endswith(issuer)
             if _ISSUER_BEFORE.search(head) and not by_issuer:   # 国办发11号 is not 国发〔2025〕11号
                 continue
-            if year_m or by_issuer or m.group(2):
-                found.append((d, issuer if by_issuer else ""))
+            if year_m or by_issuer or m.group(2):   # the reference starts at its issuer code, else its year or number
+                found.append((d, len(head.rstrip()) - len(issuer) if by_issuer else len(head)))
         if len(found) != 1:
             continue
-        doc, issuer = found[0]
+        doc, start = found[0]
         title = to_simplified(doc.title)
         if title in q:
             return None
-        start = (year_m.start() if year_m else m.start()) - len(issuer)
-        if head.rstrip() != head and issuer:
-            start -= len(head) - len(head.rstrip())
         named = title if "《" in title else f"《{title}》"  # a title quoting another one keeps its own marks
         return f"{q[:start]}{named}（{doc.meta['发文字号']}）{q[m.end():]}"
     return None

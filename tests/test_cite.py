@@ -653,10 +653,10 @@ def test_an_article_of_another_law_does_not_answer_for_the_law_the_question_name
 
 @pytest.mark.parametrize("name, quote, question, wrong, right", [
     # the revision year (metadata) joined to the day the law takes effect
-    ("北京市信访条例.md", "本条例自2007年1月1日起施行", "2006年修订的北京市信访条例哪天起施行？",
+    (PETITIONS, "本条例自2007年1月1日起施行", "2006年修订的北京市信访条例哪天起施行？",
      "北京市信访条例自2006年1月1日起施行。", "北京市信访条例自2007年1月1日起施行。"),
     # the year of first promulgation (question) joined to the day the revised text takes effect
-    ("中华人民共和国政府信息公开条例（2019修订）.md", "本条例自2019年5月15日起施行", "2007年公布的政府信息公开条例，现行文本哪天起施行？",
+    (INFO_RULES, "本条例自2019年5月15日起施行", "2007年公布的政府信息公开条例，现行文本哪天起施行？",
      "现行文本自2007年5月15日起施行。", "现行文本自2019年5月15日起施行。"),
 ])
 def test_the_day_of_a_date_belongs_to_the_year_written_with_it(name, quote, question, wrong, right):

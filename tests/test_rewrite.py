@@ -6,9 +6,9 @@ import pytest
 
 from qa.answer import Answerer
 from qa.engine import Engine
-from qa.rewrite import is_followup, keep_frame
+from qa.rewrite import faithful_rewrite, is_followup, keep_frame, name_numbered_documents as name, standalone_question
 from qa.settings import Settings
-from tests.conftest import WILD
+from tests.conftest import WILD, wild_doc
 
 HISTORY = [("上一个问题？", "上一个回答。")]
 
@@ -90,12 +90,10 @@ BONDS = "中共中央办公厅国务院办公厅印发《关于做好地方政�
 
 @pytest.fixture(scope="module")
 def numbered_docs():
-    from tests.conftest import wild_doc
     return {n: wild_doc(n) for n in (AI_PLUS, PENALTY, BONDS, "2022年政府工作报告.txt")}
 
 
 def test_a_document_called_by_its_number_is_named_by_its_title(numbered_docs):
-    from qa.rewrite import name_numbered_documents as name
     ai = "《国务院关于深入实施“人工智能+”行动的意见》（国发〔2025〕11号）"
     assert name("11号文提出到2027年要达到什么？", numbered_docs) == f"{ai}提出到2027年要达到什么？"
     assert name("按国发11号文件，谁负责统筹协调？", numbered_docs) == f"按{ai}，谁负责统筹协调？"
@@ -108,7 +106,6 @@ def test_a_document_called_by_its_number_is_named_by_its_title(numbered_docs):
 
 
 def test_a_number_that_does_not_agree_or_is_no_document_number_names_nothing(numbered_docs):
-    from qa.rewrite import name_numbered_documents as name
     for q in ("国发〔2024〕11号文提出了什么？",        # another year
               "国办发11号文提出了什么？",              # another issuer
               "12号文提出了什么？",                    # no document has that number
@@ -136,7 +133,6 @@ def test_a_question_calling_a_document_by_number_is_searched_with_its_title(numb
 
 
 def test_a_rewrite_that_answers_drops_words_or_leaves_a_comparison_unresolved_is_not_used():
-    from qa.rewrite import faithful_rewrite
     # answers instead of asking (a citation marker, or no asking left)
     assert not faithful_rewrite("那重大紧急事项呢？", "重大紧急事项应当在24小时内报告[1]。")
     assert not faithful_rewrite("这些资金用来做什么？", "专项债券资金用来支持重大项目建设。")
@@ -151,7 +147,6 @@ def test_a_rewrite_that_answers_drops_words_or_leaves_a_comparison_unresolved_is
 
 
 def test_an_unfaithful_rewrite_falls_back_to_the_rule_rewrite():
-    from qa.rewrite import standalone_question
     history = [("信访事项应当在多少日内办结？", "60日")]
     out = standalone_question("如果情况复杂呢？", history, lambda messages, n: "情况复杂的可以延长30日[1]。")
     assert out == "信访事项应当在多少日内办结，如果情况复杂呢？"
