@@ -100,3 +100,34 @@ def test_top_indices_matches_a_stable_sort():
         scores = rng.integers(0, 5, size=n).astype(np.float32)  # many ties
         for k in (1, 3, n, n + 5):
             assert top_indices(scores, k).tolist() == np.argsort(-scores, kind="stable")[:k].tolist()
+
+
+def test_dense_top_orders_equal_scores_by_chunk_index():
+    """FAISS returns rows best first but in no promised order among equal scores; the ranking of
+    chunks with equal scores (duplicated text) goes by chunk index, as a stable sort would."""
+    from types import SimpleNamespace
+
+    import faiss
+    import numpy as np
+
+    from qa.index import VIEWS
+    from qa.retrieve import Retriever
+
+    rng = np.random.default_rng(3)
+    n_chunks, dim = 40, 8
+    base = rng.normal(size=(n_chunks, dim)).astype(np.float32)
+    other = rng.normal(size=(n_chunks, dim)).astype(np.float32)
+    base[[30, 17, 5]] = base[2]                 # four chunks with one text (both views)
+    other[[30, 17, 5]] = other[2]
+    views = np.concatenate([base, other])
+    views /= np.linalg.norm(views, axis=1, keepdims=True)
+    vectors = faiss.IndexFlatIP(dim)
+    vectors.add(views)
+    assert views.shape[0] == VIEWS * n_chunks
+    ret = Retriever(SimpleNamespace(chunks=list(range(n_chunks)), vectors=vectors), encoder=None)
+    q = views[2:3]
+    order, best = ret.dense_top(q, 10)
+    assert order[:4] == [2, 5, 17, 30]
+    exact = (views @ q[0]).reshape(VIEWS, -1).max(axis=0)
+    assert order == np.argsort(-exact, kind="stable")[:10].tolist()
+    assert all(abs(best[c] - exact[c]) < 1e-5 for c in order)
