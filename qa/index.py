@@ -281,6 +281,12 @@ def _sha256(path: Path) -> str:
 # drowning a short paragraph. Dense score = the better of the two (measured on questions/dev.jsonl:
 # dense R@1 0.68 context-only, 0.77 bare-only, 0.79 max of both).
 VIEWS = 2
+# A compilation (hundreds of thousands of characters in one file) costs two embeddings per chunk,
+# most of an hour on two cores at 5 MB. Above this many characters a document is embedded once per
+# chunk, bare (the better single view above), and its context row repeats the bare vector: the
+# context adds the same title to thousands of chunks, and BM25 still reads title and section path.
+# A report, law or notice (≤ ~100,000 characters) keeps both views.
+ONE_VIEW_CHARS = 600_000
 
 
 def embed_views(chunk: Chunk) -> tuple[str, str]:
@@ -492,9 +498,15 @@ def build_index(
             old_vecs = _vectors_of(previous.vectors, [v * n_old + i for i in rows])
             for i, vec in zip(rows, old_vecs):
                 reuse[embed_views(previous.chunks[i])[v]] = vec
+    one_view = {d.name for d in docs if sum(len(p.text) for p in d.paragraphs) > ONE_VIEW_CHARS}
     todo: list[tuple[int, str]] = []
+    copies: list[int] = []   # chunks whose context row repeats their bare row
     for j in fresh:
-        for v, text in enumerate(embed_views(chunks[j])):
+        views = list(enumerate(embed_views(chunks[j])))
+        if chunks[j].doc in one_view:
+            views = views[1:]
+            copies.append(j)
+        for v, text in views:
             if text in reuse:
                 vecs[v * n + j] = reuse[text]
             else:
@@ -512,6 +524,8 @@ def build_index(
             if progress is not None and len(todo) > batch:
                 say(f"向量化进度 {done}/{len(todo)}")
             step("embed", f"正在向量化 {done}/{len(todo)}", embedded=done)
+    if copies:
+        vecs[copies] = vecs[[n + j for j in copies]]
     t_embed = time.perf_counter()
     check_cancel()
     step("write", "正在写入索引")

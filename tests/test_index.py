@@ -270,3 +270,21 @@ def test_cancelled_or_failing_upload_changes_nothing(corpus, encoder, monkeypatc
         eng.add_files([("村道.txt", UPLOAD)])
     assert _listing(corpus) == before and eng.index is first and _current(corpus) == first.path
     assert eng.search("某县驻村干部", k=1)  # questions are still answered from the previous index
+
+
+def test_a_compilation_is_embedded_once_per_chunk(corpus, encoder, monkeypatch, seeds_dir):
+    """A document over ONE_VIEW_CHARS gets one embedding per chunk (bare) and its context row
+    repeats it; the other documents keep both views, and the compilation is still found."""
+    monkeypatch.setattr(index_mod, "ONE_VIEW_CHARS", 5000)   # the two small seeds are shorter
+    shutil.copy(seeds_dir / "000_2fea3bba8e0420ec.txt", corpus.docs_dir)   # ~8,600 characters
+    idx = open_index(corpus, encoder)
+    n = len(idx.chunks)
+    big = [j for j, c in enumerate(idx.chunks) if c.doc == "000_2fea3bba8e0420ec.txt"]
+    assert big and idx.manifest["embedded"] == 2 * n - len(big)
+    rows = idx.vectors.reconstruct_n(0, idx.vectors.ntotal)
+    assert np.array_equal(rows[big], rows[[n + j for j in big]])
+    small = [j for j in range(n) if j not in set(big)]
+    assert not any(np.array_equal(rows[j], rows[n + j]) for j in small)
+    from qa.retrieve import Retriever
+    hits = Retriever(idx, encoder).search(idx.chunks[big[3]].text, k=3, mode="dense")
+    assert hits[0].chunk.id == idx.chunks[big[3]].id
