@@ -59,8 +59,9 @@ class ChatTemplate:
         self._tpl = env.from_string(source)
         self._special = {"bos_token": bos_token, "eos_token": eos_token}
 
-    def render(self, messages: list[dict]) -> str:
-        return self._tpl.render(messages=messages, add_generation_prompt=True, tools=None, **self._special)
+    def render(self, messages: list[dict], add_generation_prompt: bool = True) -> str:
+        return self._tpl.render(messages=messages, add_generation_prompt=add_generation_prompt, tools=None,
+                                **self._special)
 
 
 class Utf8Stream:
@@ -107,6 +108,14 @@ class BaseGenerator:
 
     def prompt_ids(self, messages: list[dict]) -> list[int]:
         return self.encode(self.prompt_text(messages))
+
+    def system_turn(self, messages: list[dict], ids: list[int]) -> int:
+        """How many leading tokens of `ids` are the system turn alone (0 when there is none or the
+        template does not render it as a prefix): what stays the same from call to call."""
+        if not messages or messages[0].get("role") != "system":
+            return 0
+        turn = self.encode(self.template.render(messages[:1], add_generation_prompt=False))
+        return len(turn) if 0 < len(turn) < len(ids) and ids[:len(turn)] == turn else 0
 
     def count_prompt_tokens(self, messages: list[dict]) -> int:
         return len(self.prompt_ids(messages))

@@ -16,6 +16,9 @@ from .llm_base import BaseGenerator, ChatTemplate, GenerationError, GenStats, Mo
 # Prompts are ~1,000 tokens at most (passage budget + system prompt) plus 120 new tokens; a follow-up
 # rewrite adds a little. 4096 leaves room and costs ~115 MB of f16 KV for the 1.5B.
 DEFAULT_CTX = 4096
+# System prompts whose KV state is kept: the answer's and the follow-up rewrite's (qa/prompt.py,
+# qa/rewrite.py), plus one spare.
+SYSTEM_STATES = 3
 
 
 def _import_llama():
@@ -63,6 +66,7 @@ class LlamaCppGenerator(BaseGenerator):
         self.n_ctx = n_ctx
         self.template = template_of(self.llm)
         self._eos = self.stop_ids([self.llm.token_eos()])
+        self._states: dict[tuple[int, ...], object] = {}   # system turn tokens → llama.cpp state
 
     def encode(self, text: str, special: bool = True) -> list[int]:
         return encode_with(self.llm, text, special)
@@ -77,11 +81,14 @@ class LlamaCppGenerator(BaseGenerator):
         # One llama.cpp context: calls are serialized (a page with two tabs waits rather than corrupting the KV).
         with self._lock:
             llm = self.llm
+            fresh = 0   # system-turn tokens prefilled by _restore_system_turn in this call
             if not self.reuse_prefix:
                 llm.reset()
+            else:
+                fresh = self._restore_system_turn(messages, ids)
             # Same rule as Llama.generate: the shared prefix is kept, minus one token if nothing else is new.
             n = common_prefix(list(llm._input_ids), ids) if llm.n_tokens else 0
-            stats.reused_tokens = n - 1 if n == len(ids) else n
+            stats.reused_tokens = (n - 1 if n == len(ids) else n) - fresh
             out = Utf8Stream()
             tokens = llm.generate(ids, top_k=1, top_p=1.0, min_p=0.0, typical_p=1.0, temp=0.0, repeat_penalty=1.0)
             try:
@@ -101,9 +108,45 @@ class LlamaCppGenerator(BaseGenerator):
                 stats.total_s = time.perf_counter() - t0
                 self.last = stats
 
+    def _restore_system_turn(self, messages: list[dict], ids: list[int]) -> int:
+        """llama.cpp keeps the KV of the last call only. A follow-up or English question is first
+        rewritten under another system prompt, which used to evict the answer's: ~270 tokens
+        prefilled again (~3 s on 2 cores). The KV state right after each system turn (~8 MB) is kept,
+        at most SYSTEM_STATES of them, and loaded when the context holds another prefix. Returns
+        the number of tokens it prefilled itself."""
+        n_sys = self.system_turn(messages, ids)
+        if not n_sys:
+            return 0
+        key = tuple(ids[:n_sys])
+        llm = self.llm
+        if llm.n_tokens >= n_sys and common_prefix(list(llm._input_ids[:n_sys]), ids) == n_sys:
+            if key not in self._states:   # e.g. the first call: keep its system turn for later
+                self._remember(key, n_sys)
+            return 0
+        state = self._states.pop(key, None)
+        if state is None:
+            llm.reset()
+            self._remember(key, n_sys)
+            return n_sys
+        self._states[key] = state      # most recently used last
+        llm.load_state(state)
+        return 0
+
+    def _remember(self, key: tuple[int, ...], n_sys: int) -> None:
+        llm = self.llm
+        if llm.n_tokens > n_sys:         # keep only the system turn in the saved state
+            llm.n_tokens = n_sys
+            llm._ctx.kv_cache_seq_rm(-1, n_sys, -1)
+        elif llm.n_tokens < n_sys:
+            llm.eval(list(key[llm.n_tokens:]))
+        self._states[key] = llm.save_state()
+        while len(self._states) > SYSTEM_STATES:
+            self._states.pop(next(iter(self._states)))
+
     def reset_cache(self) -> None:
         with self._lock:
             self.llm.reset()
+            self._states.clear()
 
     def close(self) -> None:
         self.llm.close()

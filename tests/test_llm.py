@@ -129,6 +129,24 @@ def test_shared_system_prompt_is_reused(gen) -> None:
     assert system_only - 5 <= gen.last.reused_tokens < gen.last.prompt_tokens
 
 
+def test_system_turn_survives_a_call_under_another_system_prompt(gen) -> None:
+    """A rewrite under its own system prompt no longer costs the answer's system turn: its KV state
+    is loaded back (only the user turn is prefilled), and the greedy answer is the same as from a
+    fresh context."""
+    rewrite = [{"role": "system", "content": "你把用户的最后一个问题改写成完整的问题，只输出问题。"},
+               {"role": "user", "content": "那交通补贴呢？"}]
+    ids = gen.prompt_ids(MSGS)
+    n_sys = gen.system_turn(MSGS, ids)
+    assert 0 < n_sys < len(ids) and gen.system_turn(MSGS[1:], ids) == 0
+    first = gen.chat(MSGS, max_new_tokens=20)
+    gen.chat(rewrite, max_new_tokens=10)
+    assert gen.last.reused_tokens == 0   # another system prompt: nothing shared
+    assert gen.chat(MSGS, max_new_tokens=20) == first
+    assert gen.last.reused_tokens == n_sys
+    gen.reset_cache()
+    assert gen.chat(MSGS, max_new_tokens=20) == first and gen.last.reused_tokens == 0
+
+
 def test_stop_callback_ends_early(gen) -> None:
     msgs = [{"role": "user", "content": "请从1数到50，用逗号分隔。"}]
     text = gen.chat(msgs, max_new_tokens=100, stop=lambda t: "5" in t)
