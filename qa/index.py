@@ -81,8 +81,8 @@ BM25_K1, BM25_B, BM25_EPSILON = 1.5, 0.75, 0.25
 # Bounded cost per document: a policy document, law or report is far below this (a long
 # government work report is ~30,000 characters); a compilation of 5 MB of text (~1.8 million
 # characters, one view per chunk: ONE_VIEW_CHARS) takes ~15 minutes to index on two cores, in the
-# background while questions are answered (qa/uploads.py; python -m qa.bench --only upload). Longer files are refused with the
-# reason, not indexed for hours.
+# background while questions are answered (qa/uploads.py; python -m qa.bench --only upload).
+# Longer files are refused with the reason, not indexed for hours.
 MAX_DOC_CHARS = 2_000_000
 EMPTY_TOKEN = "∅"  # a chunk without tokens still counts in N and the mean length, as before
 
