@@ -354,6 +354,8 @@ def verify(answer: str, passages: list[Passage], question: str = "",
     # "第五十七条是怎么规定的" by another article).
     due = scopes(question)
     within = {n: in_scope(due, p.para, q_figs) for n, p in by_n.items()}   # once per passage, not per claim
+    # The figures each paragraph writes itself, in its text or section path (not its document's head).
+    own = {n: figures(normalize(" ".join((p.para.text, *map(unnumbered, p.para.section))))) for n, p in by_n.items()}
 
     def scored(text: str, whole: str | None = None) -> dict[int, float]:
         """whole: the sentence a clause or item was cut from, whose question figures still scope it
@@ -365,11 +367,23 @@ def verify(answer: str, passages: list[Passage], question: str = "",
                 for n, p in by_n.items()}
 
     def cite(text: str, markers: tuple[int, ...], scores: dict[int, float]) -> list[int]:
-        """The markers that support text: the given ones, else the best supporting passage."""
+        """The markers that support text: the given ones, else the best supporting passage. A claim
+        is cited where its figures are written: a passage that supports it only because its document's
+        title or metadata frames the figures gives way to one that writes them (the date of a law's
+        amendment is the 沿革 of its metadata paragraph, not any article of that law)."""
         good = [n for n in markers if scores.get(n, 0) >= SUPPORT_OVERLAP]
+        supporting = [n for n in scores if scores[n] >= SUPPORT_OVERLAP]
+        told = [f for f in figures(normalize(text)) if not find(f, q_figs)]
+        def writes(n: int) -> int:
+            return sum(bool(find(f, own[n])) for f in told)
+        if good and told:
+            rival = max((n for n in supporting if n not in good), key=lambda n: (writes(n), scores[n]), default=None)
+            if rival is not None and writes(rival) > max(map(writes, good)):
+                repairs.append(f"引用已修正：[{', '.join(map(str, good))}] → [{rival}]（数字出自该段）：{text}")
+                return [rival]
         if not good:
-            best = max(scores, key=scores.get, default=None)
-            if best is not None and scores[best] >= SUPPORT_OVERLAP:
+            best = max(supporting, key=lambda n: (writes(n), scores[n]), default=None)
+            if best is not None:
                 good = [best]
                 what = f"[{', '.join(map(str, markers))}]" if markers else "缺少引用"
                 repairs.append(f"引用已修正：{what} → [{best}]：{text}")

@@ -663,3 +663,42 @@ def test_the_day_of_a_date_belongs_to_the_year_written_with_it(name, quote, ques
     para, dt = _para_and_text(name, quote)
     assert support(wrong, para, question, dt) == 0.0
     assert support(right, para, question, dt) > 0.0
+
+
+LABOUR_LAW = "中华人民共和国劳动法（2018修正）.md"
+REPORT_2014 = "2014年政府工作报告.txt"
+
+
+@pytest.mark.parametrize("name, question, claim", [
+    (LABOUR_LAW, "劳动法最近一次修正是哪天？", "劳动法于2018年12月29日修正"),
+    (REPORT_2014, "这份报告是哪天作的？", "报告是2014年3月5日作的"),
+    (AI_PLAN, "这份意见是哪天印发的？", "这份意见是2025年8月21日印发的"),
+])
+def test_a_figure_of_the_metadata_is_cited_to_the_metadata_paragraph(name, question, claim):
+    # Any paragraph of the document supports a date or number its metadata frames; the citation goes
+    # to the paragraph that writes it, so a reader sees the figure where the citation points.
+    doc, dt = _doc_and_text(name)
+    meta = next(p for p in doc.paragraphs if p.kind == "meta")
+    body = doc.paragraphs[3]
+    assert support(claim + "。", body, question, dt) >= 0.5   # framed by the metadata
+    passages = [Passage(1, meta, 0, len(meta.text)), Passage(2, body, 0, len(body.text))]
+    v = verify(f"{claim}[2]。", passages, question, {doc.name: dt})
+    assert v.text == f"{claim}[1]。" and [c.para for c in v.citations] == [meta.id]
+    assert v.repairs == [f"引用已修正：[2] → [1]（数字出自该段）：{claim}。"]
+    # a claim that writes no figure of its own keeps the citation it was given
+    assert verify(f"{claim}[1]。", passages, question, {doc.name: dt}).text == f"{claim}[1]。"
+
+
+@pytest.mark.parametrize("name, question, quote", [
+    (REPORT_2022, "2021年城镇新增就业多少人？", "城镇新增就业1269万人"),
+    (REPORT_2014, "2013年城镇新增就业多少人？", "城镇新增就业1310万人"),
+])
+def test_a_figure_the_body_writes_stays_cited_to_the_body(name, question, quote):
+    # the metadata paragraph writes the report's year, not the figure: the body paragraph keeps the citation
+    doc, dt = _doc_and_text(name)
+    meta = next(p for p in doc.paragraphs if p.kind == "meta")
+    para = next(p for p in doc.paragraphs if quote in p.text)
+    passages = [Passage(1, meta, 0, len(meta.text)), Passage(2, para, 0, len(para.text))]
+    claim = f"{doc.title[:4]}年政府工作报告提到，{quote}"
+    v = verify(f"{claim}[2]。", passages, question, {doc.name: dt})
+    assert v.text == f"{claim}[2]。" and v.repairs == []

@@ -25,6 +25,7 @@ from qa.engine import Engine  # noqa: E402
 from qa.eval import load_questions  # noqa: E402
 from qa.llm import _gguf_for  # noqa: E402
 from qa.llm_llamacpp import encode_with, open_vocab  # noqa: E402
+from qa.metrics import has_gold  # noqa: E402
 from qa.prompt import select_passages  # noqa: E402
 from qa.schema import Answer  # noqa: E402
 from qa.settings import Settings  # noqa: E402
@@ -54,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = [json.loads(line) for line in (a.run / "results.jsonl").open(encoding="utf-8")]
     before = after = refused_before = refused_after = answered_before = answered_after = n = 0
     lost_before = lost_after = 0   # acceptable raw answers that verification made wrong or refused
+    cited_before = cited_after = 0  # answerable questions whose answer cites a gold paragraph
     for row in rows:
         q = questions.get(row["id"])
         if q is None or not row.get("raw") or q.history or (a.only and row["id"] not in a.only):
@@ -83,6 +85,10 @@ def main(argv: list[str] | None = None) -> int:
         lost_before += raw_ok and not was
         lost_after += raw_ok and not ok
         answered_before += not q.answerable and not row["abstained"]
+        gold_now = q.answerable and not ans.abstained and any(has_gold(c.doc, c.text, q.evidence) for c in ans.citations)
+        gold_was = q.answerable and not row["abstained"] and any(row["gold_cited"])
+        cited_before += gold_was
+        cited_after += gold_now
         answered_after += not q.answerable and not ans.abstained
         if a.diagnose and q.answerable and not ok:
             golds = [g for g in q.answers] + [g for part in q.answers_all for g in part]
@@ -93,13 +99,15 @@ def main(argv: list[str] | None = None) -> int:
                      "paragraph read, outside its window" if any(_has(paras, g) for g in golds) else
                      "in hits, paragraph not read" if any(_has(found, g) for g in golds) else "not retrieved")
             print(f"[{where}] {row['id']} {q.kind} {q.question} | gold {golds[:3]} | {ans.text[:120]}")
-        if ok != was or (q.answerable and ans.abstained != row["abstained"]):
-            print(f"{row['id']}: {'right' if was else 'wrong'} → {'right' if ok else 'wrong'}  {q.question}")
+        if ok != was or (q.answerable and ans.abstained != row["abstained"]) or gold_now != gold_was:
+            print(f"{row['id']}: {'right' if was else 'wrong'} → {'right' if ok else 'wrong'}, gold cited "
+                  f"{gold_was} → {gold_now}  {q.question}")
             print(f"   was: {row['answer'][:160]}")
             print(f"   now: {ans.text[:160]}")
     print(f"{n} answers replayed: correct {before} → {after}; answerable refused {refused_before} → {refused_after}; "
           f"unanswerable answered {answered_before} → {answered_after}; "
-          f"acceptable raw answers lost by verification {lost_before} → {lost_after}")
+          f"acceptable raw answers lost by verification {lost_before} → {lost_after}; "
+          f"answers citing a gold paragraph {cited_before} → {cited_after}")
     return 0
 
 
