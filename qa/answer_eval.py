@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import re
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 from .cite import _MARKER, number_consistency, raw_number_consistency
 from .figures import figures, same_figure
-from .metrics import has_gold
+from .metrics import has_gold, with_source
 from .normalize import compact
 
 if TYPE_CHECKING:
@@ -48,8 +48,9 @@ def answer_correct(answer: str, acceptable: tuple[str, ...], every: tuple[tuple[
     return all(any(_contains(answer, x) for x in part) for part in every) and bool(acceptable or every)
 
 
-def answer_fields(answerer: "Answerer", q: "Question") -> dict:
+def answer_fields(answerer: "Answerer", q: "Question", sources: Mapping[str, str] | None = None) -> dict:
     """The answer part of a result row (its latency_s is merged with the row's search latency).
+    sources: eval.meta_sources(), what a cited metadata paragraph holds of the source.
     Earlier turns of a conversation (q.history) are answered first, as a user would have asked them."""
     history: list[tuple[str, str]] = []
     for earlier in q.history:
@@ -69,7 +70,7 @@ def answer_fields(answerer: "Answerer", q: "Question") -> dict:
         "correct": correct,
         "citations": [{"n": c.n, "doc": c.doc, "para": c.para, "section": c.section, "text": c.text, "quote": c.quote}
                       for c in ans.citations],
-        "gold_cited": [has_gold(c.doc, c.text, q.evidence) for c in ans.citations],
+        "gold_cited": [has_gold(c.doc, with_source(c.text, c.para, sources or {}), q.evidence) for c in ans.citations],
         "numbers": [ok, total],
         # Before verification: what the model wrote, against the passages its markers point to.
         "raw_numbers": [raw_ok, raw_total],

@@ -19,13 +19,15 @@ import time
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
 from tqdm import tqdm
 
 from .answer_eval import answer_fields
-from .load import load_directory
-from .metrics import MODES, RECALL_DEPTH, evidence_coverage, gate_metrics, hit_rank, metric_names, summarize
+from .load import load_directory, load_file
+from .metrics import (
+    MODES, RECALL_DEPTH, evidence_coverage, field_lines, gate_metrics, has_gold, hit_rank, metric_names, summarize, with_source,
+)
 from .report import RunInfo, comparison_table, failure_summary, fmt, write_report
 from .settings import Settings
 
@@ -246,8 +248,19 @@ def corpus_digest(docs_dir: Path) -> tuple[str, set[str]]:
     return hashlib.sha1(json.dumps(names).encode()).hexdigest()[:12], {r.name for r in raws}
 
 
-def _passages(hits) -> list[tuple[str, str]]:
-    return [(h.chunk.doc, h.chunk.text) for h in hits]
+def _passages(hits, sources: Mapping[str, str]) -> list[tuple[str, str]]:
+    return [(h.chunk.doc, with_source(h.chunk.text, h.chunk.para_ids[0], sources)) for h in hits]
+
+
+def meta_sources(documents, docs_dir: Path, ocr_cache: Path | None = None) -> dict[str, str]:
+    """paragraph id → field_lines() of each document's metadata paragraph, read from the source file."""
+    out = {}
+    for doc in documents:
+        meta = next((p for p in doc.paragraphs if p.kind == "meta"), None)
+        path = Path(docs_dir) / doc.name
+        if meta is not None and path.is_file():
+            out[meta.id] = field_lines(meta.text, load_file(path, ocr_cache).text)
+    return out
 
 
 def timed_search(engine, depth: int) -> Callable[[str, str], tuple]:
@@ -267,12 +280,14 @@ def timed_search(engine, depth: int) -> Callable[[str, str], tuple]:
 def run_retrieval(engine, questions: list[Question], k: int, mode: str, progress: bool = True) -> tuple[list[dict], dict]:
     """Retrieval rows and summary (with the three-mode comparison in "modes") on an open engine, no files."""
     config, search = Config(mode, k), timed_search(engine, max(RECALL_DEPTH, k))
-    rows = [evaluate_question(q, config, search, None, "")
+    sources = meta_sources(engine.index.documents.values(), engine.settings.docs_dir)
+    rows = [evaluate_question(q, config, search, None, "", sources)
             for q in tqdm(questions, desc=f"检索 {mode}", disable=not progress, file=sys.stderr)]
     return rows, summarize(rows, k, with_answers=False)
 
 
-def evaluate_question(q: Question, config: Config, search: Callable, answerer, corpus: str) -> dict:
+def evaluate_question(q: Question, config: Config, search: Callable, answerer, corpus: str,
+                      sources: Mapping[str, str] | None = None) -> dict:
     """One result row. `search(query, mode)` → (hits to RECALL_DEPTH or deeper, seconds).
 
     With an answerer, retrieval is measured on the query the answer was built from: a question the
@@ -283,7 +298,7 @@ def evaluate_question(q: Question, config: Config, search: Callable, answerer, c
     ranks, own = {}, None
     for mode in MODES:  # all three, so every row also carries the retrieval mode comparison
         hits, seconds = search(query, mode)
-        ranks[mode] = hit_rank(_passages(hits), q.evidence) if q.answerable else None
+        ranks[mode] = hit_rank(_passages(hits, sources), q.evidence) if q.answerable else None
         if mode == config.mode:
             own = hits[: config.k], seconds
     top, seconds = own
@@ -292,9 +307,11 @@ def evaluate_question(q: Question, config: Config, search: Callable, answerer, c
         "question": q.question, "query": query, "kind": q.kind, "answerable": q.answerable, "answers": list(q.answers),
         "answers_all": [list(p) for p in q.answers_all], "history": list(q.history),
         "evidence": [{"doc": d, "quote": t} for d, t in q.evidence],
-        "hit_rank": ranks[config.mode], "mode_ranks": ranks, "coverage": evidence_coverage(_passages(top), q.evidence),
+        "hit_rank": ranks[config.mode], "mode_ranks": ranks, "coverage": evidence_coverage(_passages(top, sources), q.evidence),
         "retrieved": [{"doc": h.chunk.doc, "para": h.chunk.para_ids[0], "section": h.chunk.section_path,
-                       "text": h.chunk.text, "score": round(h.score, 5), "dense": h.dense, "bm25": h.bm25} for h in top],
+                       "text": h.chunk.text, "score": round(h.score, 5), "dense": h.dense, "bm25": h.bm25,
+                       "gold": has_gold(h.chunk.doc, with_source(h.chunk.text, h.chunk.para_ids[0], sources), q.evidence)}
+                      for h in top],
         "latency_s": {"search": round(seconds, 4)}, "time_s": round(seconds, 4),
     }
     if fields is not None:
@@ -329,6 +346,7 @@ def run(settings: Settings, questions: list[Question], configs: list[Config], re
                 for mode in MODES:  # first-call costs (dictionaries, kernels) are not a question's time
                     engine.search("预热", k=1, mode=mode)
                 search = timed_search(engine, depth)
+                sources = meta_sources(engine.index.documents.values(), settings.docs_dir, Path(settings.cache_dir) / "ocr")
             view = replace(engine, settings=engine.settings.with_(mode=config.mode, top_k=config.k))
             answerer = None
             if config.model:
@@ -339,7 +357,7 @@ def run(settings: Settings, questions: list[Question], configs: list[Config], re
                 answerer = Answerer(view, loaded[config.model].generator, view.settings)
 
             for q in tqdm(todo, desc=config.key, disable=not progress, file=sys.stderr):
-                f.write(json.dumps(evaluate_question(q, config, search, answerer, corpus), ensure_ascii=False) + "\n")
+                f.write(json.dumps(evaluate_question(q, config, search, answerer, corpus, sources), ensure_ascii=False) + "\n")
                 f.flush()
                 count += 1
     return count

@@ -7,8 +7,9 @@ after normalization (whitespace removed, full-width → half-width, traditional 
 """
 from __future__ import annotations
 
+import re
 import statistics
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from .normalize import compact
 
@@ -29,6 +30,25 @@ _DESCRIPTORS = ("config", "mode", "k", "model")  # what a summary says about its
 
 def contains_quote(passage: str, quote: str) -> bool:
     return compact(quote) in compact(passage)
+
+
+def field_lines(meta_text: str, source: str) -> str:
+    """The lines of a document's source that its metadata paragraph's fields were read from.
+
+    The metadata paragraph `#0` is written as 「字段：值」 lines, not copied from the document, while a
+    gold quote is a line of the source (「2014年3月5日在第十二届全国人民代表大会第二次会议上」,
+    「（厅字﹝2019﹞33号）」): the paragraph holds a quote that stands in a line one of its values came
+    from. Each value (a 沿革 of several lines split at 「；」) takes the first source line holding it."""
+    lines = [compact(ln) for ln in source.split("\n")]
+    values = [compact(v) for ln in meta_text.split("\n") for v in re.split("[；;]", ln.partition("：")[2])]
+    found = {next((i for i, ln in enumerate(lines) if v in ln), None) for v in values if v}
+    return "\n".join(lines[i] for i in sorted(i for i in found if i is not None))
+
+
+def with_source(text: str, para_id: str, sources: Mapping[str, str]) -> str:
+    """What the evidence check reads of a paragraph: its text, and for a metadata paragraph the source
+    lines its fields were read from (field_lines)."""
+    return f"{text}\n{sources[para_id]}" if para_id in sources else text
 
 
 def has_gold(doc: str, text: str, evidence: Iterable[tuple[str, str]]) -> bool:

@@ -196,7 +196,7 @@ def _failure_row(key: str, row: dict, checks: list[str]) -> str:
         escape(row.get("answer", "（只评测检索）")),
         _passages(row.get("citations", []), row.get("gold_cited", []), "quote"),
         f"<details><summary>前 {len(retrieved)} 段</summary>"
-        f"{_passages(retrieved, [has_gold(p['doc'], p['text'], evidence) for p in retrieved], 'text')}</details>",
+        f"{_passages(retrieved, [p.get('gold', has_gold(p['doc'], p['text'], evidence)) for p in retrieved], 'text')}</details>",
         "<br>".join(f'<span class="check">{escape(CHECKS[c])}</span>' for c in checks),
     ]
     return (f'<tr class="failure" data-config="{escape(key)}" data-id="{escape(row["id"])}" '

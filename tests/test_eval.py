@@ -344,3 +344,30 @@ def test_model_that_fails_to_load_stops_the_run(tmp_path, seed_env, capsys):
     assert main(["--questions", str(questions), "--out", str(tmp_path / "out"), "--model", str(missing)]) == 2
     assert f"模型 {missing} 无法加载" in capsys.readouterr().err
     assert (tmp_path / "out" / "results.jsonl").read_text(encoding="utf-8") == ""
+
+
+@pytest.mark.parametrize("name, header_quote, body_quote", [
+    ("2014年政府工作报告.txt", "2014年3月5日在第十二届全国人民代表大会第二次会议上", "城镇新增就业1310万人"),
+    ("国务院关于加强地方政府性债务管理的意见（国发〔2014〕43号）.docx", "国务院各部委、各直属机构：", "实现“借、用、还”相统一"),
+    ("中共中央办公厅国务院办公厅印发《关于做好地方政府专项债券发行及项目配套融资工作的通知》.docx", "（厅字﹝2019﹞33号）",
+     "坚持以供给侧结构性改革为主线"),
+])
+def test_the_metadata_paragraph_holds_a_quote_of_a_line_its_fields_were_read_from(name, header_quote, body_quote):
+    # `#0` is written as 「字段：值」 lines, so the gold quote of its source line is not its text; it holds
+    # that quote, and no quote of a body line, even when its fields span the document (a 成文日期 at the end)
+    from qa.eval import meta_sources
+    from qa.load import load_file
+    from qa.metrics import field_lines, has_gold, hit_rank, with_source
+    from qa.sections import build_document
+    from tests.conftest import WILD
+    doc = build_document(load_file(WILD / name))
+    meta = doc.paragraphs[0]
+    assert meta.kind == "meta" and not has_gold(name, meta.text, [(name, header_quote)])
+    sources = meta_sources([doc], WILD)
+    assert sources == {meta.id: field_lines(meta.text, load_file(WILD / name).text)}
+    view = with_source(meta.text, meta.id, sources)
+    assert has_gold(name, view, [(name, header_quote)])
+    assert not has_gold(name, view, [(name, body_quote)])
+    assert any(body_quote in p.text for p in doc.paragraphs)
+    body = next(p for p in doc.paragraphs if body_quote in p.text)
+    assert hit_rank([(name, body.text), (name, view)], ((name, header_quote),)) == 2

@@ -22,10 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from qa.answer import Answerer  # noqa: E402
 from qa.answer_eval import answer_correct  # noqa: E402
 from qa.engine import Engine  # noqa: E402
-from qa.eval import load_questions  # noqa: E402
+from qa.eval import load_questions, meta_sources  # noqa: E402
 from qa.llm import _gguf_for  # noqa: E402
 from qa.llm_llamacpp import encode_with, open_vocab  # noqa: E402
-from qa.metrics import has_gold  # noqa: E402
+from qa.metrics import has_gold, with_source  # noqa: E402
 from qa.prompt import select_passages  # noqa: E402
 from qa.schema import Answer  # noqa: E402
 from qa.settings import Settings  # noqa: E402
@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings() if a.docs is None else Settings(docs_dir=a.docs)
     engine = Engine.open(settings)
     answerer = Answerer(engine, None, settings)
+    sources = meta_sources(engine.index.documents.values(), settings.docs_dir, Path(settings.cache_dir) / "ocr")
     vocab = open_vocab(_gguf_for(a.model, settings.cache_dir))
     count = lambda text: len(encode_with(vocab, text, special=False))  # noqa: E731
     questions = {q.id: q for q in load_questions(a.questions)}
@@ -85,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         lost_before += raw_ok and not was
         lost_after += raw_ok and not ok
         answered_before += not q.answerable and not row["abstained"]
-        gold_now = q.answerable and not ans.abstained and any(has_gold(c.doc, c.text, q.evidence) for c in ans.citations)
+        gold_now = q.answerable and not ans.abstained and any(has_gold(c.doc, with_source(c.text, c.para, sources), q.evidence)
+                                                                         for c in ans.citations)
         gold_was = q.answerable and not row["abstained"] and any(row["gold_cited"])
         cited_before += gold_was
         cited_after += gold_now
