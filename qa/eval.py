@@ -293,7 +293,8 @@ def evaluate_question(q: Question, config: Config, search: Callable, answerer, c
     With an answerer, retrieval is measured on the query the answer was built from: a question the
     model rewrote (an English question translated) is searched as rewritten, so the row's retrieved
     passages and retrieval failures are those the answer actually had."""
-    fields = answer_fields(answerer, q) if answerer is not None else None
+    sources = sources or {}
+    fields = answer_fields(answerer, q, sources) if answerer is not None else None
     query = (fields or {}).get("standalone") or q.question
     ranks, own = {}, None
     for mode in MODES:  # all three, so every row also carries the retrieval mode comparison

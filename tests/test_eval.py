@@ -371,3 +371,34 @@ def test_the_metadata_paragraph_holds_a_quote_of_a_line_its_fields_were_read_fro
     assert any(body_quote in p.text for p in doc.paragraphs)
     body = next(p for p in doc.paragraphs if body_quote in p.text)
     assert hit_rank([(name, body.text), (name, view)], ((name, header_quote),)) == 2
+
+
+def test_an_answer_cited_to_the_metadata_paragraph_is_a_gold_citation(tmp_path, qa_cache_dir):
+    # end to end: the run scores recall and citations with the metadata paragraph's source lines
+    import shutil
+    from tests.conftest import WILD
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    report = "2014年政府工作报告.txt"
+    notice = "中共中央办公厅国务院办公厅印发《关于做好地方政府专项债券发行及项目配套融资工作的通知》.docx"
+    for name in (report, notice):
+        shutil.copy(WILD / name, docs / name)
+    questions = tmp_path / "meta.jsonl"
+    rows = [
+        {"id": "m1", "question": "2014年政府工作报告是在哪次会议上作的？", "answers": ["第十二届全国人民代表大会第二次会议"],
+         "evidence": [{"doc": report, "quote": "2014年3月5日在第十二届全国人民代表大会第二次会议上"}],
+         "answerable": True, "kind": "meta"},
+        {"id": "m2", "question": "关于做好地方政府专项债券发行及项目配套融资工作的通知的发文字号是什么？",
+         "answers": ["厅字﹝2019﹞33号"], "evidence": [{"doc": notice, "quote": "（厅字﹝2019﹞33号）"}],
+         "answerable": True, "kind": "meta"},
+    ]
+    questions.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("QA_CACHE_DIR", str(qa_cache_dir))
+        mp.setenv("QA_INDEX_DIR", str(tmp_path / "index"))
+        assert main(["--questions", str(questions), "--docs", str(docs), "--out", str(tmp_path / "out"),
+                     "--model", "extractive"]) == 0
+    out = rows_of(tmp_path / "out")
+    assert [r["citations"][0]["para"] for r in out] == [f"{report}#0", f"{notice}#0"]
+    assert [r["gold_cited"] for r in out] == [[True], [True]]
+    assert [r["hit_rank"] for r in out] == [1, 1] and all(r["retrieved"][0]["gold"] for r in out)
