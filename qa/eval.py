@@ -280,7 +280,7 @@ def timed_search(engine, depth: int) -> Callable[[str, str], tuple]:
 def run_retrieval(engine, questions: list[Question], k: int, mode: str, progress: bool = True) -> tuple[list[dict], dict]:
     """Retrieval rows and summary (with the three-mode comparison in "modes") on an open engine, no files."""
     config, search = Config(mode, k), timed_search(engine, max(RECALL_DEPTH, k))
-    sources = meta_sources(engine.index.documents.values(), engine.settings.docs_dir)
+    sources = meta_sources(engine.index.documents.values(), engine.settings.docs_dir, Path(engine.settings.cache_dir) / "ocr")
     rows = [evaluate_question(q, config, search, None, "", sources)
             for q in tqdm(questions, desc=f"检索 {mode}", disable=not progress, file=sys.stderr)]
     return rows, summarize(rows, k, with_answers=False)
