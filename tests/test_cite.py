@@ -205,6 +205,11 @@ def _doc_and_text(name: str):
     return doc, DocText(normalize(f"{doc.title} {meta}"), normalize(" ".join(p.text for p in doc.paragraphs)))
 
 
+def _meta(doc):
+    """The metadata paragraph `#0` of a document."""
+    return next(p for p in doc.paragraphs if p.kind == "meta")
+
+
 def _para_and_text(name: str, quote: str):
     """The single paragraph of a corpora/wild document holding quote, and the document's DocText."""
     from tests.conftest import para_with
@@ -416,7 +421,7 @@ def test_an_abbreviated_organisation_is_what_the_document_names_in_full(name):
 def test_a_word_holding_a_numeral_does_not_scope_the_answer():
     # 「最近一次修订」 asks for the latest revision: 一次 is no figure the paragraph must repeat
     doc, dt = _doc_and_text("北京市信访条例.md")
-    meta = next(p for p in doc.paragraphs if p.kind == "meta")
+    meta = _meta(doc)
     q = "北京市信访条例最近一次修订是在哪次会议上？"
     claim = "北京市信访条例最近一次修订是在2006年9月15日北京市第十二届人民代表大会常务委员会第三十次会议上。"
     assert support(claim, meta, q, dt) == 1.0
@@ -585,7 +590,7 @@ def test_a_sentence_that_restates_the_question_is_no_answer(name, quote, questio
 ])
 def test_a_claim_adding_nothing_to_the_question_answers_only_yes_or_no(name, question, empty, told, polar):
     doc, dt = _doc_and_text(name)
-    meta = next(p for p in doc.paragraphs if p.kind == "meta")
+    meta = _meta(doc)
     assert support(empty, meta, question, dt) == 0.0
     assert support(told, meta, question, dt) == 1.0
     assert support(polar[1], meta, polar[0], dt) == 1.0
@@ -597,7 +602,7 @@ def test_a_claim_adding_nothing_to_the_question_answers_only_yes_or_no(name, que
 ])
 def test_a_date_the_metadata_gives_answers_a_question_for_the_date(name, question, claim):
     doc, dt = _doc_and_text(name)
-    meta = next(p for p in doc.paragraphs if p.kind == "meta")
+    meta = _meta(doc)
     assert support(claim, meta, question, dt) == 1.0
     # the day of that date counts no days
     assert support("要求在21天内完成。", meta, "要求在多少天内完成？", dt) == 0.0
@@ -678,7 +683,7 @@ def test_a_figure_of_the_metadata_is_cited_to_the_metadata_paragraph(name, quest
     # Any paragraph of the document supports a date or number its metadata frames; the citation goes
     # to the paragraph that writes it, so a reader sees the figure where the citation points.
     doc, dt = _doc_and_text(name)
-    meta = next(p for p in doc.paragraphs if p.kind == "meta")
+    meta = _meta(doc)
     body = doc.paragraphs[3]
     assert support(claim + "。", body, question, dt) >= 0.5   # framed by the metadata
     passages = [Passage(1, meta, 0, len(meta.text)), Passage(2, body, 0, len(body.text))]
@@ -696,7 +701,7 @@ def test_a_figure_of_the_metadata_is_cited_to_the_metadata_paragraph(name, quest
 def test_a_figure_the_body_writes_stays_cited_to_the_body(name, question, quote):
     # the metadata paragraph writes the report's year, not the figure: the body paragraph keeps the citation
     doc, dt = _doc_and_text(name)
-    meta = next(p for p in doc.paragraphs if p.kind == "meta")
+    meta = _meta(doc)
     para = next(p for p in doc.paragraphs if quote in p.text)
     passages = [Passage(1, meta, 0, len(meta.text)), Passage(2, para, 0, len(para.text))]
     claim = f"{doc.title[:4]}年政府工作报告提到，{quote}"
