@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Mapping
 
+import jieba.posseg
+
 from .guard import instruction_spans
 from .prompt import answer_kinds
 from .normalize import normalize, tokenize
@@ -30,6 +32,11 @@ SUPPORT_OVERLAP = 0.5
 SCOPE_MENTIONS = 3
 # Words that say how much, not of what ("总量约4.4万亿元" answering "…生产总值…？总量大概多少？").
 QUANTITY_WORDS = frozenset("总量 总额 总数 数量 数额 数目 规模 金额 多少".split())
+# 几 before a measure asks a quantity as 多少 does ("几天", "几届", "几分钟"); not "几乎".
+_COUNT_ASK = re.compile(r"几(?!乎)")
+# A term the claim quotes ("“撤、换、派、育”", 「一懂两爱」): what a claim adds when its words are one
+# character each or all given by the question.
+_QUOTED = re.compile(r"[“「『]([^”」』]{1,30})[”」』]")
 # Words of sentences that talk about the sources instead of answering ("根据资料[1]可以找到这一信息").
 FILLER = frozenset("资料 信息 文档 内容 提供 找到 可以 根据 以上 上述 回答 问题 相关 显示 来源 参考 所述 得知 给出 提到 编号 这一 这个 这些 以下 如下 具体 查到 看到".split())
 _MARKER = re.compile(r"[\[【［]\s*(\d{1,2}(?:\s*[,，、]\s*\d{1,2})*)\s*[\]】］]")
@@ -157,7 +164,22 @@ def _counts_same_thing(claim: str, fig: Figure, window: str, occ: list[Figure]) 
     if not words:
         return True
     nouns = {words[0], words[-1]}
-    return any(n in window[max(0, o.start - 25):o.end + 25] for n in nouns for o in occ)
+    return any(n in window[max(0, o.start - 25):o.end + 25] and _counts_here(nouns, window, o) for n in nouns for o in occ)
+
+
+def _counts_here(nouns: set[str], text: str, o: Figure) -> bool:
+    """Whether the occurrence o of a figure in text counts one of nouns, not the noun written right
+    after it: in 「共有195个乡镇、4个街道办事处、3167个行政村」 the 195 counts 乡镇, not 行政村. A figure
+    written after its noun ("行政村3167个") or before a verb is judged by the words near it."""
+    after = re.split(f"[{re.escape(_PUNCT)}]", text[o.end:])[0]
+    if any(n in after for n in nouns):
+        return True
+    head = next(iter(jieba.posseg.cut(after[:8])), None) if after else None
+    if head is None or not head.flag.startswith(("n", "j")) or len(head.word) < 2:
+        return True
+    # its clause before it, across a list's 、 (「选派农业、金融、科技等领域110名专业干部」)
+    before = re.split(r"[，,。；;：:！？!?]", text[:o.start])[-1]
+    return any(n in before for n in nouns)
 
 
 def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None = None) -> float:
@@ -215,10 +237,11 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
     # ("北京市" of "北京市政府").
     q_text = normalize(question)
     toks = {t for t in claim_toks - q_toks if t not in q_text}
+    quoted = {t for t in _QUOTED.findall(norm_claim) if t not in q_text}
     # What a question for a quantity asks about, in the claim's words: the figure must stand in a
     # sentence that names some of it ("人均可支配收入是114万亿元" is not supported by
     # "国内生产总值达到114万亿元").
-    measure = claim_toks & q_toks - QUANTITY_WORDS if "number" in answer_kinds(question) else set()
+    measure = claim_toks & q_toks - QUANTITY_WORDS if "number" in answer_kinds(question) or _COUNT_ASK.search(q_text) else set()
     counted = counted_noun(question)
     places = entities(claim, ("ns",))
     q_dates, ctx_dates = dates(q_text), dates(context)
@@ -258,6 +281,8 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
             continue
         # A claim that adds nothing to the question (no word, no figure) answers it only when the
         # question asks yes or no, or which of two it names.
+        if not toks and quoted:
+            toks = quoted
         if not toks:
             return 1.0 if fresh or polar_question(question) else 0.0
         best = max(best, _share_found(toks, content_tokens(window) | content_tokens(context), window + context))

@@ -81,6 +81,8 @@ def figures(text: str) -> list[Figure]:
             unit = "月"
         elif unit.endswith("小时"):
             unit = "时"
+        if unit == "版" and re.fullmatch(r"(19|20)\d\d", m.group("num")):
+            unit = "年"   # an edition's year: 「2024版」 is the 「2024年版」 of a guideline or standard
         if unit == "日" and text[:m.start()].endswith("月"):
             unit = "号"   # the day of a date ("7月5日"), not a count of days ("5天", "三十日")
         if m.group("pct"):

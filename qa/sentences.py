@@ -151,6 +151,14 @@ def _qualified(question: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+def _shortens(qual: str, text: str) -> bool:
+    """Whether a two- or three-character qualifier is the short form of a longer one in the text, its
+    characters in order, first and last in place, within two extra characters each ("新冠" for
+    "新型冠状", "中小学" for "中学小学")."""
+    pattern = re.escape(qual[0]) + "".join(rf"[^，,。；;、：:\s]{{0,2}}?{re.escape(c)}" for c in qual[1:])
+    return any(m.end() - m.start() > len(qual) for m in re.finditer(pattern, text))
+
+
 def contrasted(question: str, sentence: str, scope: str) -> tuple[str, str] | None:
     """A qualifier of the question that the sentence replaces with another: the question asks about
     「一般债券」 and the sentence, which never says 一般 (nor does its scope: the sentence before,
@@ -159,7 +167,7 @@ def contrasted(question: str, sentence: str, scope: str) -> tuple[str, str] | No
     text = normalize(sentence)
     words = [(w.word, w.flag) for w in jieba.posseg.cut(text)]
     for qual, noun in _qualified(question):
-        if qual in text or qual in scope or noun not in text:
+        if qual in text or qual in scope or noun not in text or _shortens(qual, text):
             continue
         # What stands in the qualifier's place at each occurrence of the noun: the word before it,
         # or the first half of a compound that ends with it ("城镇居民"); "" when nothing qualifies it.
@@ -209,13 +217,21 @@ def named_laws(question: str) -> tuple[str, ...]:
     """The titles, or the words of them, of laws and regulations a question names ("监察法", "信访条例")."""
     text = normalize(question)
     out = _TITLE.findall(text)
-    words = tokenize(_TITLE.sub("", text), search=False)
+    rest = _TITLE.sub("", text)
+    words = tokenize(rest, search=False)
+    # An adjective or adverb before a bare 法 makes no title: 「最高法」 is the court (最高人民法院).
+    tags = [(w.word, w.flag) for w in jieba.posseg.cut(rest)]
+    modifiers = {w for w, f in tags if f.startswith(("a", "d"))}
+    verbs = {w for w, f in tags if f in ("v", "p")}
     for i, w in enumerate(words):
         prev = words[i - 1] if i and len(words[i - 1]) >= 2 and not words[i - 1].endswith(("法", "条例")) else ""
-        if w == "法" and prev:      # "监察" + "法"
+        # A bare 法/条例 governed by a verb after the question has named one refers back to it
+        # ("北京市信访条例…参照条例处理"): the verb is no part of a title.
+        named = w in ("法", "条例") and prev in verbs and any(n.endswith(w) for n in out)
+        if w == "法" and prev and prev not in modifiers and not named:      # "监察" + "法"
             out.append(prev + w)
         elif w.endswith("法") and len(w) >= 3 and not w.endswith(_NOT_LAW):
             out.append(w)
-        elif w.endswith("条例"):
+        elif w.endswith("条例") and not named:
             out.append(w if len(w) > 2 else prev + w if prev else "")
     return tuple(n for n in out if n)

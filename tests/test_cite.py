@@ -707,3 +707,100 @@ def test_a_figure_the_body_writes_stays_cited_to_the_body(name, question, quote)
     claim = f"{doc.title[:4]}年政府工作报告提到，{quote}"
     v = verify(f"{claim}[2]。", passages, question, {doc.name: dt})
     assert v.text == f"{claim}[2]。" and v.repairs == []
+
+
+COURT_RULES = "最高人民法院关于审理政府信息公开行政案件若干问题的规定.md"
+
+
+@pytest.mark.parametrize("name, article, question, claim", [
+    (PETITIONS, "第六十九条 外国人", "北京市信访条例哪一条规定外国人提出的信访请求参照条例处理？", "北京市信访条例第六十九条。"),
+    (INFO_RULES, "第五十四条 法律、法规授权", "政府信息公开条例哪一条规定授权组织公开政府信息适用条例？",
+     "政府信息公开条例第五十四条。"),
+])
+def test_a_bare_law_word_governed_by_a_verb_refers_back_to_the_law_named(name, article, question, claim):
+    # 「…参照条例处理」 names no second regulation called 参照条例: it is the one the question named
+    from qa.sentences import named_laws
+    para, dt = _para_and_text(name, article)
+    assert len(named_laws(question)) == 1
+    assert support(claim, para, question, dt) == 1.0
+    # two laws named side by side stay two
+    assert named_laws("公务员法和监察法") == ("公务员法", "监察法")
+
+
+@pytest.mark.parametrize("name, quote, question, claim", [
+    (COURT_RULES, "最高人民法院公告公布", "最高法审理政府信息公开行政案件的规定是哪天公告公布的？",
+     "该规定是2011年7月29日公告公布的。"),
+    (INFO_RULES, "第五十四条 法律、法规授权", "最高法认为政府信息公开条例哪一条规定授权组织公开政府信息适用条例？",
+     "政府信息公开条例第五十四条。"),
+])
+def test_an_adjective_before_fa_names_no_law(name, quote, question, claim):
+    # 「最高法」 is the court (最高人民法院), not a law whose title the paragraph must carry
+    from qa.sentences import named_laws
+    para, dt = _para_and_text(name, quote)
+    assert "最高法" not in named_laws(question)
+    assert support(claim, para, question, dt) > 0.5
+
+
+COVID = "新型冠状病毒肺炎诊疗方案（试行第九版）.pdf"
+SEED_SURVEY = "../../seeds/000_2fea3bba8e0420ec.txt"   # _doc_and_text reads from corpora/wild
+SEED_ESSAY = "../../seeds/004_467eccf48051f7c2.txt"
+LIVER = "原发性肝癌诊疗指南（2024年版）.pdf"
+BEIJING_2024 = "2024年北京市政府工作报告.pdf"
+
+
+@pytest.mark.parametrize("name, quote, question, claim", [
+    (COVID, "发病后5天内传染性较强", "新冠病毒感染者发病后几天内传染性比较强？", "新冠病毒感染者发病后5天内传染性较强。"),
+    (COVID, "潜伏期1～14天", "新冠病毒的潜伏期一般是几天？", "新冠病毒的潜伏期为1～14天。"),
+])
+def test_a_qualifier_the_question_shortens_is_no_other_kind(name, quote, question, claim):
+    # 「新冠」 is 「新型冠状」 shortened, not another kind of 病毒感染者 the sentence measures
+    from qa.sentences import contrasted
+    para, dt = _para_and_text(name, quote)
+    assert contrasted(question, para.text, para.text) is None
+    assert support(claim, para, question, dt) > 0.5
+    # a qualifier the sentence replaces is still another kind
+    assert contrasted("一般债券发行多少？", "专项债券发行3.65万亿元。", "") == ("一般", "专项")
+
+
+def test_an_editions_year_is_the_year_of_the_edition():
+    # a guideline's 「2024版」 is its 「2024年版」: the title frames a question that names it
+    para, dt = _para_and_text(LIVER, "推荐UCSF标准作为中国肝癌肝移植适应证标准")
+    q = "2024版肝癌诊疗指南推荐哪个肝移植标准？"
+    assert support("2024版指南推荐UCSF标准。", para, q, dt) == 1.0
+    assert support("2022版指南推荐UCSF标准。", para, q, dt) == 0.0
+
+
+@pytest.mark.parametrize("name, quote, question, claim", [
+    # a list of one-character measures is what the claim adds
+    (BEIJING_2024, "“关、停、封、撤”", "应对强降雨时北京采取了哪些应急措施？", "北京采取“关、停、封、撤”等应急措施。"),
+    (SEED_ESSAY, "“撤、换、派、育”", "广西、海南等省区通过什么方式配齐配强软弱涣散村党组织书记？",
+     "广西、海南等省区通过“撤、换、派、育”方式配齐配强软弱涣散村党组织书记。"),
+])
+def test_a_quoted_term_is_what_a_claim_of_one_character_words_adds(name, quote, question, claim):
+    para, dt = _para_and_text(name, quote)
+    assert support(claim, para, question, dt) == 1.0
+    # ...and it must stand there: another quoted term is not supported
+    assert support(claim.replace(quote[1:-1], "停、撤、派、育"), para, question, dt) == 0.0
+
+
+@pytest.mark.parametrize("name, quote, question, claim", [
+    (COVID, "发病后5天内传染性较强", "溏心蛋要煮几分钟？", "溏心蛋要煮5天。"),
+    (LABOUR_LAW, "第三十一条", "年假一般休几天？", "年假一般休三十日。"),
+])
+def test_a_question_asking_how_many_with_ji_binds_the_figure_to_what_it_measures(name, quote, question, claim):
+    # 「几分钟」「几天」 ask a quantity as 多少 does: the figure must stand with the words it measures
+    para, dt = _para_and_text(name, quote)
+    assert support(claim, para, question, dt) == 0.0
+
+
+@pytest.mark.parametrize("name, quote, question, wrong, right", [
+    (SEED_SURVEY, "共有195个乡镇", "陇南市一共有多少个行政村？",
+     "陇南市一共有195个行政村。", "陇南市一共有3167个行政村。"),
+    (BEIJING_2024, "256个断路村", "2023年汛期北京第一时间抢通了多少个断水村？",
+     "北京第一时间抢通256个断水村。", "北京第一时间抢通507个断水村。"),
+])
+def test_a_figure_counts_the_noun_written_right_after_it(name, quote, question, wrong, right):
+    # in 「195个乡镇、4个街道办事处、3167个行政村」 the 195 counts 乡镇, not 行政村
+    para, dt = _para_and_text(name, quote)
+    assert support(right, para, question, dt) > 0.5
+    assert support(wrong, para, question, dt) == 0.0
