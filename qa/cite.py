@@ -20,7 +20,7 @@ from .prompt import answer_kinds
 from .normalize import normalize, tokenize
 from .schema import Citation, Claim, Paragraph, Passage
 from .sections import unnumbered
-from .figures import Figure, answers_unit, asked_unit, dates, figures, find, misdated
+from .figures import Figure, answers_unit, asked_unit, dated, dates, figures, find, misdated
 from .sentences import (
     NAME_FLAGS, abbreviation_found, content_tokens, contrasted, counted_noun, entity_found, name_forms, named_entities, numbers, overlap,
     named_laws, polar_question, restates_question, sentence_spans,
@@ -246,6 +246,10 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
     places = entities(claim, ("ns",))
     q_dates, ctx_dates = dates(q_text), dates(context)
     claim_dates = [d for d in dates(norm_claim) if d not in q_dates and d not in ctx_dates]
+    stated_dates = [d for d in dates(norm_claim) if d not in q_dates]   # also those the metadata frames
+    # What the dated event is: the claim's words from the question, ordinals kept (「第一次修正」), not
+    # the document's own name (a 沿革 names its law in each amendment).
+    event = content_tokens(norm_claim) & q_toks - content_tokens(normalize(para.title))
     best = 0.0
     told = instruction_spans(text)   # a sentence telling the reader what to answer is no evidence
     for i in range(len(spans)):
@@ -259,6 +263,11 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
         if not all((occ := find(f, main_figs)) and _counts_same_thing(norm_claim, f, main, occ) for f in new_figs):
             continue
         if misdated(claim_dates, main):
+            continue
+        # A date the paragraph writes is judged among the paragraph's dated events; one the metadata
+        # frames, among the metadata's.
+        if stated_dates and _dated_elsewhere(stated_dates, norm_text if all(d in dates(main) for d in stated_dates)
+                                             else context, event):
             continue
         if new_figs and measure and not _share_found(measure, content_tokens(window), window):
             continue
@@ -287,6 +296,29 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
             return 1.0 if fresh or polar_question(question) else 0.0
         best = max(best, _share_found(toks, content_tokens(window) | content_tokens(context), window + context))
     return best
+
+
+# Clauses of a record: 「；」, a line, or a field label after a space (「… 施行日期：…」 once fields are joined).
+_FIELD_OR_CLAUSE = re.compile(r"[；;\n]|\s+(?=[\u4e00-\u9fff]{2,6}[:：])")
+
+
+def _dated_elsewhere(claim_dates: list[tuple[int, int, int]], text: str, event: set[str]) -> bool:
+    """Whether text records several dated events (a law's 沿革: 「1994年7月5日…通过；2009年8月27日…第一次
+    修正；…」) and gives a claimed date to an event that names less of the claimed one (the words the
+    claim repeats from the question, by length) than another date's does: 「第一次修正」 is not the date
+    of 「通过」. A date's event is what its clause writes from the date on."""
+    events = []
+    for c in _FIELD_OR_CLAUSE.split(text):
+        found = dated(c)
+        # each date's event runs to the next date; the first also takes its clause's lead (「施行日期：」)
+        for i, (d, at) in enumerate(found):
+            events.append((d, c[0 if i == 0 else at:found[i + 1][1] if i + 1 < len(found) else len(c)]))
+    if len(events) < 2 or not event:
+        return False
+    def weight(seg: str) -> int:
+        return sum(len(t) for t in event if t in seg)
+    best = max(weight(seg) for _, seg in events)
+    return any((own := [weight(seg) for e, seg in events if e == d]) and max(own) < best for d in claim_dates)
 
 
 # A year the question sets as a deadline or a point in time ("到2025年", "截至2021年底"), not as the

@@ -804,3 +804,20 @@ def test_a_figure_counts_the_noun_written_right_after_it(name, quote, question, 
     para, dt = _para_and_text(name, quote)
     assert support(right, para, question, dt) > 0.5
     assert support(wrong, para, question, dt) == 0.0
+
+
+@pytest.mark.parametrize("name, question, right, wrong", [
+    # a regulation's 沿革: 「2007年4月5日 …公布；2019年4月3日 …修订」, then 施行日期
+    (INFO_RULES, "政府信息公开条例是哪天修订的？", "政府信息公开条例是2019年4月3日修订的。", "政府信息公开条例是2007年4月5日修订的。"),
+    (INFO_RULES, "政府信息公开条例哪天起施行？", "政府信息公开条例自2019年5月15日起施行。", "政府信息公开条例自2019年4月3日起施行。"),
+    # a judicial interpretation's: 「2010年12月13日 …会议通过；2011年7月29日 …公告公布」
+    (COURT_RULES, "这个规定是哪天通过的？", "这个规定是2010年12月13日通过的。", "这个规定是2011年7月29日通过的。"),
+    (COURT_RULES, "这个规定是哪天公告公布的？", "这个规定是2011年7月29日公告公布的。", "这个规定是2010年12月13日公告公布的。"),
+])
+def test_a_date_answers_the_event_recorded_with_it(name, question, right, wrong):
+    # every date of a 沿革 frames the document; the claimed one must be the date of the asked event,
+    # both in the metadata paragraph and in a body paragraph the metadata frames
+    doc, dt = _doc_and_text(name)
+    for para in (_meta(doc), doc.paragraphs[3]):
+        assert support(right, para, question, dt) == 1.0
+        assert support(wrong, para, question, dt) == 0.0
