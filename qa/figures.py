@@ -167,7 +167,7 @@ def dated(text: str) -> list[tuple[tuple[int, int, int], int]]:
 
 def dates(text: str) -> list[tuple[int, int, int]]:
     """Full dates written in digits, (year, month, day): 「2007年4月5日」 → (2007, 4, 5)."""
-    return [(int(y), int(m), int(d)) for y, m, d in _DATE.findall(text)]
+    return [d for d, _ in dated(text)]
 
 
 def misdated(claim_dates: list[tuple[int, int, int]], sentence: str) -> bool:

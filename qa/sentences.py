@@ -154,7 +154,7 @@ def _qualified(question: str) -> tuple[tuple[str, str], ...]:
 def _shortens(qual: str, text: str) -> bool:
     """Whether a two- or three-character qualifier is the short form of a longer one in the text, its
     characters in order, first and last in place, within two extra characters each ("新冠" for
-    "新型冠状", "中小学" for "中学小学")."""
+    "新型冠状")."""
     pattern = re.escape(qual[0]) + "".join(rf"[^，,。；;、：:\s]{{0,2}}?{re.escape(c)}" for c in qual[1:])
     return any(m.end() - m.start() > len(qual) for m in re.finditer(pattern, text))
 
