@@ -152,6 +152,7 @@ def _share_found(toks: set[str], found: set[str], text: str) -> float:
 
 _CLASSIFIERS = "个名人位户家所项期批次条座处"
 _PUNCT = "，,。；;、：:（()）“”\"'！？!? "
+_PHRASE_END = re.compile(f"[{re.escape(_PUNCT)}]")   # where the phrase after a figure ends
 
 
 def _counts_same_thing(claim: str, fig: Figure, window: str, occ: list[Figure]) -> bool:
@@ -159,7 +160,7 @@ def _counts_same_thing(claim: str, fig: Figure, window: str, occ: list[Figure]) 
     the window: the counted noun, known by its first or last word, stands near one occurrence."""
     if not fig.unit or fig.unit not in _CLASSIFIERS:
         return True
-    rest = re.split(f"[{re.escape(_PUNCT)}]", claim[fig.end:])[0]
+    rest = _PHRASE_END.split(claim[fig.end:])[0]
     words = [t for t in tokenize(rest, search=False) if len(t) >= 2] if rest else []
     if not words:
         return True
@@ -171,7 +172,7 @@ def _counts_here(nouns: set[str], text: str, o: Figure) -> bool:
     """Whether the occurrence o of a figure in text counts one of nouns, not the noun written right
     after it: in 「共有195个乡镇、4个街道办事处、3167个行政村」 the 195 counts 乡镇, not 行政村. A figure
     written after its noun ("行政村3167个") or before a verb is judged by the words near it."""
-    after = re.split(f"[{re.escape(_PUNCT)}]", text[o.end:])[0]
+    after = _PHRASE_END.split(text[o.end:])[0]
     if any(n in after for n in nouns):
         return True
     head = next(iter(jieba.posseg.cut(after[:8])), None) if after else None
@@ -245,8 +246,8 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
     counted = counted_noun(question)
     places = entities(claim, ("ns",))
     q_dates, ctx_dates = dates(q_text), dates(context)
-    claim_dates = [d for d in dates(norm_claim) if d not in q_dates and d not in ctx_dates]
     stated_dates = [d for d in dates(norm_claim) if d not in q_dates]   # also those the metadata frames
+    claim_dates = [d for d in stated_dates if d not in ctx_dates]
     # What the dated event is: the claim's words from the question, ordinals kept (「第一次修正」), not
     # the document's own name (a 沿革 names its law in each amendment).
     event = content_tokens(norm_claim) & q_toks - content_tokens(normalize(para.title))
