@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, replace
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
-from .cite import REFUSAL, DocText, Verified, is_refusal, verify
+from .cite import REFUSAL, DocText, Verified, in_frame, is_refusal, verify
 from .fields import field_answer
 from .gate import Gate, load_or_calibrate, signals
 from .llm_base import GenerationError
@@ -155,6 +155,16 @@ class Answerer:
             self._docs_for = index
         return self._docs_cache
 
+    def passages(self, query: str, hits: list[Hit], count: Callable[[str], int] | None = None,
+                 framed: bool = True) -> list[Passage]:
+        """What the generator reads: windows of the hits' paragraphs within the token budget (tokens
+        counted by count, default the generator's), only of paragraphs inside the question's frame
+        (qa/cite.py in_frame) unless framed is False."""
+        docs = self._docs()
+        admits = (lambda p: p.doc not in docs or in_frame(query, p, docs[p.doc])) if framed else None
+        return select_passages(query, hits, self.engine.index.paragraphs, self.budget_tokens, count or self._count,
+                               idf=self.engine.retriever.bm25.idf, admits=admits)
+
     def gate(self) -> Gate:
         """The relevance gate of the current index and embedding model (calibrated once, stored
         with the index build)."""
@@ -211,21 +221,24 @@ class Answerer:
         t_rw = time.perf_counter()
         hits = self.engine.search(query, k=k or self.settings.top_k)
         ans.hits = hits
-        paragraphs = self.engine.index.paragraphs
         idf = self.engine.retriever.bm25.idf
-        passages = select_passages(query, hits, paragraphs, self.budget_tokens, self._count, idf=idf)
-        ans.passages = passages
+        passages = self.passages(query, hits)
+        # Nothing inside the question's frame is refused below; the nearest passages are still
+        # offered as places to look.
+        ans.passages = passages or self.passages(query, hits, framed=False)
         t_ret = time.perf_counter()
         ans.latency.update(rewrite=round(t_rw - t0, 3), retrieve=round(t_ret - t_rw, 3))
-        yield Event("evidence", passages)
+        yield Event("evidence", ans.passages)
 
-        if not hits or not self.gate().passes(*signals(query, hits)):
+        on_topic = bool(hits) and self.gate().passes(*signals(query, hits))
+        recorded = self.recorded(query, hits, passages) if on_topic else None
+        # No passage inside the question's frame (a place no document is about): nothing to answer from.
+        if not on_topic or (not passages and recorded is None):
             ans.text = REFUSAL
             ans.latency["total"] = round(time.perf_counter() - t0, 3)
             yield Event("final", ans)
             return
 
-        recorded = self.recorded(query, hits, passages)
         if recorded is not None:
             passages, raw = recorded
             ans.passages = passages

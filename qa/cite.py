@@ -112,6 +112,26 @@ def in_year(question: str, para: Paragraph, doc: DocText | None) -> bool:
     return not years or doc.year + _RELATIVE_YEAR[m.group()] in years
 
 
+def of_named_law(question: str, para: Paragraph, doc: DocText | None) -> bool:
+    """A law the question names answers from that law (its title) or a paragraph that names it:
+    「监察法第七十条」 is not the 第七十条 of another regulation."""
+    head = doc.head if doc is not None else normalize(para.title)
+    text = normalize(para.text)
+    return all(name in head or abbreviation_found(name, head) or name in text for name in named_laws(question))
+
+
+def in_frame(question: str, para: Paragraph, doc: DocText | None) -> bool:
+    """Whether a paragraph can answer the question at all, judged from the question alone: it is
+    about one of the places the question names (it names it, or its document is about it), of the
+    law the question names, and of the year a 今年/去年 question means. support() rejects every claim
+    drawn from a paragraph outside this frame, so the generator is not shown one: a small model
+    copies a figure from whatever passage it reads (辽宁's count from a 甘肃 report)."""
+    places = entities(question, ("ns",))
+    if places and doc is not None and not any(entity_found(e, normalize(para.text)) or doc.is_about(e) for e in places):
+        return False
+    return of_named_law(question, para, doc) and in_year(question, para, doc)
+
+
 @dataclass(frozen=True)
 class DocText:
     """What a document is about, to judge names taken from the question."""
@@ -212,12 +232,9 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
         framing = (q_names & claim_names) or (entities(question, ("ns",)) if not claim_names else set())
         if any(not entity_found(e, norm_text) and not doc.is_about(e) for e in framing):
             return 0.0
-    # A law the question names answers from that law (its title) or a paragraph that names it:
-    # 「监察法第七十条」 is not the 第七十条 of another regulation.
-    head = doc.head if doc is not None else normalize(para.title)
-    if any(not (name in head or abbreviation_found(name, head) or name in norm_text) for name in named_laws(question)):
+    if not of_named_law(question, para, doc) or not in_year(question, para, doc):
         return 0.0
-    if not in_scope(norm_claim, para, q_figs, doc.head if doc is not None else "") or not in_year(question, para, doc):
+    if not in_scope(norm_claim, para, q_figs, doc.head if doc is not None else ""):
         return 0.0
     new_figs = [f for f in claim_figs if not find(f, ctx_figs) and not find(f, q_figs)]
     # A question asking its figure in a unit ("多少个基地", "几个月") is not answered by figures in

@@ -170,7 +170,10 @@ def select_passages(
     idf: Mapping[str, float] | None = None,
     first_chars: int = FIRST_WINDOW_CHARS,
     max_items: int = MAX_LIST_ITEMS,
+    admits: Callable[[Paragraph], bool] | None = None,
 ) -> list[Passage]:
+    """Windows of the hits' paragraphs, best first, within the token budget; a paragraph admits()
+    rejects (outside the question's frame, qa/cite.py in_frame) is not shown."""
     chosen: list[Passage] = []
     seen: set[str] = set()
     used = 0
@@ -180,7 +183,7 @@ def select_passages(
         # The best-ranked list paragraph brings the other items of its list right after it, each
         # shown by its first sentence (an item's lead: 「——坚持农民主体地位。」), so the whole list fits.
         for n, pid in enumerate(order):
-            if pid in paragraphs and (found := list_items(paragraphs[pid], paragraphs, max_items)):
+            if pid in paragraphs and (admits is None or admits(paragraphs[pid])) and (found := list_items(paragraphs[pid], paragraphs, max_items)):
                 items = {i for i in found if i != pid}
                 order[n + 1:n + 1] = [i for i in found if i != pid]
                 max_passages += len(items)
@@ -190,6 +193,8 @@ def select_passages(
             continue
         seen.add(pid)
         para = paragraphs[pid]
+        if admits is not None and not admits(para):
+            continue
         if pid in items:
             lead = (sentence_spans(para.text) or [(0, len(para.text))])[0]
             start, end = lead[0], min(lead[1], lead[0] + max_chars)

@@ -109,3 +109,12 @@ def test_name_glossary_spells_corpus_names(seed_docs):
     # a name with a generic second word is looked up word by word; an exonym is not its pinyin
     assert glossary_hints("Which villages in Huayuan County did Shaanxi cadres visit?", g) == [
         ("Huayuan", "花垣"), ("Shaanxi", "陕西")]
+
+
+def test_a_question_about_a_place_no_document_is_about_is_refused_before_generation(extractive):
+    # the seeds name 甘肃's cities, 辽宁, 陕西, 扎赉特旗… but none names 白银市
+    ans = extractive.answer("白银市有多少个贫困村？")
+    assert ans.abstained and ans.text == REFUSAL and ans.citations == [] and ans.raw == ""
+    assert ans.passages   # the nearest passages are still offered as places to look
+    ans = extractive.answer("辽宁有多少个贫困村？")
+    assert ans.passages and all(p.para.doc == "001_123d84c7bbc14b5a.txt" for p in ans.passages)

@@ -821,3 +821,27 @@ def test_a_date_answers_the_event_recorded_with_it(name, question, right, wrong)
     for para in (_meta(doc), doc.paragraphs[3]):
         assert support(right, para, question, dt) == 1.0
         assert support(wrong, para, question, dt) == 0.0
+
+
+@pytest.mark.parametrize("name, quote, own, other", [
+    # a survey of two cities of one province is no source for another province's figure
+    (SEED_SURVEY, "为1101个贫困村重新调整增派驻村帮扶队员", "定西市为多少个贫困村增派了驻村帮扶队员？",
+     "辽宁有多少个贫困村全覆盖？"),
+    # a city's regulation answers for that city in every article, though the article does not name it
+    (PETITIONS, "第六十九条 外国人", "北京的信访条例对外国人提出的信访请求怎么处理？",
+     "上海的信访条例对外国人提出的信访请求怎么处理？"),
+])
+def test_a_paragraph_about_none_of_the_questions_places_is_outside_its_frame(name, quote, own, other):
+    from qa.cite import in_frame
+    para, dt = _para_and_text(name, quote)
+    assert in_frame(own, para, dt) and not in_frame(other, para, dt)
+    # a question naming two places is answered by a paragraph about either of them
+    assert in_frame(other.replace("？", "") + "，" + own, para, dt)
+    assert in_frame("对外国人提出的信访请求怎么处理？", para, dt)   # no place named: every paragraph
+
+
+def test_a_paragraph_of_another_law_than_the_question_names_is_outside_its_frame():
+    from qa.cite import in_frame
+    para, dt = _para_and_text(LABOUR_LAW, "第四十一条 用人单位由于生产经营需要")
+    assert in_frame("劳动法第四十一条规定了什么？", para, dt)
+    assert not in_frame("监察法第四十一条规定了什么？", para, dt)

@@ -134,3 +134,15 @@ def test_a_list_question_reads_every_item_of_the_list_it_hits(name, hit_text, qu
     assert ps[0].para.id == hit_para.id and all(len(p.text) <= 160 for p in ps[1:])
     # a question that asks for no list reads the hit alone
     assert len(select_passages(question.replace("哪些", "什么"), [hit], paras, budget_tokens=360, count_tokens=count)) == 1
+
+
+def test_a_paragraph_the_frame_rejects_is_not_shown_and_frees_its_room(seed_engine):
+    q = "定西市驻村帮扶干部的生活补助是多少？"
+    hits = seed_engine.search(q, k=5)
+    paras = seed_engine.index.paragraphs
+    every = select_passages(q, hits, paras, budget_tokens=10_000, count_tokens=len)
+    top = every[0].para.id
+    kept = select_passages(q, hits, paras, budget_tokens=10_000, count_tokens=len, admits=lambda p: p.id != top)
+    assert top not in {p.para.id for p in kept}
+    assert [p.para.id for p in kept] == [p.para.id for p in every if p.para.id != top][:len(kept)]
+    assert [p.n for p in kept] == list(range(1, len(kept) + 1))

@@ -26,7 +26,6 @@ from qa.eval import load_questions, meta_sources  # noqa: E402
 from qa.llm import _gguf_for  # noqa: E402
 from qa.llm_llamacpp import encode_with, open_vocab  # noqa: E402
 from qa.metrics import has_gold, with_source  # noqa: E402
-from qa.prompt import select_passages  # noqa: E402
 from qa.schema import Answer  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
@@ -64,8 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         n += 1
         query = row.get("standalone") or q.question
         hits = engine.search(query, k=a.k)
-        passages = select_passages(query, hits, engine.index.paragraphs, answerer.budget_tokens, count,
-                                   idf=engine.retriever.bm25.idf)
+        passages = answerer.passages(query, hits, count)
         raw = row["raw"]
         recorded = answerer.recorded(query, hits, passages)
         if recorded is not None:
