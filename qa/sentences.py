@@ -102,8 +102,8 @@ _WHOLE = {"全部", "所有", "全体"}   # "多少农村贫困人口全部脱�
 @lru_cache(maxsize=256)   # asked once per passage and claim while one answer is verified
 def counted_noun(question: str) -> str:
     """The head of what a question counts ("多少个深度贫困村" → "贫困村"; "多少名干部" → "干部"):
-    the last word of the noun phrase right after 多少/几 and its classifier. "" when the question
-    counts nothing or the phrase is not a plain noun phrase ("多少特别国债来…" starts with an adverb)."""
+    the last word of the noun phrase right after 多少/几 and its classifier, adjectives before it
+    allowed ("多少个优秀驻村工作队" → "工作队"). "" when the question counts nothing or the phrase is not a plain noun phrase ("多少特别国债来…" starts with an adverb)."""
     words = [(w.word, w.flag) for w in jieba.posseg.cut(normalize(question))]
     for i, (w, _) in enumerate(words):
         bare = w in ("多少", "几")   # its classifier, if any, is the next word ("几个" is one word)
@@ -113,11 +113,14 @@ def counted_noun(question: str) -> str:
                 rest = rest[1:]
             phrase = []
             for word, flag in rest:
-                if not flag.startswith(_NOUNISH) or word in _COUNTERS:
+                # an adjective modifies the noun after it ("多少个优秀驻村工作队"), it heads nothing
+                if not (flag.startswith(_NOUNISH) or flag == "a") or word in _COUNTERS:
                     break
                 if word not in _WHOLE:
-                    phrase.append(word)
-            head = phrase[-1] if phrase else ""
+                    phrase.append((word, flag))
+            while phrase and phrase[-1][1] == "a":
+                phrase.pop()
+            head = phrase[-1][0] if phrase else ""
             return head if len(head) >= 2 else ""
     return ""
 

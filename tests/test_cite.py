@@ -845,3 +845,23 @@ def test_a_paragraph_of_another_law_than_the_question_names_is_outside_its_frame
     para, dt = _para_and_text(LABOUR_LAW, "第四十一条 用人单位由于生产经营需要")
     assert in_frame("劳动法第四十一条规定了什么？", para, dt)
     assert not in_frame("监察法第四十一条规定了什么？", para, dt)
+
+
+SEED_SHAANXI = "../../seeds/003_523b3058465032b4.txt"
+GOV_2022 = "2022年政府工作报告.txt"
+
+
+@pytest.mark.parametrize("name, quote, question, claim, other_noun", [
+    # 「多少个优秀驻村工作队」 counts 工作队, not the 第一书记 the sentence counts
+    (SEED_SHAANXI, "其中省级表彰268名", "陕西省级表彰了多少名优秀第一书记？", "陕西省级表彰了268名优秀第一书记。",
+     "陕西省级表彰了多少个优秀驻村工作队？"),
+    (GOV_2022, "新开工改造城镇老旧小区5.6万个", "2021年新开工改造了多少个老旧小区？",
+     "2021年新开工改造城镇老旧小区5.6万个。", "2021年新开工改造了多少个优秀养老机构？"),
+])
+def test_a_counted_noun_after_adjectives_is_what_the_question_counts(name, quote, question, claim, other_noun):
+    from qa.sentences import counted_noun
+    assert counted_noun("多少个优秀驻村工作队？") == "工作队" and counted_noun("多少个老旧小区？") == "小区"
+    assert counted_noun("有多少个优秀？") == "" and counted_noun("发行多少特别国债来…") == ""
+    para, dt = _para_and_text(name, quote)
+    assert support(claim, para, question, dt) > 0.5
+    assert support(claim, para, other_noun, dt) == 0.0
