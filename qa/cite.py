@@ -181,7 +181,15 @@ def _counts_same_thing(claim: str, fig: Figure, window: str, occ: list[Figure]) 
     if not fig.unit or fig.unit not in _CLASSIFIERS:
         return True
     rest = _PHRASE_END.split(claim[fig.end:])[0]
-    words = [t for t in tokenize(rest, search=False) if len(t) >= 2] if rest else []
+    tagged = list(jieba.posseg.cut(rest))
+    if tagged and tagged[0].flag.startswith(("n", "j")):
+        # A noun phrase ends at the verb after it: 「7所干部学校|开展培训」 counts 干部学校. One that
+        # opens with a verb is left whole: the verb may modify (「52期扶贫干部培训班」) or be the
+        # predicate of the figure itself (「组织一处获得了…」).
+        end = next((i for i, w in enumerate(tagged) if w.flag.startswith(("v", "p")) and w.flag != "vn"), len(tagged))
+        words = [w.word for w in tagged[:end] if len(w.word) >= 2]
+    else:
+        words = [t for t in tokenize(rest, search=False) if len(t) >= 2] if rest else []
     if not words:
         return True
     nouns = {words[0], words[-1]}

@@ -865,3 +865,21 @@ def test_a_counted_noun_after_adjectives_is_what_the_question_counts(name, quote
     para, dt = _para_and_text(name, quote)
     assert support(claim, para, question, dt) > 0.5
     assert support(claim, para, other_noun, dt) == 0.0
+
+
+SEED_SPEECH = "../../seeds/001_123d84c7bbc14b5a.txt"
+
+
+@pytest.mark.parametrize("name, quote, question, right, wrong", [
+    # 「7所干部学校开展培训」 counts 干部学校: 培训, the verb's object, is no part of what it counts,
+    # though it stands next to the 7 in 「7所人才培训基地」 (a provincial speech)
+    (SEED_SPEECH, "等7所人才培训基地", "辽宁依托哪些学校开展培训？",
+     "辽宁依托东北大学等7所人才培训基地开展培训。", "辽宁依托东北大学等7所干部学校开展培训。"),
+    # 「268名驻村队员受到表彰」 counts 驻村队员, not the 表彰 written next to the 268 (a magazine report)
+    (SEED_SHAANXI, "其中省级表彰268名", "陕西省级有多少人受到表彰？",
+     "陕西省级有268名优秀第一书记受到表彰。", "陕西省级有268名驻村队员受到表彰。"),
+])
+def test_what_a_figure_counts_ends_where_its_verb_begins(name, quote, question, right, wrong):
+    para, dt = _para_and_text(name, quote)
+    assert support(right, para, question, dt) > 0.5
+    assert support(wrong, para, question, dt) == 0.0
