@@ -112,11 +112,10 @@ def in_year(question: str, para: Paragraph, doc: DocText | None) -> bool:
     return not years or doc.year + _RELATIVE_YEAR[m.group()] in years
 
 
-def of_named_law(question: str, para: Paragraph, doc: DocText | None) -> bool:
-    """A law the question names answers from that law (its title) or a paragraph that names it:
-    「监察法第七十条」 is not the 第七十条 of another regulation."""
+def of_named_law(question: str, para: Paragraph, doc: DocText | None, text: str) -> bool:
+    """A law the question names answers from that law (its title) or a paragraph that names it
+    (text: the paragraph's normalized text): 「监察法第七十条」 is not the 第七十条 of another regulation."""
     head = doc.head if doc is not None else normalize(para.title)
-    text = normalize(para.text)
     return all(name in head or abbreviation_found(name, head) or name in text for name in named_laws(question))
 
 
@@ -126,10 +125,11 @@ def in_frame(question: str, para: Paragraph, doc: DocText | None) -> bool:
     law the question names, and of the year a 今年/去年 question means. support() rejects every claim
     drawn from a paragraph outside this frame, so the generator is not shown one: a small model
     copies a figure from whatever passage it reads (辽宁's count from a 甘肃 report)."""
+    text = normalize(para.text)
     places = entities(question, ("ns",))
-    if places and doc is not None and not any(entity_found(e, normalize(para.text)) or doc.is_about(e) for e in places):
+    if places and doc is not None and not any(entity_found(e, text) or doc.is_about(e) for e in places):
         return False
-    return of_named_law(question, para, doc) and in_year(question, para, doc)
+    return of_named_law(question, para, doc, text) and in_year(question, para, doc)
 
 
 @dataclass(frozen=True)
@@ -240,7 +240,7 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
         framing = (q_names & claim_names) or (entities(question, ("ns",)) if not claim_names else set())
         if any(not entity_found(e, norm_text) and not doc.is_about(e) for e in framing):
             return 0.0
-    if not of_named_law(question, para, doc) or not in_year(question, para, doc):
+    if not of_named_law(question, para, doc, norm_text) or not in_year(question, para, doc):
         return 0.0
     if not in_scope(norm_claim, para, q_figs, doc.head if doc is not None else ""):
         return 0.0
