@@ -91,7 +91,7 @@ def other_passages(question: str, hits: list[Hit], passages: list[Passage], para
 
 
 def show_conflicts(question: str, passages: list[Passage], raw: str, v: Verified, docs,
-                   more: list[Passage] = ()) -> tuple[Verified, list[Passage]]:
+                   more: list[Passage] = (), translated: bool = False) -> tuple[Verified, list[Passage]]:
     """When the answer states a figure that another retrieved document gives differently, the other
     figure is shown too, each with its own verified citation: 「另据[n]：…。各资料说法不一，请核对原文。」
     `more`: retrieved windows the model did not see (other_passages); one that gives the other figure
@@ -116,7 +116,7 @@ def show_conflicts(question: str, passages: list[Passage], raw: str, v: Verified
     if base and base[-1] not in "。！？!?":
         base += "。"   # "另据" must open a sentence of its own
     while notes:
-        both = verify(base + "".join(f"另据[{f.n}]：{f.sentence.rstrip('。；;，, ')}。" for f in notes), shown, question, docs)
+        both = verify(base + "".join(f"另据[{f.n}]：{f.sentence.rstrip('。；;，, ')}。" for f in notes), shown, question, docs, translated)
         kept = [f for f in notes if any(f.n in c.citations and f.values[-1] in numbers(c.text) for c in both.claims)]
         if kept == notes and not both.abstained:
             both.text = both.text.rstrip() + CONFLICT_NOTE
@@ -292,11 +292,12 @@ class Answerer:
         if is_refusal(raw):
             ans.text, ans.abstained = REFUSAL, True
             return ans
-        v = verify(raw, passages, query, self._docs())
+        translated = needs_translation(ans.question)   # query is then our translation of it
+        v = verify(raw, passages, query, self._docs(), translated)
         # Another document may give the stated figure differently, below the top k: look deeper.
         wide = self.engine.search(query, k=CONFLICT_DEPTH * (k or self.settings.top_k)) if numbers(v.text) else []
         more = other_passages(query, wide, passages, self.engine.index.paragraphs, self.engine.retriever.bm25.idf)
-        v, ans.passages = show_conflicts(query, passages, raw, v, self._docs(), more)
+        v, ans.passages = show_conflicts(query, passages, raw, v, self._docs(), more, translated)
         ans.text, ans.abstained = v.text, v.abstained
         ans.citations, ans.claims, ans.repairs = v.citations, v.claims, v.repairs
         ans.deleted, ans.marked = v.deleted, v.marked

@@ -175,12 +175,15 @@ _PUNCT = "，,。；;、：:（()）“”\"'！？!? "
 _PHRASE_END = re.compile(f"[{re.escape(_PUNCT)}]")   # where the phrase after a figure ends
 
 
-def _counts_same_thing(claim: str, fig: Figure, window: str, occ: list[Figure]) -> bool:
+def _counts_same_thing(claim: str, fig: Figure, window: str, occ: list[Figure], worded: str = "") -> bool:
     """A figure that counts something ("52期培训班", "80多名乡镇党委书记") counts the same thing in
-    the window: the counted noun, known by its first or last word, stands near one occurrence."""
+    the window: the counted noun, known by its first or last word, stands near one occurrence.
+    worded: a machine-translated question, whose phrase the claim may copy after its figure."""
     if not fig.unit or fig.unit not in _CLASSIFIERS:
         return True
     rest = _PHRASE_END.split(claim[fig.end:])[0]
+    if rest and rest in worded:
+        return True
     tagged = list(jieba.posseg.cut(rest))
     if tagged and tagged[0].flag.startswith(("n", "j")):
         # A noun phrase ends at the verb after it: 「7所干部学校|开展培训」 counts 干部学校. One that
@@ -211,7 +214,8 @@ def _counts_here(nouns: set[str], text: str, o: Figure) -> bool:
     return any(n in before for n in nouns)
 
 
-def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None = None) -> float:
+def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None = None,
+            translated: bool = False) -> float:
     """How well a paragraph supports a claim, 0 when it does not.
 
     Framing — figures, names and words the question, the document title, its metadata or the
@@ -220,7 +224,11 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
     title or metadata; for a place, also a place the document keeps naming). What the claim adds must
     stand in one sentence of the paragraph (with the sentence before it for its subject): its new
     figures (same value and unit, however written), its new names, and at least half of its other
-    content words (SUPPORT_OVERLAP). The score is that share of words, 0 when a condition fails."""
+    content words (SUPPORT_OVERLAP). The score is that share of words, 0 when a condition fails.
+    translated: the question is a machine translation of the user's (English) one. What its words
+    ask for — a unit, a counted noun, a qualifier, and the claim's phrase after a figure when copied
+    from it — is then the translator's choice ("How many … classes" → 「多少个…课程」), not the user's,
+    and is not checked."""
     text = para.text
     norm_text = normalize(text)
     spans = sentence_spans(text, full=True) or [(0, len(text))]
@@ -247,7 +255,7 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
     new_figs = [f for f in claim_figs if not find(f, ctx_figs) and not find(f, q_figs)]
     # A question asking its figure in a unit ("多少个基地", "几个月") is not answered by figures in
     # another ("1批", "3328元").
-    asked = asked_unit(normalize(question))
+    asked = None if translated else asked_unit(normalize(question))
     if asked and new_figs and not any(answers_unit(f.unit, asked) for f in new_figs):
         return 0.0
     names = {e for e in claim_names if e not in q_names or entity_found(e, norm_text)}
@@ -268,7 +276,8 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
     # sentence that names some of it ("人均可支配收入是114万亿元" is not supported by
     # "国内生产总值达到114万亿元").
     measure = claim_toks & q_toks - QUANTITY_WORDS if "number" in answer_kinds(question) or _COUNT_ASK.search(q_text) else set()
-    counted = counted_noun(question)
+    counted = None if translated else counted_noun(question)
+    worded = q_text if translated else ""   # what the claim may copy from the translation unchecked
     places = entities(claim, ("ns",))
     q_dates, ctx_dates = dates(q_text), dates(context)
     stated_dates = [d for d in dates(norm_claim) if d not in q_dates]   # also those the metadata frames
@@ -286,7 +295,7 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
         # of one sentence is not the figure of a place the next sentence names.
         main = normalize(text[spans[i][0]:spans[i][1]])
         main_figs = figures(main)
-        if not all((occ := find(f, main_figs)) and _counts_same_thing(norm_claim, f, main, occ) for f in new_figs):
+        if not all((occ := find(f, main_figs)) and _counts_same_thing(norm_claim, f, main, occ, worded) for f in new_figs):
             continue
         if misdated(claim_dates, main):
             continue
@@ -298,7 +307,7 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
         if new_figs and measure and not _share_found(measure, content_tokens(window), window):
             continue
         # ...and measures the kind of thing the question asks for: not 「专项债券」 for 「一般债券」.
-        if new_figs and contrasted(question, main, window + context):
+        if new_figs and not translated and contrasted(question, main, window + context):
             continue
         # A question that counts something ("多少个贫困村") is answered by a figure counting it.
         if counted and new_figs and not any(counted in main[max(0, o.start - 25):o.end + 25]
@@ -418,8 +427,9 @@ class Verified:
 
 
 def verify(answer: str, passages: list[Passage], question: str = "",
-           docs: Mapping[str, DocText] | None = None) -> Verified:
-    """docs: what each document (by name) is about, to check names taken from the question."""
+           docs: Mapping[str, DocText] | None = None, translated: bool = False) -> Verified:
+    """docs: what each document (by name) is about, to check names taken from the question.
+    translated: the question is a machine translation of the user's (see support)."""
     by_n = {p.n: p for p in passages}
     # Where a figure may come from: any retrieved paragraph, its title and section path, its
     # document's metadata. A sentence whose figure is in none of them is invented and removed.
@@ -443,7 +453,7 @@ def verify(answer: str, passages: list[Passage], question: str = "",
     def scored(text: str, whole: str | None = None) -> dict[int, float]:
         """whole: the sentence a clause or item was cut from, whose question figures still scope it
         (「第五十七条是…，应当坚持…」: the clause after the comma is still about 第五十七条)."""
-        return {n: support(text, p.para, question, None if docs is None else docs.get(p.para.doc, _NO_DOC))
+        return {n: support(text, p.para, question, None if docs is None else docs.get(p.para.doc, _NO_DOC), translated)
                 if within[n] and (whole is None or in_scope(whole, p.para, q_figs,
                                                              docs.get(p.para.doc, _NO_DOC).head if docs else ""))
                 else 0.0

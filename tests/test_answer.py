@@ -118,3 +118,17 @@ def test_a_question_about_a_place_no_document_is_about_is_refused_before_generat
     assert ans.passages   # the nearest passages are still offered as places to look
     ans = extractive.answer("辽宁有多少个贫困村？")
     assert ans.passages and all(p.para.doc == "001_123d84c7bbc14b5a.txt" for p in ans.passages)
+
+
+def test_an_english_question_is_verified_without_the_wording_of_its_translation(extractive, seed_engine):
+    from qa.schema import Answer, Passage
+    from tests.conftest import para_with
+    para = para_with(seed_engine.index.documents["003_523b3058465032b4.txt"], "巡回报告会23场次")
+    passages = [Passage(1, para, 0, len(para.text))]
+    query = "陕西举办了多少个优秀第一书记巡回报告会课程？"   # our translation; the user's words are below
+    raw = "陕西举办了23场次优秀第一书记巡回报告会课程[1]。"
+    asked = "How many report sessions on outstanding first secretaries did Shaanxi hold?"
+    ans = extractive.check(Answer(question=asked, text="", abstained=True), query, raw, passages)
+    assert not ans.abstained and ans.text == raw and ans.citations[0].para == para.id
+    # the same words typed by the user in Chinese ask in 个 for 课程: 23场次 does not answer them
+    assert extractive.check(Answer(question=query, text="", abstained=True), query, raw, passages).abstained

@@ -874,3 +874,21 @@ def test_a_counted_noun_after_adjectives_is_what_the_question_counts(name, quote
     assert support(claim, para, question, dt) > 0.5
     assert support(claim, para, other_noun, dt) == 0.0
 
+
+
+@pytest.mark.parametrize("name, quote, question, right, wrong", [
+    # "How many … report sessions" → 「多少个…课程」: the unit and noun are the translator's, not the 场次 counted
+    (SEED_SHAANXI, "巡回报告会23场次", "陕西举办了多少个优秀第一书记巡回报告会课程？",
+     "陕西举办了23场次优秀第一书记巡回报告会课程。", "陕西举办了32场次优秀第一书记巡回报告会课程。"),
+    # "How many jobs …" → 「多少个工作岗位」 is answered in the report's 人
+    (GOV_2022, "城镇新增就业1269万人", "2021年城镇新增了多少个工作岗位？",
+     "2021年城镇新增就业1269万人。", "2021年城镇新增1100万个工作岗位。"),
+])
+def test_a_machine_translated_question_does_not_set_the_unit_or_noun_of_the_answer(name, quote, question, right, wrong):
+    # the user asked in English: the unit, counted noun and qualifier of our translation are not theirs
+    para, dt = _para_and_text(name, quote)
+    assert support(right, para, question, dt) == 0.0            # a question the user wrote in Chinese
+    assert support(right, para, question, dt, translated=True) == 1.0
+    assert support(wrong, para, question, dt, translated=True) == 0.0   # the figure must still stand there
+    v = verify(right[:-1] + "[1]。", [Passage(1, para, 0, len(para.text))], question, {para.doc: dt}, translated=True)
+    assert not v.abstained and v.text == right[:-1] + "[1]。"
