@@ -22,8 +22,8 @@ from .schema import Citation, Claim, Paragraph, Passage
 from .sections import unnumbered
 from .figures import Figure, answers_unit, asked_unit, dated, dates, figures, find, misdated
 from .sentences import (
-    NAME_FLAGS, abbreviation_found, content_tokens, contrasted, counted_noun, entity_found, name_forms, named_entities, numbers, overlap,
-    named_laws, polar_question, restates_question, sentence_spans,
+    NAME_FLAGS, abbreviation_found, asked_change, content_tokens, contrasted, counted_noun, entity_found, name_forms, named_entities, numbers, overlap,
+    named_laws, polar_question, restates_question, sentence_spans, states_change,
 )
 
 REFUSAL = "文档中没有找到相关信息"
@@ -277,6 +277,7 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
     # "国内生产总值达到114万亿元").
     measure = claim_toks & q_toks - QUANTITY_WORDS if "number" in answer_kinds(question) or _COUNT_ASK.search(q_text) else set()
     counted = None if translated else counted_noun(question)
+    change = asked_change(normalize(question))
     worded = q_text if translated else ""   # what the claim may copy from the translation unchecked
     places = entities(claim, ("ns",))
     q_dates, ctx_dates = dates(q_text), dates(context)
@@ -305,6 +306,9 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
                                              else context, event):
             continue
         if new_figs and measure and not _share_found(measure, content_tokens(window), window):
+            continue
+        # ...and, for a question asking a change (「减少了多少」), states a change that way, not a level.
+        if new_figs and change and not states_change(window, change):
             continue
         # ...and measures the kind of thing the question asks for: not 「专项债券」 for 「一般债券」.
         if new_figs and not translated and contrasted(question, main, window + context):

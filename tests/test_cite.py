@@ -892,3 +892,29 @@ def test_a_machine_translated_question_does_not_set_the_unit_or_noun_of_the_answ
     assert support(wrong, para, question, dt, translated=True) == 0.0   # the figure must still stand there
     v = verify(right[:-1] + "[1]。", [Passage(1, para, 0, len(para.text))], question, {para.doc: dt}, translated=True)
     assert not v.abstained and v.text == right[:-1] + "[1]。"
+
+
+
+@pytest.mark.parametrize("name, quote, question, claim, supported", [
+    # a survey gives 贫困人口 as a change (「5年减贫65.5万人」) and 贫困村 as a level (「全市共有贫困村1101个」)
+    (SEED_SURVEY, "5年减贫65.5万人", "陇南市贫困人口减少了多少？", "陇南市贫困人口减少了65.5万人。", True),
+    (SEED_SURVEY, "5年减贫65.5万人", "陇南市贫困人口增加了多少？", "陇南市贫困人口增加了65.5万人。", False),
+    (SEED_SURVEY, "全市共有贫困村1101个", "定西市贫困村减少了多少个？", "定西市贫困村减少了1101个。", False),
+    (SEED_SURVEY, "全市共有贫困村1101个", "定西市共有多少个贫困村？", "定西市共有贫困村1101个。", True),
+    # a work report: 「城镇新增就业1269万人」 is a change, 「市场主体总量超过1.5亿户」 a level
+    (GOV_2022, "城镇新增就业1269万人", "2021年城镇新增就业多少人？", "2021年城镇新增就业1269万人。", True),
+    (GOV_2022, "城镇新增就业1269万人", "2021年城镇就业减少了多少人？", "2021年城镇就业减少了1269万人。", False),
+    (GOV_2022, "市场主体总量超过1.5亿户", "2021年市场主体增加了多少户？", "2021年市场主体增加了1.5亿户。", False),
+    (GOV_2022, "市场主体总量超过1.5亿户", "市场主体总量超过多少户？", "市场主体总量超过1.5亿户。", True),
+])
+def test_a_question_for_a_change_is_answered_by_a_change_the_same_way_not_a_level(name, quote, question, claim, supported):
+    para, dt = _para_and_text(name, quote)
+    assert (support(claim, para, question, dt) > 0.5) is supported
+
+
+def test_a_question_asking_several_things_or_a_level_asks_no_change():
+    from qa.sentences import asked_change
+    assert asked_change("2023年北京地区生产总值增长了多少？总量大概多少？") == ""
+    assert asked_change("“23·7”极端强降雨期间提前疏散转移了多少群众？") == ""   # 降雨 is no change
+    assert asked_change("定西市的贫困发生率到2018年底降到了多少？") == "down"
+    assert asked_change("2013年全国城镇新增就业有多少？") == "up"
