@@ -286,6 +286,7 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
     # What the dated event is: the claim's words from the question, ordinals kept (「第一次修正」), not
     # the document's own name (a 沿革 names its law in each amendment).
     event = content_tokens(norm_claim) & q_toks - content_tokens(normalize(para.title))
+    asked_event = _law_events(q_text) if stated_dates else set()
     best = 0.0
     told = instruction_spans(text)   # a sentence telling the reader what to answer is no evidence
     for i in range(len(spans)):
@@ -302,8 +303,9 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
             continue
         # A date the paragraph writes is judged among the paragraph's dated events; one the metadata
         # frames, among the metadata's.
-        if stated_dates and _dated_elsewhere(stated_dates, norm_text if all(d in dates(main) for d in stated_dates)
-                                             else context, event):
+        record = norm_text if all(d in dates(main) for d in stated_dates) else context
+        if stated_dates and (_dated_elsewhere(stated_dates, record, event)
+                             or _other_law_event(stated_dates, record, asked_event)):
             continue
         if new_figs and measure and not _share_found(measure, content_tokens(window), window):
             continue
@@ -341,23 +343,48 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
 _FIELD_OR_CLAUSE = re.compile(r"[；;\n]|\s+(?=[\u4e00-\u9fff]{2,6}[:：])")
 
 
+def _date_events(text: str) -> list[tuple[tuple[int, int, int], str]]:
+    """Each full date of text with its event: what its clause writes from the date on, to the next
+    date; the first also takes its clause's lead (「施行日期：」)."""
+    events = []
+    for c in _FIELD_OR_CLAUSE.split(text):
+        found = dated(c)
+        for i, (d, at) in enumerate(found):
+            events.append((d, c[0 if i == 0 else at:found[i + 1][1] if i + 1 < len(found) else len(c)]))
+    return events
+
+
 def _dated_elsewhere(claim_dates: list[tuple[int, int, int]], text: str, event: set[str]) -> bool:
     """Whether text records several dated events (a law's 沿革: 「1994年7月5日…通过；2009年8月27日…第一次
     修正；…」) and gives a claimed date to an event that names less of the claimed one (the words the
     claim repeats from the question, by length) than another date's does: 「第一次修正」 is not the date
-    of 「通过」. A date's event is what its clause writes from the date on."""
-    events = []
-    for c in _FIELD_OR_CLAUSE.split(text):
-        found = dated(c)
-        # each date's event runs to the next date; the first also takes its clause's lead (「施行日期：」)
-        for i, (d, at) in enumerate(found):
-            events.append((d, c[0 if i == 0 else at:found[i + 1][1] if i + 1 < len(found) else len(c)]))
+    of 「通过」."""
+    events = _date_events(text)
     if len(events) < 2 or not event:
         return False
     def weight(seg: str) -> int:
         return sum(len(t) for t in event if t in seg)
     best = max(weight(seg) for _, seg in events)
     return any((own := [weight(seg) for e, seg in events if e == d]) and max(own) < best for d in claim_dates)
+
+
+# What a law's record says happened on a date: it was made (通过, 制定…) or amended (修订, 修正…).
+# 公布/施行 say neither: a law is promulgated and takes effect when made and when amended.
+_LAW_EVENTS = {"made": re.compile(r"制定|通过|颁布|出台"), "amended": re.compile(r"修订|修正|修改")}
+
+
+def _law_events(text: str) -> set[str]:
+    return {kind for kind, words in _LAW_EVENTS.items() if words.search(text)}
+
+
+def _other_law_event(claim_dates: list[tuple[int, int, int]], text: str, asked: set[str]) -> bool:
+    """Whether a claimed date is recorded in text for the other kind of event than the question asks
+    (an amendment date, 「2006年9月15日…修订」, does not say when a regulation was made), while no
+    record of that date says the asked kind."""
+    if len(asked) != 1:
+        return False
+    kinds = [_law_events(seg) for d in claim_dates for e, seg in _date_events(text) if e == d]
+    return bool(kinds) and not any(asked & k for k in kinds) and any(k - asked for k in kinds)
 
 
 # A year the question sets as a deadline or a point in time ("到2025年", "截至2021年底"), not as the

@@ -918,3 +918,20 @@ def test_a_question_asking_several_things_or_a_level_asks_no_change():
     assert asked_change("“23·7”极端强降雨期间提前疏散转移了多少群众？") == ""   # 降雨 is no change
     assert asked_change("定西市的贫困发生率到2018年底降到了多少？") == "down"
     assert asked_change("2013年全国城镇新增就业有多少？") == "up"
+
+
+@pytest.mark.parametrize("name, question, claim, supported", [
+    # a city regulation recording only its revision: that date does not say when it was made
+    (PETITIONS, "北京市信访条例最早是哪一年制定的？", "北京市信访条例最早是2006年9月15日制定的。", False),
+    (PETITIONS, "北京市信访条例是哪天修订的？", "北京市信访条例是2006年9月15日修订的。", True),
+    # a national law: 通过 is when it was made, 修正 when amended
+    (LABOUR_LAW, "劳动法是什么时候制定的？", "劳动法是1994年7月5日制定的。", True),
+    (LABOUR_LAW, "劳动法是什么时候制定的？", "劳动法是2018年12月29日制定的。", False),
+    # a State Council regulation: 公布 says neither, so its first date may be when it was made
+    (INFO_RULES, "政府信息公开条例是哪天制定的？", "政府信息公开条例是2007年4月5日制定的。", True),
+    (INFO_RULES, "政府信息公开条例是哪天制定的？", "政府信息公开条例是2019年4月3日制定的。", False),
+])
+def test_an_amendment_date_is_not_when_a_law_was_made(name, question, claim, supported):
+    doc, dt = _doc_and_text(name)
+    for para in (_meta(doc), doc.paragraphs[3]):   # the record itself, and an article it frames
+        assert (support(claim, para, question, dt) == 1.0) is supported
