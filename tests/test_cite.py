@@ -906,6 +906,9 @@ def test_a_machine_translated_question_does_not_set_the_unit_or_noun_of_the_answ
     (GOV_2022, "城镇新增就业1269万人", "2021年城镇就业减少了多少人？", "2021年城镇就业减少了1269万人。", False),
     (GOV_2022, "市场主体总量超过1.5亿户", "2021年市场主体增加了多少户？", "2021年市场主体增加了1.5亿户。", False),
     (GOV_2022, "市场主体总量超过1.5亿户", "市场主体总量超过多少户？", "市场主体总量超过1.5亿户。", True),
+    # the level a change reaches is answered by a level
+    (GOV_2022, "国内生产总值达到114万亿元", "2021年国内生产总值增长到了多少？", "2021年国内生产总值增长到114万亿元。", True),
+    (SEED_SURVEY, "全市共有贫困村1101个", "定西市贫困村减少到了多少个？", "定西市贫困村减少到1101个。", True),
 ])
 def test_a_question_for_a_change_is_answered_by_a_change_the_same_way_not_a_level(name, quote, question, claim, supported):
     para, dt = _para_and_text(name, quote)
@@ -916,7 +919,10 @@ def test_a_question_asking_several_things_or_a_level_asks_no_change():
     from qa.sentences import asked_change
     assert asked_change("2023年北京地区生产总值增长了多少？总量大概多少？") == ""
     assert asked_change("“23·7”极端强降雨期间提前疏散转移了多少群众？") == ""   # 降雨 is no change
-    assert asked_change("定西市的贫困发生率到2018年底降到了多少？") == "down"
+    # the level a change reaches is a level: 「森林覆盖率达到23%」 answers 「提高到了多少」
+    assert asked_change("定西市的贫困发生率到2018年底降到了多少？") == ""
+    assert asked_change("森林覆盖率提高到了多少？") == "" and asked_change("贫困人口下降至多少？") == ""
+    assert asked_change("贫困人口实际减少了多少？") == "down"
     assert asked_change("2013年全国城镇新增就业有多少？") == "up"
 
 
