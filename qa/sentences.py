@@ -103,7 +103,7 @@ _WHOLE = {"全部", "所有", "全体"}   # "多少农村贫困人口全部脱�
 # 「全市共有贫困村1101个」) and as a change (「减少1650万人」, 「由31.7%下降到9.12%」); a question for the
 # change is not answered by the level.
 _CHANGES = {
-    "down": re.compile(r"减少|下降|降低|减贫|缩小|缩减|压减|下调|回落|(?<![雨水温])降(?=[到至])"),
+    "down": re.compile(r"减少|下降|降低|减贫|缩小|缩减|压减|下调|回落|降(?=[到至])"),
     "up": re.compile(r"增加|增长|提高|新增|上升|扩大|提升|上调"),
 }
 _HOW_MUCH = re.compile(r"多少|几(?!乎)")
