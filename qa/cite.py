@@ -20,10 +20,10 @@ from .prompt import answer_kinds
 from .normalize import normalize, tokenize
 from .schema import Citation, Claim, Paragraph, Passage
 from .sections import unnumbered
-from .figures import Figure, answers_unit, asked_unit, dated, dates, figures, find, misdated
+from .figures import Figure, answers_unit, asked_change, asked_unit, dated, dates, figures, find, misdated, states_change
 from .sentences import (
-    NAME_FLAGS, abbreviation_found, asked_change, content_tokens, contrasted, counted_noun, entity_found, name_forms, named_entities, numbers, overlap,
-    named_laws, polar_question, restates_question, sentence_spans, states_change,
+    NAME_FLAGS, abbreviation_found, content_tokens, contrasted, counted_noun, entity_found, name_forms, named_entities, numbers, overlap,
+    named_laws, polar_question, restates_question, sentence_spans,
 )
 
 REFUSAL = "文档中没有找到相关信息"
@@ -277,7 +277,7 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
     # "国内生产总值达到114万亿元").
     measure = claim_toks & q_toks - QUANTITY_WORDS if "number" in answer_kinds(question) or _COUNT_ASK.search(q_text) else set()
     counted = None if translated else counted_noun(question)
-    change = asked_change(normalize(question))
+    change = asked_change(q_text)
     worded = q_text if translated else ""   # what the claim may copy from the translation unchecked
     places = entities(claim, ("ns",))
     q_dates, ctx_dates = dates(q_text), dates(context)
@@ -303,10 +303,10 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
             continue
         # A date the paragraph writes is judged among the paragraph's dated events; one the metadata
         # frames, among the metadata's.
-        record = norm_text if all(d in dates(main) for d in stated_dates) else context
-        if stated_dates and (_dated_elsewhere(stated_dates, record, event)
-                             or _other_law_event(stated_dates, record, asked_event)):
-            continue
+        if stated_dates:
+            record = _date_events(norm_text if all(d in dates(main) for d in stated_dates) else context)
+            if _dated_elsewhere(stated_dates, record, event) or _other_law_event(stated_dates, record, asked_event):
+                continue
         if new_figs and measure and not _share_found(measure, content_tokens(window), window):
             continue
         # ...and, for a question asking a change (「减少了多少」), states a change that way, not a level.
@@ -343,7 +343,10 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
 _FIELD_OR_CLAUSE = re.compile(r"[；;\n]|\s+(?=[\u4e00-\u9fff]{2,6}[:：])")
 
 
-def _date_events(text: str) -> list[tuple[tuple[int, int, int], str]]:
+_DateEvents = list[tuple[tuple[int, int, int], str]]   # (date, its event) in a record
+
+
+def _date_events(text: str) -> _DateEvents:
     """Each full date of text with its event: what its clause writes from the date on, to the next
     date; the first also takes its clause's lead (「施行日期：」)."""
     events = []
@@ -354,12 +357,11 @@ def _date_events(text: str) -> list[tuple[tuple[int, int, int], str]]:
     return events
 
 
-def _dated_elsewhere(claim_dates: list[tuple[int, int, int]], text: str, event: set[str]) -> bool:
-    """Whether text records several dated events (a law's 沿革: 「1994年7月5日…通过；2009年8月27日…第一次
-    修正；…」) and gives a claimed date to an event that names less of the claimed one (the words the
-    claim repeats from the question, by length) than another date's does: 「第一次修正」 is not the date
-    of 「通过」."""
-    events = _date_events(text)
+def _dated_elsewhere(claim_dates: list[tuple[int, int, int]], events: _DateEvents, event: set[str]) -> bool:
+    """Whether a record's dated events (_date_events of a law's 沿革: 「1994年7月5日…通过；2009年8月27日…
+    第一次修正；…」) are several and give a claimed date to an event that names less of the claimed one
+    (the words the claim repeats from the question, by length) than another date's does: 「第一次修正」 is
+    not the date of 「通过」."""
     if len(events) < 2 or not event:
         return False
     def weight(seg: str) -> int:
@@ -377,13 +379,13 @@ def _law_events(text: str) -> set[str]:
     return {kind for kind, words in _LAW_EVENTS.items() if words.search(text)}
 
 
-def _other_law_event(claim_dates: list[tuple[int, int, int]], text: str, asked: set[str]) -> bool:
-    """Whether a claimed date is recorded in text for the other kind of event than the question asks
-    (an amendment date, 「2006年9月15日…修订」, does not say when a regulation was made), while no
-    record of that date says the asked kind."""
+def _other_law_event(claim_dates: list[tuple[int, int, int]], events: _DateEvents, asked: set[str]) -> bool:
+    """Whether a claimed date is recorded among a record's dated events (_date_events) for the other
+    kind of event than the question asks (an amendment date, 「2006年9月15日…修订」, does not say when a
+    regulation was made), while no record of that date says the asked kind."""
     if len(asked) != 1:
         return False
-    kinds = [_law_events(seg) for d in claim_dates for e, seg in _date_events(text) if e == d]
+    kinds = [_law_events(seg) for e, seg in events if e in claim_dates]
     return bool(kinds) and not any(asked & k for k in kinds) and any(k - asked for k in kinds)
 
 

@@ -138,6 +138,34 @@ def answers_unit(unit: str, asked: str) -> bool:
     return same_unit(unit, asked) or (unit in _MONTHS and asked in _MONTHS)
 
 
+# Words that state a change, by direction. A report gives a quantity both as a level (「还有49万贫困人口」,
+# 「全市共有贫困村1101个」) and as a change (「减少1650万人」, 「由31.7%下降到9.12%」); a question for the
+# change is not answered by the level.
+_CHANGES = {
+    "down": re.compile(r"减少|下降|降低|减贫|缩小|缩减|压减|下调|回落|降(?=[到至])"),
+    "up": re.compile(r"增加|增长|提高|新增|上升|扩大|提升|上调"),
+}
+_REACHES = re.compile(r"了?[到至]")   # 「下降到」, 「提高到了」: the level a change reaches
+
+
+def asked_change(question: str) -> str:
+    """The direction of the change a question for one quantity asks ("实际减少了多少" → "down",
+    "城镇新增就业多少人" → "up"): a change word in the clause before its 多少/几. "" when it asks a
+    level — also the level a change reaches ("下降到多少", "提高到了多少": 「达到23%」 answers it) — or
+    several things ("增长了多少？总量大概多少？")."""
+    asks = list(_ASKED.finditer(question))
+    if len(asks) != 1:
+        return ""
+    clause = re.split(r"[，,。；;？?！!]", question[:asks[0].start()])[-1]
+    changes = [(d, bool(_REACHES.match(clause, m.end()))) for d, words in _CHANGES.items() for m in words.finditer(clause)]
+    directions = {d for d, _ in changes}
+    return directions.pop() if len(directions) == 1 and not any(r for _, r in changes) else ""
+
+
+def states_change(text: str, direction: str) -> bool:
+    return bool(_CHANGES[direction].search(text))
+
+
 def _in_months(f: Figure) -> Figure:
     k = _MONTHS[f.unit]
     return Figure(f.value * k, "月", f.text, f.start, f.end, f.approx, f.low * k, f.high * k)

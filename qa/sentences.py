@@ -99,35 +99,6 @@ _COUNTERS = set("个名人位户家所项期批次条座处种类件")
 _WHOLE = {"全部", "所有", "全体"}   # "多少农村贫困人口全部脱贫": says how many, not of what
 
 
-# Words that state a change, by direction. A report gives a quantity both as a level (「还有49万贫困人口」,
-# 「全市共有贫困村1101个」) and as a change (「减少1650万人」, 「由31.7%下降到9.12%」); a question for the
-# change is not answered by the level.
-_CHANGES = {
-    "down": re.compile(r"减少|下降|降低|减贫|缩小|缩减|压减|下调|回落|降(?=[到至])"),
-    "up": re.compile(r"增加|增长|提高|新增|上升|扩大|提升|上调"),
-}
-_HOW_MUCH = re.compile(r"多少|几(?!乎)")
-
-
-def asked_change(question: str) -> str:
-    """The direction of the change a question for one quantity asks ("实际减少了多少" → "down",
-    "城镇新增就业多少人" → "up"): a change word in the clause before its 多少/几. "" when it asks a
-    level — also the level a change reaches ("下降到多少", "提高到了多少": 「达到23%」 answers it) — or
-    several things ("增长了多少？总量大概多少？")."""
-    asks = list(_HOW_MUCH.finditer(question))
-    if len(asks) != 1:
-        return ""
-    clause = re.split(r"[，,。；;？?！!]", question[:asks[0].start()])[-1]
-    found = {d for d, words in _CHANGES.items() for m in words.finditer(clause)
-             if not re.match(r"了?[到至]", clause[m.end():])}
-    reached = any(re.match(r"了?[到至]", clause[m.end():]) for words in _CHANGES.values() for m in words.finditer(clause))
-    return found.pop() if len(found) == 1 and not reached else ""
-
-
-def states_change(text: str, direction: str) -> bool:
-    return bool(_CHANGES[direction].search(text))
-
-
 @lru_cache(maxsize=256)   # asked once per passage and claim while one answer is verified
 def counted_noun(question: str) -> str:
     """The head of what a question counts ("多少个深度贫困村" → "贫困村"; "多少名干部" → "干部"):

@@ -1,7 +1,7 @@
 """Figures: the writings of one figure compare equal, different figures do not."""
 import pytest
 
-from qa.figures import figures, same_figure
+from qa.figures import asked_change, figures, same_figure
 from qa.normalize import normalize
 
 
@@ -96,3 +96,13 @@ def test_the_day_of_a_date_is_no_count_of_days(name, date, days):
     count = next(f for f in figures(text) if text[f.start:].startswith(days))
     assert day.unit == "号" and not same_figure(fig("15天"), day) and same_figure(fig("15号"), day)
     assert count.value == 15 and count.unit != "号"
+
+
+def test_a_question_asking_several_things_or_a_level_asks_no_change():
+    assert asked_change("2023年北京地区生产总值增长了多少？总量大概多少？") == ""
+    assert asked_change("“23·7”极端强降雨期间提前疏散转移了多少群众？") == ""   # 降雨 is no change
+    # the level a change reaches is a level: 「森林覆盖率达到23%」 answers 「提高到了多少」
+    assert asked_change("定西市的贫困发生率到2018年底降到了多少？") == ""
+    assert asked_change("森林覆盖率提高到了多少？") == "" and asked_change("贫困人口下降至多少？") == ""
+    assert asked_change("贫困人口实际减少了多少？") == "down"
+    assert asked_change("2013年全国城镇新增就业有多少？") == "up"
