@@ -91,7 +91,8 @@ def other_passages(question: str, hits: list[Hit], passages: list[Passage], para
 
 
 def show_conflicts(question: str, passages: list[Passage], raw: str, v: Verified, docs,
-                   more: list[Passage] = (), translated: bool = False) -> tuple[Verified, list[Passage]]:
+                   more: list[Passage] = (), translated: bool = False,
+                   off: frozenset[str] = frozenset()) -> tuple[Verified, list[Passage]]:
     """When the answer states a figure that another retrieved document gives differently, the other
     figure is shown too, each with its own verified citation: 「另据[n]：…。各资料说法不一，请核对原文。」
     `more`: retrieved windows the model did not see (other_passages); one that gives the other figure
@@ -116,7 +117,7 @@ def show_conflicts(question: str, passages: list[Passage], raw: str, v: Verified
     if base and base[-1] not in "。！？!?":
         base += "。"   # "另据" must open a sentence of its own
     while notes:
-        both = verify(base + "".join(f"另据[{f.n}]：{f.sentence.rstrip('。；;，, ')}。" for f in notes), shown, question, docs, translated)
+        both = verify(base + "".join(f"另据[{f.n}]：{f.sentence.rstrip('。；;，, ')}。" for f in notes), shown, question, docs, translated, off)
         kept = [f for f in notes if any(f.n in c.citations and f.values[-1] in numbers(c.text) for c in both.claims)]
         if kept == notes and not both.abstained:
             both.text = both.text.rstrip() + CONFLICT_NOTE
@@ -222,7 +223,8 @@ class Answerer:
         hits = self.engine.search(query, k=k or self.settings.top_k)
         ans.hits = hits
         idf = self.engine.retriever.bm25.idf
-        passages = self.passages(query, hits)
+        off = self.settings.checks_off
+        passages = self.passages(query, hits, framed="frame" not in off)
         # Nothing inside the question's frame is refused below; the nearest passages are still
         # offered as places to look.
         ans.passages = passages or self.passages(query, hits, framed=False)
@@ -230,8 +232,8 @@ class Answerer:
         ans.latency.update(rewrite=round(t_rw - t0, 3), retrieve=round(t_ret - t_rw, 3))
         yield Event("evidence", ans.passages)
 
-        on_topic = bool(hits) and self.gate().passes(*signals(query, hits))
-        recorded = self.recorded(query, hits, passages) if on_topic else None
+        on_topic = bool(hits) and ("gate" in off or self.gate().passes(*signals(query, hits)))
+        recorded = self.recorded(query, hits, passages) if on_topic and "fields" not in off else None
         # No passage inside the question's frame (a place no document is about): nothing to answer from.
         if not on_topic or (not passages and recorded is None):
             ans.text = REFUSAL
@@ -293,11 +295,14 @@ class Answerer:
             ans.text, ans.abstained = REFUSAL, True
             return ans
         translated = needs_translation(ans.question)   # query is then our translation of it
-        v = verify(raw, passages, query, self._docs(), translated)
-        # Another document may give the stated figure differently, below the top k: look deeper.
-        wide = self.engine.search(query, k=CONFLICT_DEPTH * (k or self.settings.top_k)) if numbers(v.text) else []
-        more = other_passages(query, wide, passages, self.engine.index.paragraphs, self.engine.retriever.bm25.idf)
-        v, ans.passages = show_conflicts(query, passages, raw, v, self._docs(), more, translated)
+        off = self.settings.checks_off
+        v = verify(raw, passages, query, self._docs(), translated, off)
+        ans.passages = passages
+        if "conflicts" not in off:
+            # Another document may give the stated figure differently, below the top k: look deeper.
+            wide = self.engine.search(query, k=CONFLICT_DEPTH * (k or self.settings.top_k)) if numbers(v.text) else []
+            more = other_passages(query, wide, passages, self.engine.index.paragraphs, self.engine.retriever.bm25.idf)
+            v, ans.passages = show_conflicts(query, passages, raw, v, self._docs(), more, translated, off)
         ans.text, ans.abstained = v.text, v.abstained
         ans.citations, ans.claims, ans.repairs = v.citations, v.claims, v.repairs
         ans.deleted, ans.marked = v.deleted, v.marked

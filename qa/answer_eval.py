@@ -5,7 +5,7 @@ import re
 import time
 from typing import TYPE_CHECKING, Mapping
 
-from .cite import _MARKER, number_consistency, raw_number_consistency
+from .cite import _MARKER, is_refusal, number_consistency, raw_number_consistency
 from .figures import figures, same_figure
 from .metrics import has_gold, with_source
 from .normalize import compact
@@ -48,6 +48,16 @@ def answer_correct(answer: str, acceptable: tuple[str, ...], every: tuple[tuple[
     return all(any(_contains(answer, x) for x in part) for part in every) and bool(acceptable or every)
 
 
+def raw_verdict(raw: str, q: "Question") -> bool | None:
+    """Whether the generator's text, before any check, answers right (an unanswerable question: refuses);
+    None when nothing was generated (refused before the model, or answered from a recorded field)."""
+    if not raw:
+        return None
+    if not q.answerable:
+        return is_refusal(raw)
+    return not is_refusal(raw) and answer_correct(raw, q.answers, q.answers_all)
+
+
 def answer_fields(answerer: "Answerer", q: "Question", sources: Mapping[str, str] | None = None) -> dict:
     """The answer part of a result row (its latency_s is merged with the row's search latency).
     sources: eval.meta_sources(), what a cited metadata paragraph holds of the source.
@@ -81,6 +91,8 @@ def answer_fields(answerer: "Answerer", q: "Question", sources: Mapping[str, str
         "deleted_correct": deleted_correct,
         # ...or, deleting or marking, it turned the model's acceptable answer into a wrong one or a refusal.
         "lost_correct": bool(q.answerable and ans.raw and not correct and answer_correct(ans.raw, q.answers, q.answers_all)),
+        # The model's own text judged as the answer (None: nothing was generated): the raw-versus-final table.
+        "raw_correct": raw_verdict(ans.raw, q),
         "standalone": ans.standalone,
         "repairs": ans.repairs,
         "latency_s": {**ans.latency, "wall": round(wall, 3)},

@@ -215,7 +215,7 @@ def _counts_here(nouns: set[str], text: str, o: Figure) -> bool:
 
 
 def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None = None,
-            translated: bool = False) -> float:
+            translated: bool = False, off: frozenset[str] = frozenset()) -> float:
     """How well a paragraph supports a claim, 0 when it does not.
 
     Framing — figures, names and words the question, the document title, its metadata or the
@@ -228,7 +228,8 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
     translated: the question is a machine translation of the user's (English) one. What its words
     ask for — a unit, a counted noun, a qualifier, and the claim's phrase after a figure when copied
     from it — is then the translator's choice ("How many … classes" → 「多少个…课程」), not the user's,
-    and is not checked."""
+    and is not checked.
+    off: names of checks switched off (qa/checks.py)."""
     text = para.text
     norm_text = normalize(text)
     spans = sentence_spans(text, full=True) or [(0, len(text))]
@@ -244,18 +245,20 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
     # A place or person of the question must be what the paragraph or its document is about: a 白银市
     # question is not answered by a 定西市 report; the answer is bound to the question's place even
     # when the claim leaves it out ("贫困发生率为9.12%" answering a 徽县 question).
-    if doc is not None:
+    if doc is not None and "place" not in off:
         framing = (q_names & claim_names) or (entities(question, ("ns",)) if not claim_names else set())
         if any(not entity_found(e, norm_text) and not doc.is_about(e) for e in framing):
             return 0.0
-    if not of_named_law(question, para, doc, norm_text) or not in_year(question, para, doc):
+    if "law" not in off and not of_named_law(question, para, doc, norm_text):
         return 0.0
-    if not in_scope(norm_claim, para, q_figs, doc.head if doc is not None else ""):
+    if "year" not in off and not in_year(question, para, doc):
+        return 0.0
+    if "scope" not in off and not in_scope(norm_claim, para, q_figs, doc.head if doc is not None else ""):
         return 0.0
     new_figs = [f for f in claim_figs if not find(f, ctx_figs) and not find(f, q_figs)]
     # A question asking its figure in a unit ("多少个基地", "几个月") is not answered by figures in
     # another ("1批", "3328元").
-    asked = None if translated else asked_unit(normalize(question))
+    asked = None if translated or "unit" in off else asked_unit(normalize(question))
     if asked and new_figs and not any(answers_unit(f.unit, asked) for f in new_figs):
         return 0.0
     names = {e for e in claim_names if e not in q_names or entity_found(e, norm_text)}
@@ -275,13 +278,14 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
     # What a question for a quantity asks about, in the claim's words: the figure must stand in a
     # sentence that names some of it ("人均可支配收入是114万亿元" is not supported by
     # "国内生产总值达到114万亿元").
-    measure = claim_toks & q_toks - QUANTITY_WORDS if "number" in answer_kinds(question) or _COUNT_ASK.search(q_text) else set()
-    counted = None if translated else counted_noun(question)
-    change = asked_change(q_text)
+    measure = (claim_toks & q_toks - QUANTITY_WORDS if "measure" not in off
+               and ("number" in answer_kinds(question) or _COUNT_ASK.search(q_text)) else set())
+    counted = None if translated or "counted" in off else counted_noun(question)
+    change = None if "change" in off else asked_change(q_text)
     worded = q_text if translated else ""   # what the claim may copy from the translation unchecked
     places = entities(claim, ("ns",))
     q_dates, ctx_dates = dates(q_text), dates(context)
-    stated_dates = [d for d in dates(norm_claim) if d not in q_dates]   # also those the metadata frames
+    stated_dates = [] if "date" in off else [d for d in dates(norm_claim) if d not in q_dates]   # also those the metadata frames
     claim_dates = [d for d in stated_dates if d not in ctx_dates]
     # What the dated event is: the claim's words from the question, ordinals kept (「第一次修正」), not
     # the document's own name (a 沿革 names its law in each amendment).
@@ -297,7 +301,9 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
         # of one sentence is not the figure of a place the next sentence names.
         main = normalize(text[spans[i][0]:spans[i][1]])
         main_figs = figures(main)
-        if not all((occ := find(f, main_figs)) and _counts_same_thing(norm_claim, f, main, occ, worded) for f in new_figs):
+        if "figure" not in off and not all(
+                (occ := find(f, main_figs)) and ("counts" in off or _counts_same_thing(norm_claim, f, main, occ, worded))
+                for f in new_figs):
             continue
         if misdated(claim_dates, main):
             continue
@@ -313,7 +319,7 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
         if new_figs and change and not states_change(window, change):
             continue
         # ...and measures the kind of thing the question asks for: not 「专项债券」 for 「一般债券」.
-        if new_figs and not translated and contrasted(question, main, window + context):
+        if new_figs and not translated and "contrast" not in off and contrasted(question, main, window + context):
             continue
         # A question that counts something ("多少个贫困村") is answered by a figure counting it.
         if counted and new_figs and not any(counted in main[max(0, o.start - 25):o.end + 25]
@@ -326,8 +332,8 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
         # city of a city's) frames the claim too; it need not be repeated unless the sentence names
         # a place the claim does not.
         rivals = entities(main, ("ns",)) - claim_names
-        if any(not (entity_found(e, own if e in places else window) or entity_found(e, context)
-                    or (e in about and not rivals)) for e in names):
+        if "names" not in off and any(not (entity_found(e, own if e in places else window) or entity_found(e, context)
+                                           or (e in about and not rivals)) for e in names):
             continue
         # A claim that adds nothing to the question (no word, no figure) answers it only when the
         # question asks yes or no, or which of two it names.
@@ -335,6 +341,8 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
             toks = quoted
         if not toks:
             return 1.0 if fresh or polar_question(question) else 0.0
+        if "words" in off:
+            return 1.0
         best = max(best, _share_found(toks, content_tokens(window) | content_tokens(context), window + context))
     return best
 
@@ -460,9 +468,11 @@ class Verified:
 
 
 def verify(answer: str, passages: list[Passage], question: str = "",
-           docs: Mapping[str, DocText] | None = None, translated: bool = False) -> Verified:
+           docs: Mapping[str, DocText] | None = None, translated: bool = False,
+           off: frozenset[str] = frozenset()) -> Verified:
     """docs: what each document (by name) is about, to check names taken from the question.
-    translated: the question is a machine translation of the user's (see support)."""
+    translated: the question is a machine translation of the user's (see support).
+    off: names of checks switched off (qa/checks.py)."""
     by_n = {p.n: p for p in passages}
     # Where a figure may come from: any retrieved paragraph, its title and section path, its
     # document's metadata. A sentence whose figure is in none of them is invented and removed.
@@ -478,7 +488,7 @@ def verify(answer: str, passages: list[Passage], question: str = "",
     # A deadline or an article the question sets scopes the whole answer, also the sentences that do
     # not repeat it ("到2025年要实现哪些目标" is not answered by the targets set for 2020 and 2035, nor
     # "第五十七条是怎么规定的" by another article).
-    due = scopes(question)
+    due = "" if "scope" in off else scopes(question)
     within = {n: in_scope(due, p.para, q_figs) for n, p in by_n.items()}   # once per passage, not per claim
     # The figures each paragraph writes itself, in its text or section path (not its document's head).
     own = {n: figures(normalize(" ".join((p.para.text, *map(unnumbered, p.para.section))))) for n, p in by_n.items()}
@@ -486,8 +496,8 @@ def verify(answer: str, passages: list[Passage], question: str = "",
     def scored(text: str, whole: str | None = None) -> dict[int, float]:
         """whole: the sentence a clause or item was cut from, whose question figures still scope it
         (「第五十七条是…，应当坚持…」: the clause after the comma is still about 第五十七条)."""
-        return {n: support(text, p.para, question, None if docs is None else docs.get(p.para.doc, _NO_DOC), translated)
-                if within[n] and (whole is None or in_scope(whole, p.para, q_figs,
+        return {n: support(text, p.para, question, None if docs is None else docs.get(p.para.doc, _NO_DOC), translated, off)
+                if within[n] and (whole is None or "scope" in off or in_scope(whole, p.para, q_figs,
                                                              docs.get(p.para.doc, _NO_DOC).head if docs else ""))
                 else 0.0
                 for n, p in by_n.items()}
@@ -525,10 +535,10 @@ def verify(answer: str, passages: list[Passage], question: str = "",
 
     for raw in parse_claims(answer):
         toks = content_tokens(raw.text)
-        if toks and toks <= FILLER and not numbers(raw.text):
+        if "filler" not in off and toks and toks <= FILLER and not numbers(raw.text):
             repairs.append(f"已删除无实质内容的句子：{raw.text}")
             continue
-        if question and restates_question(raw.text, question):
+        if "filler" not in off and question and restates_question(raw.text, question):
             repairs.append(f"已删除复述问题的句子：{raw.text}")
             continue
         if not toks and not numbers(raw.text):
@@ -560,7 +570,7 @@ def verify(answer: str, passages: list[Passage], question: str = "",
         if cited_items and all(cited_items):
             keep(raw.text, sorted({n for g in cited_items for n in g}))
             continue
-        missing = figures_found(raw.text, sources, question)
+        missing = [] if "delete" in off else figures_found(raw.text, sources, question)
         if missing:
             repairs.append(f"已删除含有文档中不存在的数字（{'、'.join(f.text for f in missing)}）的句子：{raw.text}")
             deleted.append(raw.text)

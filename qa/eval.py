@@ -28,7 +28,7 @@ from .load import load_directory, load_file
 from .metrics import (
     MODES, RECALL_DEPTH, evidence_coverage, field_lines, gate_metrics, has_gold, hit_rank, metric_names, summarize, with_source,
 )
-from .report import RunInfo, comparison_table, failure_summary, fmt, write_report
+from .report import RunInfo, comparison_table, differences_table, failure_summary, fmt, write_report
 from .settings import Settings
 
 RESULTS = "results.jsonl"
@@ -165,11 +165,17 @@ class Config:
     mode: str = "hybrid"
     k: int = 5
     model: str | None = None  # None: retrieval only
+    # "full": the pipeline; "naive": the plain loop it is measured against (qa/naive.py)
+    pipeline: str = "full"
+    ablate: str = ""          # checks switched off (qa/checks.py), comma-separated, sorted
 
     @property
     def key(self) -> str:
         base = f"{self.mode}-k{self.k}"
-        return f"{base}-{Path(self.model).name}" if self.model else base
+        base = f"{base}-{Path(self.model).name}" if self.model else base
+        if self.pipeline != "full":
+            base += f"-{self.pipeline}"
+        return base + (f"-off:{self.ablate}" if self.ablate else "")
 
 
 def parse_compare(specs: list[str], base: Config) -> list[Config]:
@@ -194,7 +200,8 @@ def parse_compare(specs: list[str], base: Config) -> list[Config]:
         if name == "model" and base.model is None:
             raise EvalError("--retrieval-only 不评测回答，不能比较 model")
         values[name] = items
-    return [Config(mode, k, model) for model in values["model"] for mode in values["mode"] for k in values["k"]]
+    return [Config(mode, k, model, base.pipeline, base.ablate)
+            for model in values["model"] for mode in values["mode"] for k in values["k"]]
 
 
 @dataclass(frozen=True)
@@ -327,6 +334,7 @@ def run(settings: Settings, questions: list[Question], configs: list[Config], re
     how many were evaluated. Each row is appended and flushed as soon as it is done."""
     from .answer import Answerer
     from .engine import Engine
+    from .naive import NaiveAnswerer
     from .service import EXTRACTIVE, load_answerer
 
     done = read_rows(results)
@@ -348,7 +356,7 @@ def run(settings: Settings, questions: list[Question], configs: list[Config], re
                     engine.search("预热", k=1, mode=mode)
                 search = timed_search(engine, depth)
                 sources = meta_sources(engine.index.documents.values(), settings.docs_dir, Path(settings.cache_dir) / "ocr")
-            view = replace(engine, settings=engine.settings.with_(mode=config.mode, top_k=config.k))
+            view = replace(engine, settings=engine.settings.with_(mode=config.mode, top_k=config.k, ablate=config.ablate))
             answerer = None
             if config.model:
                 if config.model not in loaded:
@@ -356,6 +364,8 @@ def run(settings: Settings, questions: list[Question], configs: list[Config], re
                     if config.model != EXTRACTIVE and loaded[config.model].generator is None:
                         raise EvalError(loaded[config.model].load_notice)  # never record extractive answers as the model's
                 answerer = Answerer(view, loaded[config.model].generator, view.settings)
+                if config.pipeline == "naive":
+                    answerer = NaiveAnswerer(answerer)
 
             for q in tqdm(todo, desc=config.key, disable=not progress, file=sys.stderr):
                 f.write(json.dumps(evaluate_question(q, config, search, answerer, corpus, sources), ensure_ascii=False) + "\n")
@@ -380,6 +390,9 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--min", action="append", default=[], metavar="METRIC=VALUE", help="指标低于该值时退出码为 1；可重复")
     ap.add_argument("--max", action="append", default=[], metavar="METRIC=VALUE", help="指标高于该值时退出码为 1；可重复")
     ap.add_argument("--fresh", action="store_true", help="丢弃输出目录中已有的结果，从头评测")
+    ap.add_argument("--baseline", choices=["naive"],
+                    help="同时评测朴素基线（同样的检索与段落、普通提示词、不做任何检查），并逐题对比")
+    ap.add_argument("--ablate", metavar="NAME,…", help="关闭这些检查项（名称见 qa/checks.py），衡量各项的作用")
     return ap
 
 
@@ -399,10 +412,16 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(args: argparse.Namespace) -> int:
     try:
-        settings = Settings.load(docs_dir=args.docs, top_k=args.k, mode=args.mode, llm=args.model)
+        settings = Settings.load(docs_dir=args.docs, top_k=args.k, mode=args.mode, llm=args.model, ablate=args.ablate)
     except ValueError as exc:
         raise EvalError(str(exc)) from exc
-    configs = parse_compare(args.compare, Config(settings.mode, settings.top_k, None if args.retrieval_only else settings.llm))
+    model = None if args.retrieval_only else settings.llm
+    if args.baseline and (model is None or model == "extractive"):
+        raise EvalError("--baseline naive 需要生成模型（不能与 --retrieval-only 或 extractive 同用）")
+    configs = parse_compare(args.compare, Config(settings.mode, settings.top_k, model,
+                                                 ablate=",".join(sorted(settings.checks_off))))
+    if args.baseline:
+        configs += [replace(c, pipeline=args.baseline, ablate="") for c in configs]
     gates = parse_gates(args.min, args.max, configs)
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()] if args.kinds else None
     questions = select(load_questions(args.questions), kinds, args.limit)
@@ -440,6 +459,9 @@ def _main(args: argparse.Namespace) -> int:
     print("\n" + comparison_table(summaries) + "\n")
     for c in configs:
         print(f"{c.key} 未通过：{failure_summary(rows[c.key], c.k)}")
+    for c in configs[1:]:
+        if c.model is not None and (c.pipeline, c.ablate) != (configs[0].pipeline, configs[0].ablate):
+            print(f"\n{differences_table(configs[0].key, rows[configs[0].key], c.key, rows[c.key])}")
     print(f"\n结果：{results}、{args.out / 'summary.json'}；报告：{report}")
 
     failures = [msg for c in configs for g in gates

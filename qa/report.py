@@ -31,7 +31,8 @@ TABLE = (("R@1", "recall@1"), ("R@k", None), ("MRR", "mrr"), ("答案准确率",
          ("引用命中率", "citation_hit_rate"), ("引用精度", "citation_precision"),
          ("数字可核对", "numbers_in_cited_passages"), ("数字可核对(原文)", "raw_numbers_in_cited_passages"),
          ("拒答准确率", "refusal_accuracy"), ("误拒率", "false_refusal_rate"),
-         ("误删答案", "deleted_acceptable_rate"), ("核验丢答案", "lost_acceptable_rate"), ("秒/题", "time_per_question_s"))
+         ("误删答案", "deleted_acceptable_rate"), ("核验丢答案", "verify_lost_right_rate"),
+         ("核验放过错答", "verify_passed_wrong_rate"), ("错答率", "wrong_answer_rate"), ("秒/题", "time_per_question_s"))
 
 LABELS = {
     "questions": "问题数", "n": "可回答问题数", "mrr": "MRR（前 k 内）",
@@ -41,6 +42,9 @@ LABELS = {
     "raw_numbers_in_cited_passages": "模型原文数字可核对率（核验前）", "sentences_deleted": "核验删除的句子数",
     "sentences_marked": "核验标记的句子数", "deleted_acceptable_rate": "核验误删正确答案的问题占比",
     "lost_acceptable_rate": "核验使正确答案变错或拒答的问题占比",
+    "verify_lost_right_rate": "模型原文答对、最终答错或拒答的可回答问题占比",
+    "verify_passed_wrong_rate": "模型原文答错、检查后仍给出错误答案的可回答问题占比",
+    "verify_stopped_wrong": "模型原文答错、检查后改为拒答的问题数", "wrong_answer_rate": "给出错误答案的问题占比（全部问题）",
     "answer_latency_s.p50": "回答耗时 p50（秒）", "answer_latency_s.p95": "回答耗时 p95（秒）",
     "answer_latency_s.first_token_p50": "首字 p50（秒）", "answer_latency_s.first_token_p95": "首字 p95（秒）",
 }
@@ -203,6 +207,60 @@ def _failure_row(key: str, row: dict, checks: list[str]) -> str:
             f'data-checks="{" ".join(checks)}">' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
 
 
+def outcome(row: dict) -> str:
+    """right | refused (an answerable question refused) | wrong (a wrong answer, or an unanswerable one answered)."""
+    if row["correct"]:
+        return "right"
+    return "refused" if row["abstained"] else "wrong"
+
+
+_OUTCOME = {"right": "对", "refused": "拒答", "wrong": "错"}
+
+
+def differences(rows_a: list[dict], rows_b: list[dict]) -> list[tuple[dict, dict]]:
+    """The questions (same order) whose outcome differs between two configurations."""
+    b_by_id = {r["id"]: r for r in rows_b}
+    return [(a, b_by_id[a["id"]]) for a in rows_a if a["id"] in b_by_id and outcome(a) != outcome(b_by_id[a["id"]])]
+
+
+def differences_table(key_a: str, rows_a: list[dict], key_b: str, rows_b: list[dict]) -> str:
+    """Markdown: how the outcomes of two configurations cross, then each question that differs."""
+    pairs = differences(rows_a, rows_b)
+    b_by_id = {r["id"]: r for r in rows_b}
+    cross: dict[tuple[str, str], int] = {}
+    for a in rows_a:
+        if a["id"] in b_by_id:
+            k = (outcome(a), outcome(b_by_id[a["id"]]))
+            cross[k] = cross.get(k, 0) + 1
+    names = list(_OUTCOME)
+    lines = [f"{key_a}（行）对 {key_b}（列）：", "| | " + " | ".join(_OUTCOME[n] for n in names) + " |", "|---" * 4 + "|"]
+    lines += [f"| {_OUTCOME[a]} | " + " | ".join(str(cross.get((a, b), 0)) for b in names) + " |" for a in names]
+    lines.append(f"\n逐题差异（{len(pairs)} 题）：")
+    for a, b in pairs:
+        lines.append(f"- {a['id']} {a['question']}：{_OUTCOME[outcome(a)]}「{_short(a.get('answer', ''))}」"
+                     f" / {_OUTCOME[outcome(b)]}「{_short(b.get('answer', ''))}」")
+    return "\n".join(lines)
+
+
+def _short(text: str, n: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[:n] + "…"
+
+
+def _differences_html(keys: list[str], rows: dict[str, list[dict]]) -> str:
+    out = []
+    for key in keys[1:]:
+        if "answer" not in next(iter(rows[key]), {}) or "answer" not in next(iter(rows[keys[0]]), {}):
+            continue
+        pairs = differences(rows[keys[0]], rows[key])
+        body = "".join(f"<tr><td>{escape(a['id'])}</td><td>{escape(a['question'])}</td>"
+                       f"<td>{_OUTCOME[outcome(a)]}：{escape(a.get('answer', ''))}</td>"
+                       f"<td>{_OUTCOME[outcome(b)]}：{escape(b.get('answer', ''))}</td></tr>" for a, b in pairs)
+        out.append(f"<details open><summary><b>{escape(keys[0])} 对 {escape(key)}：{len(pairs)} 题结果不同</b></summary>"
+                   f"<table><tr><th>编号</th><th>问题</th><th>{escape(keys[0])}</th><th>{escape(key)}</th></tr>{body}</table></details>")
+    return "".join(out)
+
+
 def failure_summary(rows: list[dict], k: int) -> str:
     """「检索未命中 2，答案错误 1」: how many questions fail each check."""
     failed = [failed_checks(r, k) for r in rows]
@@ -238,6 +296,8 @@ def render(info: RunInfo, summaries: dict[str, dict], rows: dict[str, list[dict]
 {_metric_table(summaries)}
 <h2>图表</h2>
 {figures}
+<h2>逐题差异</h2>
+{_differences_html(list(summaries), rows) or '<p>—</p>'}
 <h2>未通过的问题</h2>
 {failures}
 </body></html>

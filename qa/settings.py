@@ -10,6 +10,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from .checks import parse_off
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -49,6 +51,12 @@ class Settings:
     # Where searches run: "" = FAISS + bm25s in this process (qa/index.py); "milvus://HOST:PORT" = a
     # Milvus server, "PATH.db" = Milvus Lite (qa/store_milvus.py). The build stays local either way.
     store: str = ""
+    # Checks switched off, comma-separated names of qa/checks.py CHECKS (measuring what each is worth).
+    ablate: str = ""
+
+    @property
+    def checks_off(self) -> frozenset[str]:
+        return parse_off(self.ablate)
 
     @property
     def resolved_index_dir(self) -> Path:
@@ -87,6 +95,7 @@ class Settings:
             raise ValueError(f"未知的检索模式 mode={s.mode!r}（可选 hybrid、bm25、dense）")
         if s.store and not (s.store.startswith("milvus://") or s.store.endswith(".db")):
             raise ValueError(f"不支持的存储设置 store={s.store!r}（可用 milvus://主机:端口 或 本地 .db 文件路径）")
+        s.checks_off  # an unknown check name is an error now, not at the first question
         if s.top_k < 1:
             raise ValueError("top_k 必须 ≥ 1")
         if min(s.llm_connect_timeout, s.llm_read_timeout, s.llm_total_timeout) <= 0:

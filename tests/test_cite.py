@@ -444,6 +444,27 @@ def test_a_figure_in_another_unit_does_not_answer_the_asked_unit(name, quote, cl
     assert support(claim, para, asked_wrong, dt) == 0.0
 
 
+@pytest.mark.parametrize("name, quote, claim, asked_right, asked_wrong", [
+    ("国务院关于深入实施人工智能+行动的意见（国发〔2025〕11号）_网页打印版.pdf", "布局建设一批国家人工智能应用中试基地",
+     "意见提出建设1批国家人工智能应用中试基地。", "", "意见提出建设多少个国家人工智能应用中试基地？"),
+    ("2022年政府工作报告.txt", "新开工改造城镇老旧小区5.6万个",
+     "新开工改造城镇老旧小区5.6万个。", "", "2021年新开工改造城镇老旧小区惠及多少户？"),
+])
+def test_a_check_switched_off_no_longer_rejects(name, quote, claim, asked_right, asked_wrong):
+    doc, dt = _doc_and_text(name)
+    para = next(p for p in doc.paragraphs if quote in p.text)
+    assert support(claim, para, asked_wrong, dt) == 0.0
+    assert support(claim, para, asked_wrong, dt, off=frozenset({"unit"})) > 0
+
+
+@pytest.mark.parametrize("name", ["2022年政府工作报告.txt", "2014年政府工作报告.txt"])
+def test_with_deletion_off_a_figure_in_no_passage_is_marked_for_the_reader(name):
+    doc, para, dt = _report(name)
+    passages = [Passage(1, para, 0, len(para.text))]
+    v = verify("城镇新增就业9999万人[1]。", passages, "城镇新增就业多少人？", {para.doc: dt}, off=frozenset({"delete"}))
+    assert v.deleted == [] and v.marked == ["城镇新增就业9999万人。"]
+
+
 def test_asked_units():
     from qa.figures import answers_unit, asked_unit
     assert [asked_unit(q) for q in ("多少个基地？", "几个月？", "百分之多少？", "多少万元？", "多少特别国债？", "多少钱？",

@@ -3,6 +3,7 @@ import json
 import re
 import shutil
 import statistics
+from dataclasses import replace
 from html import unescape
 
 import pytest
@@ -169,6 +170,58 @@ def test_compare_and_gate_flags():
     assert Gate("answer_accuracy", 0.75, True).failure("c", metrics) is None
     assert Gate("answer_accuracy", 0.7, False).failure("c", metrics) == "未达标：c answer_accuracy = 0.75，要求 ≤ 0.7"
     assert "未测得" in Gate("refusal_accuracy", 0.5, True).failure("c", metrics)
+
+
+def test_the_naive_baseline_and_switched_off_checks_have_their_own_configuration_key():
+    assert Config("hybrid", 5, "1.5b", "naive").key == "hybrid-k5-1.5b-naive"
+    assert Config("hybrid", 5, "1.5b", ablate="frame,gate").key == "hybrid-k5-1.5b-off:frame,gate"
+    assert [c.key for c in parse_compare(["k=3,5"], Config("hybrid", 5, "1.5b", ablate="gate"))] == [
+        "hybrid-k3-1.5b-off:gate", "hybrid-k5-1.5b-off:gate"]
+
+
+def _row(qid, correct, abstained, answer="", answerable=True):
+    return {"id": qid, "question": f"问题{qid}", "correct": correct, "abstained": abstained, "answer": answer,
+            "answerable": answerable}
+
+
+def test_differences_cross_the_outcomes_and_list_each_question_that_differs():
+    from qa.report import differences_table
+    full = [_row("a", True, False, "100元[1]。"), _row("b", False, True, "文档中没有找到相关信息"),
+            _row("c", True, True, "文档中没有找到相关信息", answerable=False), _row("d", True, False, "3年[2]。")]
+    naive = [_row("a", True, False, "100元[1]。"), _row("b", False, False, "50元[1]。"),
+             _row("c", False, False, "200万[3]。", answerable=False), _row("d", False, True, "文档中没有找到相关信息")]
+    assert differences_table("full", full, "naive", naive).splitlines() == [
+        "full（行）对 naive（列）：", "| | 对 | 拒答 | 错 |", "|---|---|---|---|",
+        "| 对 | 1 | 1 | 1 |", "| 拒答 | 0 | 0 | 1 |", "| 错 | 0 | 0 | 0 |", "",
+        "逐题差异（3 题）：",
+        "- b 问题b：拒答「文档中没有找到相关信息」 / 错「50元[1]。」",
+        "- c 问题c：对「文档中没有找到相关信息」 / 错「200万[3]。」",
+        "- d 问题d：对「3年[2]。」 / 拒答「文档中没有找到相关信息」"]
+
+
+def test_the_raw_verdict_judges_the_models_own_text():
+    from qa.answer_eval import raw_verdict
+    q = load_questions(QUESTIONS)[0]
+    assert raw_verdict("", q) is None
+    assert raw_verdict("文档中没有找到相关信息", q) is False
+    assert raw_verdict(f"答案是{q.answers[0]}[1]。", q) is True
+    unanswerable = replace(q, answerable=False)
+    assert raw_verdict("文档中没有找到相关信息", unanswerable) is True and raw_verdict("100元", unanswerable) is False
+
+
+def test_the_naive_baseline_needs_a_model_and_checks_must_be_known(tmp_path, seed_env, capsys):
+    args = ["--questions", str(QUESTIONS), "--out", str(tmp_path), "--limit", "2"]
+    assert main([*args, "--model", "extractive", "--baseline", "naive"]) == 2
+    assert "--baseline naive 需要生成模型" in capsys.readouterr().err
+    assert main([*args, "--model", "extractive", "--ablate", "nosuch"]) == 2
+    assert "未知的检查项：nosuch" in capsys.readouterr().err
+
+
+def test_an_eval_with_checks_switched_off_records_rows_under_its_key(tmp_path, seed_env):
+    assert main(["--questions", str(QUESTIONS), "--out", str(tmp_path), "--model", "extractive", "--limit", "3",
+                 "--ablate", "gate,delete"]) == 0
+    rows = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert {r["config"] for r in rows} == {"hybrid-k5-extractive-off:delete,gate"} and len(rows) == 3
 
 
 def test_eval_command_writes_results(tmp_path, seed_env):

@@ -70,3 +70,13 @@ def test_eval_row_measures_retrieval_on_the_translated_question(answerer, seed_e
     searched = seed_engine.search(row["query"], k=5)
     assert [r["para"] for r in row["retrieved"]] == [h.chunk.para_ids[0] for h in searched]
     assert row["hit_rank"] == 1 and row["correct"]
+
+
+def test_the_naive_baseline_answers_with_the_models_own_markers(answerer):
+    from qa.naive import NaiveAnswerer
+    naive = NaiveAnswerer(answerer)
+    ans = naive.answer("定西市驻村帮扶干部的生活补助是多少？")
+    assert naive.model_name == "naive:" + answerer.model_name
+    assert not ans.abstained and ans.text == ans.raw and "100元" in ans.text
+    assert any(c.para == "000_2fea3bba8e0420ec.txt#6" for c in ans.citations)
+    assert ans.deleted == [] and ans.marked == [] and ans.repairs == []

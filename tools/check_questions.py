@@ -4,6 +4,7 @@
     python tools/check_questions.py FILE [FILE …]   # given sets
     python tools/check_questions.py --dump DIR      # write each document's extracted text to DIR
     python tools/check_questions.py --pipeline      # also: which quotes no chunk of qa's own pipeline contains
+    python tools/check_questions.py --docs DIR FILE # a new (blind) set over documents in another folder
 
 Checks: each set loads with qa.eval.load_questions (falling back to a tolerant copy that also
 accepts the new fields answers_all / history / split while the evaluator does not know them);
@@ -207,9 +208,15 @@ def pipeline_misses(paths: list[Path]) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
+    global CORPUS
     pipeline = "--pipeline" in argv
     argv = [a for a in argv if a != "--pipeline"]
-    docs = {p.name: p for p in sorted(CORPUS.iterdir()) if p.name != "SOURCES.md"}
+    if "--docs" in argv:
+        i = argv.index("--docs")
+        CORPUS = Path(argv[i + 1]).resolve()
+        argv = argv[:i] + argv[i + 2:]
+    docs = {p.name: p for p in sorted(CORPUS.iterdir())
+            if p.is_file() and not p.name.startswith(("SOURCES", "."))}
     texts = {name: doc_text(p) for name, p in docs.items()}
     if argv[:1] == ["--dump"]:
         out = Path(argv[1])

@@ -1,0 +1,42 @@
+"""The named checks of answering, each of which can be switched off (`--ablate NAME,…`, `QA_ABLATE`).
+
+A check earns its place by what it does on question sets written blind over documents it was not
+built on: right answers it saves, right answers it costs, wrong answers it stops
+(docs/checks.md holds the measured table, `python -m qa.eval --ablate …` and
+`tools/ablate.py` measure it). Switching a check off never changes what is generated for checks
+that run after generation, so their effect is measured by replaying recorded answers.
+"""
+from __future__ import annotations
+
+# name → what it does (where it lives). Before generation first, then verification (qa/cite.py).
+CHECKS: dict[str, str] = {
+    "gate": "relevance gate: a question no retrieved passage is near is refused before the model (qa/gate.py)",
+    "frame": "passages outside the question's frame (a place, law or year it names) are not shown; none left → refused (qa/cite.py in_frame)",
+    "fields": "a recorded field (发文字号, 成文日期, 施行日期…) is answered from the metadata without the model (qa/fields.py)",
+    "conflicts": "another document's different figure for the same measure is shown beside the answer (qa/guard.py)",
+    "place": "a place or person the question names must be what the cited paragraph or its document is about",
+    "law": "a law the question names must be the cited paragraph's law",
+    "year": "a 今年/去年 question is answered from the document's year, not another year's section",
+    "scope": "an article, deadline or figure the question sets scopes the cited paragraph",
+    "figure": "each new figure of a claim stands in one sentence of the cited paragraph",
+    "counts": "a claim's figure counts the same thing as the paragraph's figure (noun after it)",
+    "unit": "a question asking a unit (多少个, 几个月) is answered by a figure in that unit",
+    "counted": "a question counting something (多少个贫困村) is answered by a figure counting it",
+    "measure": "a question for a quantity is answered by a sentence naming what is measured",
+    "change": "a question for a change (减少了多少) is answered by a change, not a level",
+    "contrast": "a figure for a contrasted kind (专项债券 vs 一般债券) does not answer",
+    "date": "a stated date answers the event it is recorded with, in the question's year",
+    "names": "each new name of a claim stands in the cited sentence or its context",
+    "words": "at least half of a claim's new content words stand in the cited sentence",
+    "delete": "a sentence whose figure stands in no passage is deleted (off: marked for the reader)",
+    "filler": "sentences about the sources or repeating the question are dropped",
+}
+
+
+def parse_off(spec: str | None) -> frozenset[str]:
+    """The checks a comma-separated list switches off; an unknown name is an error listing the known."""
+    names = frozenset(n.strip() for n in (spec or "").split(",") if n.strip())
+    unknown = sorted(names - CHECKS.keys())
+    if unknown:
+        raise ValueError(f"未知的检查项：{', '.join(unknown)}；可关闭的检查项：{', '.join(CHECKS)}")
+    return names

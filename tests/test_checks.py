@@ -1,0 +1,25 @@
+"""Named checks that can be switched off (qa/checks.py) and their setting."""
+import pytest
+
+from qa.checks import CHECKS, parse_off
+from qa.settings import Settings
+
+
+def test_a_comma_list_names_the_checks_switched_off():
+    assert parse_off(" gate, unit ,,") == frozenset({"gate", "unit"})
+    assert parse_off("") == parse_off(None) == frozenset()
+
+
+def test_an_unknown_check_is_an_error_that_lists_the_known_ones():
+    with pytest.raises(ValueError) as err:
+        parse_off("gate,nosuch")
+    assert "nosuch" in str(err.value) and all(name in str(err.value) for name in CHECKS)
+
+
+def test_settings_read_the_switched_off_checks_from_the_environment(monkeypatch):
+    monkeypatch.setenv("QA_ABLATE", "frame,delete")
+    assert Settings.load().checks_off == frozenset({"frame", "delete"})
+    assert Settings.load(ablate="gate").checks_off == frozenset({"gate"})
+    monkeypatch.setenv("QA_ABLATE", "framing")
+    with pytest.raises(ValueError, match="framing"):
+        Settings.load()
