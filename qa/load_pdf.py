@@ -9,7 +9,8 @@ merged into its line), or OCR'd lines when the page has no text. Then, over the 
   web chrome               a printed web page's 「字号：大 中 小」, 「打印」 lines at a page edge
   title                    leading lines of page 1 set larger than the body, joined
   paragraphs               a wrapped line is joined with the next one, also across a page break,
-                           unless the next one is indented, the line stops short of the right
+                           unless the next one is indented (not a hanging indent: a full line
+                           broken mid-sentence continues under the text of a numbered item), the line stops short of the right
                            margin by more than the next line's first word (or first character
                            with the punctuation that may not start a line), a wide vertical
                            gap lies between, or the next line
@@ -236,9 +237,15 @@ def _first_unit_width(text: str, size: float) -> float:
 
 
 def _starts_paragraph(prev: Line, ln: Line, left: float, right: float, size: float, pitch: float) -> bool:
-    if ln.x0 > left + 0.9 * size:                   # first-line indent, centred line
-        return True
-    if prev.x1 + _first_unit_width(ln.text, size) < right - 0.3 * size:
+    full = prev.x1 + _first_unit_width(ln.text, size) >= right - 0.3 * size
+    if ln.x0 > left + 0.9 * size:                   # first-line indent, centred line...
+        # ...unless it is a hanging indent: a numbered item's wrapped lines stand under its text,
+        # right of the number (Word lists: 「1.员工…直属」 at the margin, 「上级、…」 indented), after a
+        # full line that breaks mid-sentence.
+        hanging = full and prev.text[-1] not in LINE_END and ln.x0 >= prev.x0 - 0.5 * size
+        if not hanging:
+            return True
+    if not full:
         return True                                 # the next line's first word would have fitted
 
     if ln.page == prev.page and ln.top - prev.top > 1.7 * pitch:   # paragraph spacing

@@ -106,3 +106,13 @@ def test_utf8_with_and_without_bom_has_no_warning(tmp_path):
 def test_short_big5_and_gb18030_are_told_apart():
     assert decode(_traditional("驻村帮扶工作队").encode("big5")) == ("駐村幫扶工作隊", "big5")
     assert decode("一、总体要求".encode("gb18030")) == ("一、总体要求", "gb18030")
+
+
+def test_site_generator_markdown_reads_as_the_page_shows_it():
+    from qa.load import load_file
+    from tests.conftest import BLIND
+    doc = load_file(BLIND / "江门市扬尘污染防治条例.md")   # VuePress: front matter, ::: containers, inline HTML
+    texts = [b.text for b in doc.blocks]
+    assert doc.blocks[0].text == "江门市扬尘污染防治条例" and doc.blocks[0].level == 1   # the front matter's title
+    assert "第一章 总则" in texts and "（二）栽植行道树，所挖树穴在四十八小时内不能栽植的，对树穴和种植土应当采取覆盖等有效扬尘污染防治措施。" in texts
+    assert not [t for t in texts if "&emsp;" in t or "<" in t or t.startswith(":::") or "[[toc]]" in t]

@@ -89,3 +89,16 @@ def test_encrypted_pdf_is_refused_with_a_reason():
     locked = Path(__file__).parent / "fixtures" / "formats" / "加密_需要密码.pdf"
     with pytest.raises(RejectedFile, match="PDF 已加密（需要密码）"):
         load_file(locked)
+
+
+@pytest.mark.parametrize("name, item", [
+    # a Word-made company handbook: 「1.」 at the margin, its wrapped lines indented under the text
+    ("字节跳动员工手册（2019年版）.pdf",
+     "1.员工在《劳动合同》有效期内申请离职，应提前三十日提交书面申请至直属上级、部门高级管理人员及人力资源部，并且在公司系统中填写并提交离职申请。"),
+    # an InDesign-set Hong Kong gazette: a bullet item wrapped under its text
+    ("《關於進行截取及秘密監察的授權申請的運作原則及指引》（香港2020年第74號號外公告）.pdf",
+     "• 由行政長官指定、實任職級不低於總警司職級的人員的授權人員，"),
+])
+def test_a_numbered_items_wrapped_lines_under_a_hanging_indent_stay_in_the_item(name, item):
+    from tests.conftest import BLIND
+    assert item in [b.text for b in load_file(BLIND / name).blocks]

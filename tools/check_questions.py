@@ -114,7 +114,11 @@ def doc_text(path: Path) -> str:
         return pdf_text(path)
     if ext in (".html", ".htm"):
         return html_text(path)
-    return path.read_text(encoding="utf-8-sig")
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:   # GBK/GB18030 text, as many Chinese .txt files are
+        return data.decode("gb18030")
 
 
 _FIELDS = {"id", "question", "answers", "answers_all", "evidence", "answerable", "kind", "history", "split"}
