@@ -27,6 +27,9 @@ from .sentences import (
 )
 
 REFUSAL = "文档中没有找到相关信息"
+# An answer none of whose sentences a passage was found to support, shown instead of a refusal
+# when the check "unsupported" is off: the model's own markers, and this note for the reader.
+UNVERIFIED_NOTE = "（以上回答未能在资料中逐句核实，请点开引用核对原文。）"
 SUPPORT_OVERLAP = 0.5
 # A place a document names this often is what the document is about, not a detail of it.
 SCOPE_MENTIONS = 3
@@ -484,6 +487,7 @@ def verify(answer: str, passages: list[Passage], question: str = "",
     marked: list[str] = []
     spans: dict[int, tuple[int, int]] = {}
     parts: list[str] = []
+    unverified: list[tuple[int, str, list[int]]] = []   # (part, sentence, the model's own markers)
     q_figs = figures(normalize(question))
     # A deadline or an article the question sets scopes the whole answer, also the sentences that do
     # not repeat it ("到2025年要实现哪些目标" is not answered by the targets set for 2020 and 2035, nor
@@ -578,14 +582,24 @@ def verify(answer: str, passages: list[Passage], question: str = "",
         repairs.append(f"未找到依据：{raw.text}")
         marked.append(raw.text)
         claims.append(Claim(raw.text, (), False))
+        unverified.append((len(parts), raw.text, [n for n in raw.markers if n in by_n]))
         parts.append(raw.text)
     supported = [c for c in claims if c.supported and c.citations]
+    shown_unverified = not supported and "unsupported" in off and any(ns for _, _, ns in unverified)
+    if shown_unverified:
+        # Nothing was found to support the answer, nothing in it was invented: the reader judges,
+        # with the passages the model pointed to.
+        for i, text, ns in unverified:
+            parts[i] = _with_markers(text, ns)
+            for n in ns:
+                spans.setdefault(n, best_sentence(text, by_n[n].para.text))
+        parts.append(UNVERIFIED_NOTE)
     citations = [
         Citation(n, p.para.doc, p.para.id, p.para.section_path, p.para.title, p.para.text, spans[n], p.para.lines, p.para.page,
                  p.para.ocr)
         for n, p in sorted(by_n.items()) if n in spans
     ]
-    abstained = not supported
+    abstained = not supported and not shown_unverified
     return Verified("".join(parts).strip() if not abstained else REFUSAL, claims, citations, repairs, abstained,
                     deleted, marked)
 

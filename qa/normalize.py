@@ -15,6 +15,10 @@ import opencc
 jieba.setLogLevel(60)  # silence the dictionary-loading chatter on stderr
 
 _WS = re.compile(r"\s+")
+# A space that groups digits in threes ("526 205元", "2 114 847.21元": court judgments, typeset PDFs)
+# is part of the number, as a comma would be.
+# Not after a label that numbers (「表1 100例」 is table 1, 100 cases).
+_DIGIT_GROUP = re.compile(r"(?<![\d.A-Za-z表图第])\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+(?!\d)")
 _PUNCT_TOKEN = re.compile(r"^[\W_]+$")
 # Lone surrogates (from undecodable command-line bytes or a broken client) are not text and crash
 # OpenCC and every UTF-8 encoder; they go with the control characters.
@@ -74,7 +78,7 @@ def simplify(text: str) -> str:
 
 def normalize(text: str) -> str:
     """simplify() + lower case, whitespace collapsed."""
-    return _WS.sub(" ", simplify(text)).strip().lower()
+    return _WS.sub(" ", _DIGIT_GROUP.sub(lambda m: _WS.sub("", m.group()), simplify(text))).strip().lower()
 
 
 def compact(text: str) -> str:

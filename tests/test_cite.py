@@ -948,3 +948,16 @@ def test_an_amendment_date_is_not_when_a_law_was_made(name, question, claim, sup
     doc, dt = _doc_and_text(name)
     for para in (_meta(doc), doc.paragraphs[3]):   # the record itself, and an article it frames
         assert (support(claim, para, question, dt) == 1.0) is supported
+
+
+@pytest.mark.parametrize("name", ["2022年政府工作报告.txt", "2014年政府工作报告.txt"])
+def test_an_answer_no_passage_supports_is_refused_or_with_the_check_off_shown_marked(name):
+    from qa.cite import UNVERIFIED_NOTE
+    doc, para, dt = _report(name)
+    passages = [Passage(1, para, 0, len(para.text))]
+    claim = "城镇新增就业主要来自留学人员回国创业[1]。"   # no figure invented, nothing in the passage says so
+    v = verify(claim, passages, "城镇新增就业情况怎样？", {para.doc: dt})
+    assert v.abstained and v.marked == ["城镇新增就业主要来自留学人员回国创业。"]
+    shown = verify(claim, passages, "城镇新增就业情况怎样？", {para.doc: dt}, off=frozenset({"unsupported"}))
+    assert not shown.abstained and shown.text == "城镇新增就业主要来自留学人员回国创业[1]。" + UNVERIFIED_NOTE
+    assert [c.para for c in shown.citations] == [para.id] and shown.claims[0].supported is False

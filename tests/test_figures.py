@@ -106,3 +106,18 @@ def test_a_question_asking_several_things_or_a_level_asks_no_change():
     assert asked_change("森林覆盖率提高到了多少？") == "" and asked_change("贫困人口下降至多少？") == ""
     assert asked_change("贫困人口实际减少了多少？") == "down"
     assert asked_change("2013年全国城镇新增就业有多少？") == "up"
+
+
+@pytest.mark.parametrize("text, value", [
+    ("已垫付的526 205元", 526205.0),            # a court judgment groups digits by spaces
+    ("损失为2 114 847.21元", 2114847.21),
+    ("提前 3 天", 3.0),                        # a typeset PDF sets spaces around digits
+])
+def test_digits_grouped_by_spaces_are_one_number(text, value):
+    from qa.normalize import normalize
+    assert [f.value for f in figures(normalize(text))] == [value]
+
+
+def test_a_numbering_label_keeps_its_number_apart():
+    from qa.normalize import normalize
+    assert [f.value for f in figures(normalize("表1 100例患者"))] == [1.0, 100.0]
