@@ -24,6 +24,7 @@ from typing import Callable, Mapping
 from tqdm import tqdm
 
 from .answer_eval import answer_fields
+from .checks import spec_of
 from .load import load_directory, load_file
 from .metrics import (
     MODES, RECALL_DEPTH, evidence_coverage, field_lines, gate_metrics, has_gold, hit_rank, metric_names, summarize, with_source,
@@ -419,7 +420,7 @@ def _main(args: argparse.Namespace) -> int:
     if args.baseline and (model is None or model == "extractive"):
         raise EvalError("--baseline naive 需要生成模型（不能与 --retrieval-only 或 extractive 同用）")
     configs = parse_compare(args.compare, Config(settings.mode, settings.top_k, model,
-                                                 ablate=",".join(sorted(settings.checks_off))))
+                                                 ablate=spec_of(settings.checks_off)))
     if args.baseline:
         configs += [replace(c, pipeline=args.baseline, ablate="") for c in configs]
     gates = parse_gates(args.min, args.max, configs)

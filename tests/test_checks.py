@@ -1,13 +1,19 @@
 """Named checks that can be switched off (qa/checks.py) and their setting."""
 import pytest
 
-from qa.checks import CHECKS, parse_off
+from qa.checks import CHECKS, DEFAULT_OFF, parse_off
 from qa.settings import Settings
 
 
-def test_a_comma_list_names_the_checks_switched_off():
-    assert parse_off(" gate, unit ,,") == frozenset({"gate", "unit"})
-    assert parse_off("") == parse_off(None) == frozenset()
+def test_a_comma_list_names_the_checks_switched_off_besides_those_off_by_default():
+    assert DEFAULT_OFF == {"place", "scope", "unit"}
+    assert parse_off(" gate, unit ,,") == frozenset({"gate", "unit", "place", "scope"})
+    assert parse_off("") == parse_off(None) == DEFAULT_OFF
+
+
+def test_a_plus_switches_a_check_on():
+    assert parse_off("+place,+scope,+unit") == frozenset()
+    assert parse_off("+scope,frame") == frozenset({"place", "unit", "frame"})
 
 
 def test_an_unknown_check_is_an_error_that_lists_the_known_ones():
@@ -18,8 +24,8 @@ def test_an_unknown_check_is_an_error_that_lists_the_known_ones():
 
 def test_settings_read_the_switched_off_checks_from_the_environment(monkeypatch):
     monkeypatch.setenv("QA_ABLATE", "frame,delete")
-    assert Settings.load().checks_off == frozenset({"frame", "delete"})
-    assert Settings.load(ablate="gate").checks_off == frozenset({"gate"})
+    assert Settings.load().checks_off == frozenset({"frame", "delete"}) | DEFAULT_OFF
+    assert Settings.load(ablate="gate").checks_off == frozenset({"gate"}) | DEFAULT_OFF
     monkeypatch.setenv("QA_ABLATE", "framing")
     with pytest.raises(ValueError, match="framing"):
         Settings.load()

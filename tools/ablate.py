@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from qa.answer import Answerer  # noqa: E402
 from qa.answer_eval import answer_correct  # noqa: E402
-from qa.checks import CHECKS  # noqa: E402
+from qa.checks import CHECKS, DEFAULT_OFF  # noqa: E402
 from qa.engine import Engine  # noqa: E402
 from qa.eval import load_questions  # noqa: E402
 from qa.llm import _gguf_for  # noqa: E402
@@ -53,8 +53,10 @@ def effect(with_check: dict[str, str], without: dict[str, str]) -> dict[str, lis
     return out
 
 
-def replay(engine, rows, questions, count, k: int, off: frozenset[str]) -> dict[str, str]:
-    settings = engine.settings.with_(ablate=",".join(sorted(off)))
+def replay(engine, rows, questions, count, k: int, spec: str = "") -> dict[str, str]:
+    """Outcomes of the recorded answers checked again with the checks `spec` switches (qa/checks.py)."""
+    settings = engine.settings.with_(ablate=spec)
+    off = settings.checks_off
     answerer = Answerer(engine, None, settings)
     out = {}
     for row in rows:
@@ -104,9 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     full_key = next(k for k in rows_by_config if "-off:" not in k and "-naive" not in k)
     full_rows = list(rows_by_config[full_key].values())
     recorded = {r["id"]: outcome(r) for r in full_rows}
-    base = replay(engine, full_rows, questions, count, a.k, frozenset())
+    base = replay(engine, full_rows, questions, count, a.k)
     drift = [qid for qid in base if base[qid] != recorded[qid]]
-    print(f"{full_key}: {len(full_rows)} rows; replay with every check on differs from the record on {len(drift)}"
+    print(f"{full_key}: {len(full_rows)} rows; replay with the default checks differs from the record on {len(drift)}"
           + (f" ({', '.join(drift)})" if drift else ""))
     table = {}
     for name in names:
@@ -117,8 +119,10 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             without = {qid: outcome(r) for qid, r in rows_by_config[key].items()}
             table[name] = effect(recorded, without)
+        elif name in DEFAULT_OFF:   # off by default: its worth is what switching it on changes
+            table[name] = effect(replay(engine, full_rows, questions, count, a.k, f"+{name}"), base)
         else:
-            table[name] = effect(base, replay(engine, full_rows, questions, count, a.k, frozenset({name})))
+            table[name] = effect(base, replay(engine, full_rows, questions, count, a.k, name))
     print("\n| check | saves right | costs right | stops wrong | causes wrong | net right |")
     print("|---|---|---|---|---|---|")
     for name, e in table.items():
