@@ -308,6 +308,19 @@ class Answerer:
         ans.deleted, ans.marked = v.deleted, v.marked
         return ans
 
+    def replay(self, question: str, query: str, raw: str, k: int | None = None,
+               count: Callable[[str], int] | None = None) -> Answer:
+        """A recorded raw answer checked again as stream() would check it now: the same retrieval,
+        passages and recorded field under the current settings, then check() (tools/reverify.py,
+        tools/ablate.py). The gate is not asked again: a recorded raw answer had passed it."""
+        off = self.settings.checks_off
+        hits = self.engine.search(query, k=k or self.settings.top_k)
+        passages = self.passages(query, hits, count, framed="frame" not in off)
+        recorded = self.recorded(query, hits, passages) if "fields" not in off else None
+        if recorded is not None:
+            passages, raw = recorded
+        return self.check(Answer(question=question, text="", abstained=True, hits=hits), query, raw, passages, k)
+
     def answer(self, question: str, history: list[tuple[str, str]] | None = None, k: int | None = None) -> Answer:
         final = None
         for ev in self.stream(question, history, k):

@@ -12,6 +12,7 @@ from .normalize import compact
 
 if TYPE_CHECKING:
     from .answer import Answerer
+    from .schema import Answer
     from .eval import Question
 
 
@@ -58,6 +59,11 @@ def raw_verdict(raw: str, q: "Question") -> bool | None:
     return not is_refusal(raw) and answer_correct(raw, q.answers, q.answers_all)
 
 
+def final_verdict(ans: "Answer", q: "Question") -> bool:
+    """Whether the presented answer is right (an unanswerable question: refused)."""
+    return answer_correct(ans.text, q.answers, q.answers_all) if q.answerable else ans.abstained
+
+
 def answer_fields(answerer: "Answerer", q: "Question", sources: Mapping[str, str] | None = None) -> dict:
     """The answer part of a result row (its latency_s is merged with the row's search latency).
     sources: eval.meta_sources(), what a cited metadata paragraph holds of the source.
@@ -71,7 +77,7 @@ def answer_fields(answerer: "Answerer", q: "Question", sources: Mapping[str, str
     ok, total = number_consistency(ans.text, ans.citations)
     raw_ok, raw_total = raw_number_consistency(ans.raw, ans.passages) if ans.raw else (0, 0)
     deleted_correct = q.answerable and any(answer_correct(s, q.answers, q.answers_all) for s in ans.deleted)
-    correct = answer_correct(ans.text, q.answers, q.answers_all) if q.answerable else ans.abstained
+    correct = final_verdict(ans, q)
     return {
         "model": answerer.model_name,
         "answer": ans.text,

@@ -201,7 +201,7 @@ def parse_compare(specs: list[str], base: Config) -> list[Config]:
         if name == "model" and base.model is None:
             raise EvalError("--retrieval-only 不评测回答，不能比较 model")
         values[name] = items
-    return [Config(mode, k, model, base.pipeline, base.ablate)
+    return [replace(base, model=model, mode=mode, k=k)
             for model in values["model"] for mode in values["mode"] for k in values["k"]]
 
 

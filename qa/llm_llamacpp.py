@@ -51,6 +51,13 @@ def encode_with(llm, text: str, special: bool = True) -> list[int]:
     return llm.tokenize(text.encode("utf-8"), add_bos=False, special=special)
 
 
+def token_counter(path: Path) -> Callable[[str], int]:
+    """count(text) → its tokens under a GGUF's tokenizer, weights not loaded: to budget passages as
+    the answerer does without the model (tools/reverify.py, tools/ablate.py, tools/windows.py)."""
+    vocab = open_vocab(path)
+    return lambda text: len(encode_with(vocab, text, special=False))
+
+
 class LlamaCppGenerator(BaseGenerator):
     def __init__(self, name: str, path: Path, threads: int, n_ctx: int = DEFAULT_CTX) -> None:
         super().__init__(name)

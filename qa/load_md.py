@@ -23,6 +23,7 @@ _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 _MARKER_LINE = re.compile(r"^\s*(?::::.*|@tab\b.*|\[\[toc\]\])\s*$")
 _ATTRIBUTES = re.compile(r"\s*\{[^{}\n]*=[^{}\n]*\}\s*$")
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>\n]*)?/?>")
+_SPACES = re.compile(r"[ \t\u3000\u2003\u00a0]+")
 _LINK = re.compile(r"\[([^\[\]\n]*)\]\([^()\s]*\)|<((?:https?|ftp)://[^<>\s]+)>")
 
 
@@ -44,11 +45,11 @@ def md_blocks(text: str) -> tuple[list[RawBlock], list[str]]:
             continue
         m = _HEADING.match(line)
         if m:
-            heading = re.sub(r"[ \t\u3000\u2003\u00a0]+", " ", _inline(_ATTRIBUTES.sub("", m.group(2)))).strip()
+            heading = _SPACES.sub(" ", _inline(_ATTRIBUTES.sub("", m.group(2)))).strip()
             if heading:
                 blocks.append(RawBlock(heading, len(m.group(1))))
             continue
-        line = re.sub(r"[ \t\u3000\u2003\u00a0]+", " ", _inline(line)).strip()
+        line = _SPACES.sub(" ", _inline(line)).strip()
         # thematic breaks, setext underlines, and what is left of a row of anchor links ("1 2 3 …")
         if line and not re.fullmatch(r"[-*_=]{3,}", line) and not re.fullmatch(r"[-*]?[\d\s]*", line):
             blocks.append(RawBlock(line))

@@ -126,13 +126,11 @@ def answer_metrics(rows: list[dict]) -> dict:
         # Share of answerable questions whose acceptable raw answer verification turned into a wrong
         # answer or a refusal (deleted, or marked unsupported): the verification error the issue bounds.
         "lost_acceptable_rate": ratio(sum(bool(r.get("lost_correct")) for r in answerable), len(answerable)),
-        # Raw (the model's text) against final (after the checks), answerable questions that reached
-        # the model: a right raw answer the checks lost, a wrong one they passed or stopped.
-        "verify_lost_right_rate": ratio(sum(r.get("raw_correct") is True and not r["correct"] for r in answerable), len(answerable)),
+        # Raw (the model's text) against final (after the checks), beside the right raw answers lost
+        # (lost_acceptable_rate): a wrong raw answer the checks passed, or stopped with a refusal.
         "verify_passed_wrong_rate": ratio(sum(r.get("raw_correct") is False and not r["abstained"] and not r["correct"]
                                               for r in answerable), len(answerable)),
-        "verify_stopped_wrong": sum(r.get("raw_correct") is False and r["abstained"] for r in answerable)
-                                + sum(r.get("raw_correct") is False and r["abstained"] for r in unanswerable),
+        "verify_stopped_wrong": sum(r.get("raw_correct") is False and r["abstained"] for r in rows),
         "wrong_answer_rate": ratio(sum(not r["abstained"] and not r["correct"] for r in rows), len(rows)),
         "refusal_accuracy": ratio(sum(r["abstained"] for r in unanswerable), len(unanswerable)),
         "false_refusal_rate": ratio(sum(r["abstained"] for r in answerable), len(answerable)),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+from collections import Counter
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -31,7 +32,7 @@ TABLE = (("R@1", "recall@1"), ("R@k", None), ("MRR", "mrr"), ("答案准确率",
          ("引用命中率", "citation_hit_rate"), ("引用精度", "citation_precision"),
          ("数字可核对", "numbers_in_cited_passages"), ("数字可核对(原文)", "raw_numbers_in_cited_passages"),
          ("拒答准确率", "refusal_accuracy"), ("误拒率", "false_refusal_rate"),
-         ("误删答案", "deleted_acceptable_rate"), ("核验丢答案", "verify_lost_right_rate"),
+         ("误删答案", "deleted_acceptable_rate"), ("核验丢答案", "lost_acceptable_rate"),
          ("核验放过错答", "verify_passed_wrong_rate"), ("错答率", "wrong_answer_rate"), ("秒/题", "time_per_question_s"))
 
 LABELS = {
@@ -42,7 +43,6 @@ LABELS = {
     "raw_numbers_in_cited_passages": "模型原文数字可核对率（核验前）", "sentences_deleted": "核验删除的句子数",
     "sentences_marked": "核验标记的句子数", "deleted_acceptable_rate": "核验误删正确答案的问题占比",
     "lost_acceptable_rate": "核验使正确答案变错或拒答的问题占比",
-    "verify_lost_right_rate": "模型原文答对、最终答错或拒答的可回答问题占比",
     "verify_passed_wrong_rate": "模型原文答错、检查后仍给出错误答案的可回答问题占比",
     "verify_stopped_wrong": "模型原文答错、检查后改为拒答的问题数", "wrong_answer_rate": "给出错误答案的问题占比（全部问题）",
     "answer_latency_s.p50": "回答耗时 p50（秒）", "answer_latency_s.p95": "回答耗时 p95（秒）",
@@ -217,21 +217,21 @@ def outcome(row: dict) -> str:
 _OUTCOME = {"right": "对", "refused": "拒答", "wrong": "错"}
 
 
+def _paired(rows_a: list[dict], rows_b: list[dict]) -> list[tuple[dict, dict]]:
+    """The rows of the same question in two configurations, in the order of rows_a."""
+    b_by_id = {r["id"]: r for r in rows_b}
+    return [(a, b_by_id[a["id"]]) for a in rows_a if a["id"] in b_by_id]
+
+
 def differences(rows_a: list[dict], rows_b: list[dict]) -> list[tuple[dict, dict]]:
     """The questions (same order) whose outcome differs between two configurations."""
-    b_by_id = {r["id"]: r for r in rows_b}
-    return [(a, b_by_id[a["id"]]) for a in rows_a if a["id"] in b_by_id and outcome(a) != outcome(b_by_id[a["id"]])]
+    return [(a, b) for a, b in _paired(rows_a, rows_b) if outcome(a) != outcome(b)]
 
 
 def differences_table(key_a: str, rows_a: list[dict], key_b: str, rows_b: list[dict]) -> str:
     """Markdown: how the outcomes of two configurations cross, then each question that differs."""
     pairs = differences(rows_a, rows_b)
-    b_by_id = {r["id"]: r for r in rows_b}
-    cross: dict[tuple[str, str], int] = {}
-    for a in rows_a:
-        if a["id"] in b_by_id:
-            k = (outcome(a), outcome(b_by_id[a["id"]]))
-            cross[k] = cross.get(k, 0) + 1
+    cross = Counter((outcome(a), outcome(b)) for a, b in _paired(rows_a, rows_b))
     names = list(_OUTCOME)
     lines = [f"{key_a}（行）对 {key_b}（列）：", "| | " + " | ".join(_OUTCOME[n] for n in names) + " |", "|---" * 4 + "|"]
     lines += [f"| {_OUTCOME[a]} | " + " | ".join(str(cross.get((a, b), 0)) for b in names) + " |" for a in names]

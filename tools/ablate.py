@@ -22,14 +22,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from qa.answer import Answerer  # noqa: E402
-from qa.answer_eval import answer_correct  # noqa: E402
+from qa.answer_eval import final_verdict  # noqa: E402
 from qa.checks import CHECKS, DEFAULT_OFF  # noqa: E402
 from qa.engine import Engine  # noqa: E402
 from qa.eval import load_questions  # noqa: E402
 from qa.llm import _gguf_for  # noqa: E402
-from qa.llm_llamacpp import encode_with, open_vocab  # noqa: E402
+from qa.llm_llamacpp import token_counter  # noqa: E402
 from qa.report import outcome  # noqa: E402
-from qa.schema import Answer  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
 BEFORE_GENERATION = ("gate", "frame", "fields")
@@ -55,9 +54,7 @@ def effect(with_check: dict[str, str], without: dict[str, str]) -> dict[str, lis
 
 def replay(engine, rows, questions, count, k: int, spec: str = "") -> dict[str, str]:
     """Outcomes of the recorded answers checked again with the checks `spec` switches (qa/checks.py)."""
-    settings = engine.settings.with_(ablate=spec)
-    off = settings.checks_off
-    answerer = Answerer(engine, None, settings)
+    answerer = Answerer(engine, None, engine.settings.with_(ablate=spec))
     out = {}
     for row in rows:
         q = questions.get(row["id"])
@@ -66,16 +63,8 @@ def replay(engine, rows, questions, count, k: int, spec: str = "") -> dict[str, 
         if not row.get("raw"):   # refused before the model: verification does not run
             out[row["id"]] = outcome(row)
             continue
-        query = row.get("standalone") or q.question
-        hits = engine.search(query, k=k)
-        passages = answerer.passages(query, hits, count, framed="frame" not in off)
-        raw = row["raw"]
-        recorded = answerer.recorded(query, hits, passages) if "fields" not in off else None
-        if recorded is not None:
-            passages, raw = recorded
-        ans = answerer.check(Answer(question=q.question, text="", abstained=True), query, raw, passages, k)
-        ok = answer_correct(ans.text, q.answers, q.answers_all) if q.answerable else ans.abstained
-        out[row["id"]] = outcome({"correct": ok, "abstained": ans.abstained})
+        ans = answerer.replay(q.question, row.get("standalone") or q.question, row["raw"], k, count)
+        out[row["id"]] = outcome({"correct": final_verdict(ans, q), "abstained": ans.abstained})
     return out
 
 
@@ -92,8 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     names = [n for n in (a.checks.split(",") if a.checks else CHECKS) if n]
     settings = Settings.load(docs_dir=a.docs)
     engine = Engine.open(settings)
-    vocab = open_vocab(_gguf_for(a.model, settings.cache_dir))
-    count = lambda text: len(encode_with(vocab, text, special=False))  # noqa: E731
+    count = token_counter(_gguf_for(a.model, settings.cache_dir))
     questions = {q.id: q for q in load_questions(a.questions)}
     rows_by_config: dict[str, dict[str, dict]] = {}
     for line in (a.run / "results.jsonl").open(encoding="utf-8"):

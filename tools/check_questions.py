@@ -29,6 +29,7 @@ from xml.etree import ElementTree as ET
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from qa.load import decode  # noqa: E402
 from qa.normalize import compact  # noqa: E402
 
 CORPUS = ROOT / "corpora" / "wild"
@@ -114,11 +115,7 @@ def doc_text(path: Path) -> str:
         return pdf_text(path)
     if ext in (".html", ".htm"):
         return html_text(path)
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:   # GBK/GB18030 text, as many Chinese .txt files are
-        return data.decode("gb18030")
+    return decode(path.read_bytes(), path.name)[0]   # any Chinese encoding, as the loader reads it
 
 
 _FIELDS = {"id", "question", "answers", "answers_all", "evidence", "answerable", "kind", "history", "split"}

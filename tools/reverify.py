@@ -20,13 +20,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from qa.answer import Answerer  # noqa: E402
-from qa.answer_eval import answer_correct  # noqa: E402
+from qa.answer_eval import answer_correct, final_verdict  # noqa: E402
 from qa.engine import Engine  # noqa: E402
 from qa.eval import load_questions, meta_sources  # noqa: E402
 from qa.llm import _gguf_for  # noqa: E402
-from qa.llm_llamacpp import encode_with, open_vocab  # noqa: E402
+from qa.llm_llamacpp import token_counter  # noqa: E402
 from qa.metrics import has_gold, with_source  # noqa: E402
-from qa.schema import Answer  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
 
@@ -49,8 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     engine = Engine.open(settings)
     answerer = Answerer(engine, None, settings)
     sources = meta_sources(engine.index.documents.values(), settings.docs_dir, Path(settings.cache_dir) / "ocr")
-    vocab = open_vocab(_gguf_for(a.model, settings.cache_dir))
-    count = lambda text: len(encode_with(vocab, text, special=False))  # noqa: E731
+    count = token_counter(_gguf_for(a.model, settings.cache_dir))
     questions = {q.id: q for q in load_questions(a.questions)}
     rows = [json.loads(line) for line in (a.run / "results.jsonl").open(encoding="utf-8")]
     before = after = refused_before = refused_after = answered_before = answered_after = n = 0
@@ -62,14 +60,9 @@ def main(argv: list[str] | None = None) -> int:
             continue
         n += 1
         query = row.get("standalone") or q.question
-        hits = engine.search(query, k=a.k)
-        passages = answerer.passages(query, hits, count)
-        raw = row["raw"]
-        recorded = answerer.recorded(query, hits, passages)
-        if recorded is not None:
-            passages, raw = recorded
-        ans = answerer.check(Answer(question=q.question, text="", abstained=True), query, raw, passages, a.k)
-        ok = answer_correct(ans.text, q.answers, q.answers_all) if q.answerable else ans.abstained
+        ans = answerer.replay(q.question, query, row["raw"], a.k, count)
+        hits, passages, raw = ans.hits, ans.passages, ans.raw
+        ok = final_verdict(ans, q)
         if a.only:
             print(f"{row['id']} {q.question}\n   raw: {raw}\n   now: {ans.text}\n   deleted: {ans.deleted}"
                   f"\n   marked: {ans.marked}\n   notices: {ans.notices}")

@@ -22,7 +22,7 @@ from qa.answer_eval import answer_correct  # noqa: E402
 from qa.engine import Engine  # noqa: E402
 from qa.eval import load_questions  # noqa: E402
 from qa.llm import _gguf_for  # noqa: E402
-from qa.llm_llamacpp import encode_with, open_vocab  # noqa: E402
+from qa.llm_llamacpp import token_counter  # noqa: E402
 from qa.prompt import render_passage, select_passages  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
@@ -38,8 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     settings = Settings() if a.docs is None else Settings(docs_dir=a.docs)
     engine = Engine.open(settings)
-    vocab = open_vocab(_gguf_for(a.model, settings.cache_dir))
-    count = lambda text: len(encode_with(vocab, text, special=False))  # noqa: E731
+    count = token_counter(_gguf_for(a.model, settings.cache_dir))
     qs = [q for q in load_questions(a.questions) if q.answerable and not q.history]
     hits = {q.id: engine.search(q.question, k=a.k) for q in qs}
     idf = engine.retriever.bm25.idf
