@@ -3,7 +3,7 @@
 Every rule keys on the *shape* of a line (a URL alone, a breadcrumb, a copyright or ICP notice, a
 date line under a title, a 发文字号, an issuer above a date at the end), never on a particular
 document. Each rule has a name, recorded with every line it removes, so the kept-text report (and
-a curious user) can see why a line went. README-structure.md lists which documents test each rule.
+a curious user) can see why a line went. docs/formats.md lists which documents test each rule.
 
 Markup (Markdown and the rendered blocks of other formats):
   heading         "#"*n + " " + text is a heading of level n ("#" stripped); a level-1 heading at the

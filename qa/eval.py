@@ -1,4 +1,4 @@
-"""Scripted evaluation on a question set (JSON lines; format and metrics: README "Scripted evaluation").
+"""Scripted evaluation on a question set (JSON lines; format and metrics: docs/evaluation.md).
 
   python -m qa.eval --questions questions/dev.jsonl --out runs/dev [--model extractive | --retrieval-only]
       [-k 5] [--mode hybrid] [--compare mode=hybrid,bm25,dense] [--compare k=3,5]
@@ -377,7 +377,7 @@ def run(settings: Settings, questions: list[Question], configs: list[Config], re
 
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m qa.eval", description="在问题集上评测检索与问答")
-    ap.add_argument("--questions", required=True, type=Path, help="问题集（JSON Lines，格式见 README）")
+    ap.add_argument("--questions", required=True, type=Path, help="问题集（JSON Lines，格式见 docs/evaluation.md）")
     ap.add_argument("--out", required=True, type=Path, help="输出目录：results.jsonl、summary.json、report.html")
     ap.add_argument("--retrieval-only", action="store_true", help="只评测检索")
     ap.add_argument("-k", type=int, help="交给回答的段落数（默认 5）")

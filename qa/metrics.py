@@ -1,6 +1,6 @@
 """Evaluation metrics: pure functions of result rows (one row per question and configuration, as
 stored in results.jsonl), so every figure in summary.json and report.html can be recomputed from
-that file alone. Definitions: README "Scripted evaluation".
+that file alone. Definitions: docs/evaluation.md "Metrics".
 
 A retrieved passage is a hit when it belongs to the evidence document and contains its gold quote
 after normalization (whitespace removed, full-width → half-width, traditional → simplified).

@@ -64,7 +64,7 @@ def label(metric: str) -> str:
 
 
 def comparison_table(summaries: dict[str, dict]) -> str:
-    """Markdown, so it pastes into the README as printed."""
+    """Markdown, so it pastes into docs/ as printed."""
     lines = ["| 配置 | " + " | ".join(h for h, _ in TABLE) + " |", "|---" * (len(TABLE) + 1) + "|"]
     for key, s in summaries.items():
         m = gate_metrics(s)
@@ -292,7 +292,7 @@ def render(info: RunInfo, summaries: dict[str, dict], rows: dict[str, list[dict]
 命令：<code>{escape(info.command)}</code></p>
 {f'<h2>警告</h2><ul class="warn">{warnings}</ul>' if warnings else ''}
 <h2>指标</h2>
-<p>定义见 README「Scripted evaluation」。— 表示没有可计算的问题（例如问题集中没有不可回答的问题）。</p>
+<p>定义见 docs/evaluation.md「Metrics」。— 表示没有可计算的问题（例如问题集中没有不可回答的问题）。</p>
 {_metric_table(summaries)}
 <h2>图表</h2>
 {figures}
