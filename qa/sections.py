@@ -14,8 +14,11 @@ Explicit levels come first, then law divisions (编 > 章 > 节), then the marke
 first appearance in each document, so "一、 > (一) > 1." and "一、 > 第一," both nest naturally.
 A marked line that carries body text after its heading ("(四)坚持…经济基础一是围绕…") is split at
 the first sentence end or inline enumerator; inline enumerations ("一是…二是…") stay in their paragraph.
-List items are not headings: a marked line ending in ；，、, or two adjacent marked lines of one style
-with no text of their own ("(四)组织开展…审查；" / "(五)…其他职能。"), stay paragraphs.
+List items are not headings: a marked line ending in ；，、, two adjacent marked lines of one style
+with no text of their own ("(四)组织开展…审查；" / "(五)…其他职能。"), or a marked line that is one
+sentence of several clauses ("（2）配偶按规定生育的，男员工可享受陪产假15天。": a rule of a handbook or
+guideline, not the name of what follows), stay paragraphs. A heading is a name ("（一）传染源。",
+"（三）增强内需拉动经济的主引擎作用。"): one clause, whatever its end.
 Laws: a document with consecutive article lines (第一条 … 第二条 …) is a law; each 第X条 with all its
 款 and 项 lines is one paragraph whose section path ends with the article number
 (「第三章 劳动合同和集体合同 > 第十八条」).
@@ -56,6 +59,7 @@ _ORDINAL_CLAUSE = re.compile(r"[。；;，,：:！？!?]")
 _CLOSING = re.compile(r"^(总之|综上所述|总而言之|总的来看|总的来说)[,，]")
 _INLINE_ENUM = re.compile(r"(一是|其一|首先|第一是)")
 _ITEM_END = "；;，,、"
+_CLAUSE_BREAK = re.compile(r"[，,；;：:]")   # inside a line: more than one clause
 MAX_HEADING = 50   # characters; a longer "heading" is a numbered paragraph
 MAX_TITLE_LINE = 30
 META_SECTION = "文档信息"
@@ -147,6 +151,8 @@ def to_blocks(lines: list[Line], law: bool = False, guess_titles: bool = True) -
             return True
         if not bare[i]:
             return False
+        if text[-1] in "。！？!?" and _CLAUSE_BREAK.search(text):
+            return True
         return any(0 <= j < len(lines) and styles[j] == styles[i] and bare[j] for j in (i - 1, i + 1))
 
     article: Block | None = None

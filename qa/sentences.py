@@ -193,7 +193,9 @@ def contrasted(question: str, sentence: str, scope: str) -> tuple[str, str] | No
 _YES_NO = r"是否|能否|可否|有没有|是不是|(\w{1,2})不\1"   # its one group is the A of 「A不A」
 _POLAR = re.compile(rf"吗[？?。\s]*$|{_YES_NO}|还是")
 # What asks rather than tells: a sentence keeping one of its question's interrogatives restates it.
-INTERROGATIVE = re.compile(rf"多少|什么|哪[些个位里年天一]|谁|怎么|如何|为何|何时|几(?!乎)[个名次项位年月天日期批类种]|"
+# 几 after a demonstrative points, it does not ask: 「以下几个方面」「这几类」 open a list.
+INTERROGATIVE = re.compile(rf"多少|什么|哪[些个位里年天一]|谁|怎么|如何|为何|何时|"
+                            rf"(?<!以下)(?<!下列)(?<![这那])几(?!乎)[个名次项位年月天日期批类种]|"
                             rf"{_YES_NO}|吗")
 
 

@@ -961,3 +961,17 @@ def test_an_answer_no_passage_supports_is_refused_or_with_the_check_off_shown_ma
     shown = verify(claim, passages, "城镇新增就业情况怎样？", {para.doc: dt}, off=frozenset({"unsupported"}))
     assert not shown.abstained and shown.text == "城镇新增就业主要来自留学人员回国创业[1]。" + UNVERIFIED_NOTE
     assert [c.para for c in shown.citations] == [para.id] and shown.claims[0].supported is False
+
+
+@pytest.mark.parametrize("question, listed, restated", [
+    ("二十大报告讲中国式现代化有哪几个方面的中国特色？",
+     "中国式现代化有以下几个方面的中国特色：人口规模巨大的现代化、全体人民共同富裕的现代化。",
+     "中国式现代化有几个方面的中国特色。"),
+    ("乡村振兴战略的目标任务分几个阶段？",
+     "乡村振兴战略的目标任务分下列几个阶段：到2020年取得重要进展，到2035年取得决定性进展，到2050年全面振兴。",
+     "乡村振兴战略的目标任务分几个阶段。"),
+])
+def test_a_few_after_a_demonstrative_opens_a_list_and_asks_nothing(question, listed, restated):
+    from qa.sentences import restates_question
+    assert not restates_question(listed, question)
+    assert restates_question(restated, question)

@@ -80,3 +80,21 @@ def test_document_without_structure_or_title():
     doc = build_document(RawDocument("无题.txt", None, "这是一段没有标题的文字。第二句话。", "x", "utf-8"))
     assert [p.section for p in doc.paragraphs] == [()]
     assert doc.title == "无题"
+
+
+def test_a_numbered_sentence_of_several_clauses_is_a_paragraph_not_a_heading():
+    # A company handbook (PDF) and a national clinical guideline (PDF): a numbered rule that is one
+    # sentence of several clauses is text to cite; the numbered names around it stay headings.
+    from qa.load import load_file
+    from tests.conftest import BLIND, wild_doc
+    handbook = build_document(load_file(BLIND / "字节跳动员工手册（2019年版）.pdf"))
+    leave = para_with(handbook, "男员工可享受陪产假15天")
+    assert leave.text == "（2）配偶按规定生育的，男员工可享受陪产假15天。"
+    # the next items belong to the list's section, not to the rule before them
+    assert para_with(handbook, "怀孕未满4个月流产").section_path == leave.section_path
+    assert leave.section_path.startswith("第四章 考勤制度 > 1. 产假、陪产假、产前检查假的期限")
+    assert "陪产假15天" not in leave.section_path
+    guideline = wild_doc("新型冠状病毒肺炎诊疗方案（试行第九版）.pdf")
+    severe = para_with(guideline, "临床症状进行性加重，肺部影像学显示")
+    assert severe.text.startswith("4．临床症状进行性加重，")
+    assert any(p.section[-1:] == ("（一）传染源",) for p in guideline.paragraphs)
