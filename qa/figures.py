@@ -38,6 +38,31 @@ _MONTHS = {"年": 12.0, "月": 1.0}
 _SAME_UNIT = ("名人位", "个家所座处项", "日天")
 _COUNTERS = "".join(_SAME_UNIT[:2])
 _RANGE = re.compile(rf"(?P<a>{_ARABIC})\s*(?:至|到|-|—|~|～|－)\s*(?=\d)")
+# A time of day, however written: 「22:00」 = 「22点」 = 「晚上10点」 = 「二十二时」 after 晚上. Value in minutes
+# after midnight, unit 时刻. A Chinese-numeral hour needs its part of the day (「十八点五」 is 18.5).
+_HALF_DAY = "上午|早上|早晨|中午|下午|傍晚|晚上|夜间|夜里|凌晨"
+_CLOCK = re.compile(
+    rf"(?:(?P<half>{_HALF_DAY})\s?)?(?:(?<![\d.第])(?P<h>\d{{1,2}})|(?<=\w)(?P<cn>[一二两三四五六七八九十]{{1,3}}))"
+    rf"(?:\s?[:：]\s?(?P<m>\d{{2}})(?!\d)(?:\s?[点时])?|(?P<u>点钟|点|时)(?!许?[\d一二三四五六七八九十]+[倍个])(?:(?P<m2>\d{{1,2}})分|(?P<halfhour>半))?)"
+)
+_AFTERNOON = ("下午", "傍晚", "晚上", "夜间", "夜里")
+
+
+def clock_times(text: str) -> list[Figure]:
+    """Times of day in normalized text, as figures of unit 时刻 (minutes after midnight)."""
+    out = []
+    for m in _CLOCK.finditer(text):
+        if m.group("cn") and not m.group("half"):
+            continue
+        hour = int(m.group("h")) if m.group("h") else _value(m.group("cn"))
+        minute = int(m.group("m") or m.group("m2") or 0) + (30 if m.group("halfhour") else 0)
+        if hour is None or hour > 24 or minute > 59:
+            continue
+        if m.group("half") in _AFTERNOON and 1 <= hour < 12:
+            hour += 12
+        value = float(hour * 60 + minute)
+        out.append(Figure(value, "时刻", m.group(), m.start(), m.end(), False, value, value))
+    return out
 
 
 @dataclass(frozen=True)
@@ -106,6 +131,10 @@ def figures(text: str) -> list[Figure]:
         for i, f in enumerate(out[:-1]):
             if f.start == r.start("a") and not f.unit:
                 out[i] = Figure(f.value, out[i + 1].unit, f.text, f.start, f.end, f.approx, f.low, f.high)
+    clocks = clock_times(text)
+    if clocks:   # a time of day replaces the numbers it is written with (「22」 and 「00」 of 「22:00」)
+        out = sorted([f for f in out if not any(c.start < f.end and f.start < c.end for c in clocks)] + clocks,
+                     key=lambda f: f.start)
     return out
 
 

@@ -121,3 +121,26 @@ def test_digits_grouped_by_spaces_are_one_number(text, value):
 def test_a_numbering_label_keeps_its_number_apart():
     from qa.normalize import normalize
     assert [f.value for f in figures(normalize("表1 100例患者"))] == [1.0, 100.0]
+
+
+@pytest.mark.parametrize("path, written, said, other", [
+    # a company handbook (PDF, 24-hour clock) and a university handbook (PDF, the same with spaces)
+    ("blind-2026-12-06/字节跳动员工手册（2019年版）.pdf", "员工晚上超过22:00点", "晚上10点", "10点"),
+    ("blind-2026-12-06/杭州电子科技大学信息工程学院2025学生手册.pdf", "访客须在21:00前离开公寓", "晚上9点", "9点"),
+])
+def test_a_time_of_day_is_one_figure_however_written(path, written, said, other):
+    from qa.load import load_file
+    from tests.conftest import BLIND
+    text = normalize(load_file(BLIND.parent / path).text)
+    at = text.replace(" ", "").index(written)
+    assert at >= 0
+    in_doc = [f for f in figures(normalize(written)) if f.unit == "时刻"]
+    assert len(in_doc) == 1 and same_figure(fig(said), in_doc[0])
+    assert not same_figure(fig(other), in_doc[0])     # 10 in the morning is not 22:00
+
+
+def test_a_numeral_with_dian_is_a_time_only_with_its_part_of_the_day():
+    assert figures(normalize("提出三点意见")) == []
+    assert fig("下午三点").value == 15 * 60 and fig("下午4点半").value == 16 * 60 + 30
+    assert fig("晚上十点").value == fig("22时").value == 22 * 60
+    assert [f.value for f in figures(normalize("6:20—22:00"))] == [380.0, 1320.0]
