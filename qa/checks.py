@@ -30,6 +30,7 @@ CHECKS: dict[str, str] = {
     "words": "at least half of a claim's new content words stand in the cited sentence",
     "delete": "a sentence whose figure stands in no passage is deleted (off: marked for the reader)",
     "filler": "sentences about the sources or repeating the question are dropped",
+    "asked": "a question for one quantity answered without any number is refused",
     "unsupported": "an answer none of whose sentences a passage supports is refused (off: shown with the model's markers, marked for the reader)",
 }
 

@@ -22,7 +22,7 @@ from .schema import Citation, Claim, Paragraph, Passage
 from .sections import unnumbered
 from .figures import Figure, answers_unit, asked_change, asked_unit, dated, dates, figures, find, misdated, states_change
 from .sentences import (
-    NAME_FLAGS, abbreviation_found, content_tokens, contrasted, counted_noun, entity_found, name_forms, named_entities, numbers, overlap,
+    INTERROGATIVE, NAME_FLAGS, abbreviation_found, content_tokens, contrasted, counted_noun, entity_found, name_forms, named_entities, numbers, overlap,
     named_laws, polar_question, restates_question, sentence_spans,
 )
 
@@ -37,6 +37,18 @@ SCOPE_MENTIONS = 3
 QUANTITY_WORDS = frozenset("总量 总额 总数 数量 数额 数目 规模 金额 多少".split())
 # 几 before a measure asks a quantity as 多少 does ("几天", "几届", "几分钟"); not "几乎".
 _COUNT_ASK = re.compile(r"几(?!乎)")
+# A writing of a quantity beyond what figures() reads: 「三分之二」, 「两届」, 「半数」 (not 「一方」, 「统一」).
+_QUANTITY = re.compile(r"\d|分之|半|[零〇一二两三四五六七八九十百千万亿]{2,}|[一二两三四五六七八九十]个?[届种类款周轮级档]")
+
+
+def states_quantity(text: str) -> bool:
+    return bool(figures(normalize(text))) or bool(_QUANTITY.search(text))
+
+
+def asks_one_quantity(question: str) -> bool:
+    """Whether a question asks one thing, and that a quantity ("多少天内申请", "几个工作日")."""
+    q = normalize(question)
+    return "number" in answer_kinds(q) and len(INTERROGATIVE.findall(q)) == 1 and not polar_question(q)
 # A term the claim quotes ("“撤、换、派、育”", 「一懂两爱」): what a claim adds when its words are one
 # character each or all given by the question.
 _QUOTED = re.compile(r"[“「『]([^”」』]{1,30})[”」』]")
@@ -585,6 +597,10 @@ def verify(answer: str, passages: list[Passage], question: str = "",
         unverified.append((len(parts), raw.text, [n for n in raw.markers if n in by_n]))
         parts.append(raw.text)
     supported = [c for c in claims if c.supported and c.citations]
+    # A question for one quantity answered by sentences without one (「在规定期限内申请」) is not answered.
+    if supported and "asked" not in off and asks_one_quantity(question) and not any(states_quantity(c.text) for c in supported):
+        repairs.append(f"问题问的是数量，回答没有给出：{''.join(c.text for c in supported)}")
+        supported = []
     shown_unverified = not supported and "unsupported" in off and any(ns for _, _, ns in unverified)
     if shown_unverified:
         # Nothing was found to support the answer, nothing in it was invented: the reader judges,

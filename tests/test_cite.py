@@ -975,3 +975,22 @@ def test_a_few_after_a_demonstrative_opens_a_list_and_asks_nothing(question, lis
     from qa.sentences import restates_question
     assert not restates_question(listed, question)
     assert restates_question(restated, question)
+
+
+@pytest.mark.parametrize("name, quote, question, without, with_figure", [
+    (LABOUR_LAW, "提出仲裁要求的一方应当自劳动争议发生之日起六十日内",
+     "劳动争议发生后，申请仲裁的期限是多少天？",
+     "提出仲裁要求的一方应当向劳动争议仲裁委员会提出书面申请[1]。",
+     "提出仲裁要求的一方应当自劳动争议发生之日起六十日内提出书面申请[1]。"),
+    (INFO_RULES, "应当自收到申请之日起20个工作日内予以答复", "行政机关不能当场答复的，应当在多少个工作日内答复？",
+     "行政机关不能当场答复的，应当自收到申请之日起予以答复[1]。",
+     "行政机关不能当场答复的，应当自收到申请之日起20个工作日内予以答复[1]。"),
+])
+def test_a_question_for_one_quantity_is_not_answered_without_one(name, quote, question, without, with_figure):
+    para, dt = _para_and_text(name, quote)
+    passages, docs = [Passage(1, para, 0, len(para.text))], {para.doc: dt}
+    v = verify(without, passages, question, docs)
+    assert v.abstained and v.repairs[-1].startswith("问题问的是数量，回答没有给出")
+    assert not verify(without, passages, question, docs, off=frozenset({"asked"})).abstained
+    v = verify(with_figure, passages, question, docs)
+    assert not v.abstained and v.text == with_figure
