@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterator, Mapping
 
-from .cite import REFUSAL, DocText, Verified, in_frame, is_refusal, verify
+from .cite import REFUSAL, DocText, Verified, in_frame, is_refusal, named_by, verify
 from .fields import field_answer
 from .gate import Gate, load_or_calibrate, signals
 from .llm_base import GenerationError
@@ -149,7 +149,8 @@ class Answerer:
         index = self.engine.index
         if getattr(self, "_docs_for", None) is not index:  # rebuilt after an upload
             self._docs_cache = {
-                name: DocText(normalize(" ".join([d.title, *(p.text for p in d.paragraphs if p.kind == "meta")])),
+                name: DocText(normalize(" ".join([d.title, *(p.text for p in d.paragraphs if p.kind == "meta"),
+                                                  named_by(name)])),
                               normalize(" ".join([d.title, *(p.text for p in d.paragraphs)])))
                 for name, d in index.documents.items()
             }

@@ -140,7 +140,7 @@ def child_page_memory(model: str, n_answers: int) -> dict:
     its resident memory now (VmRSS) and at its peak (VmHWM)."""
     import socket
 
-    from qa_page_bench import ask, launch_browser, open_page
+    from .bench_page import ask, launch_browser, open_page
     from playwright.sync_api import sync_playwright
 
     with socket.socket() as sock:

@@ -147,10 +147,19 @@ def in_frame(question: str, para: Paragraph, doc: DocText | None) -> bool:
     return of_named_law(question, para, doc, text) and in_year(question, para, doc)
 
 
+def named_by(file_name: str) -> str:
+    """What a document's file name says of it, when it says something in words: the user's own name
+    for it often gives the place or body its title leaves to the letterhead (「平顶山市2019年…决算
+    草案的说明.pdf」, titled 「2019年全市及市本级决算草案的说明」); a file named by a number or hash
+    (「000_2fea3bba.txt」) says nothing."""
+    stem = file_name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    return stem if re.search(r"[\u4e00-\u9fff]", stem) else ""
+
+
 @dataclass(frozen=True)
 class DocText:
     """What a document is about, to judge names taken from the question."""
-    head: str                  # normalized title and metadata (author, date, source)
+    head: str                  # normalized title, metadata (author, date, source) and file name (named_by)
     text: str                  # normalized full text
 
     @property

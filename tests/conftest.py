@@ -21,6 +21,7 @@ SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 WILD = Path(__file__).resolve().parents[1] / "corpora" / "wild"   # real documents of many origins
 # Documents of a blind round (questions/blind-2026-12-06.jsonl), kept as their own corpus
 BLIND = Path(__file__).resolve().parents[1] / "corpora" / "blind-2026-12-06"
+BLIND3 = Path(__file__).resolve().parents[1] / "corpora" / "blind-2026-12-06c"   # blind round 3
 
 
 def wild_doc(name: str):

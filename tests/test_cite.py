@@ -994,3 +994,20 @@ def test_a_question_for_one_quantity_is_not_answered_without_one(name, quote, qu
     assert not verify(without, passages, question, docs, off=frozenset({"asked"})).abstained
     v = verify(with_figure, passages, question, docs)
     assert not v.abstained and v.text == with_figure
+
+
+def test_a_file_name_in_words_tells_what_the_document_is_about():
+    # A city's final-accounts report (PDF) titled without its city: the name its file carries frames it.
+    from qa.cite import in_frame, named_by
+    from qa.load import load_file
+    from tests.conftest import BLIND3
+    name = "平顶山市2019年全市及市本级决算草案的说明.pdf"
+    doc = build_document(load_file(BLIND3 / name))
+    para = next(p for p in doc.paragraphs if "一般公共预算收入" in p.text)
+    head = normalize(" ".join([doc.title, *(p.text for p in doc.paragraphs if p.kind == "meta")]))
+    text = normalize(" ".join(p.text for p in doc.paragraphs))
+    question = "平顶山市2019年一般公共预算收入是多少？"
+    assert not in_frame(question, para, DocText(head, text))
+    assert in_frame(question, para, DocText(f"{head} {normalize(named_by(name))}", text))
+    # a seed named by its hash says nothing
+    assert named_by("000_2fea3bba8e0420ec.txt") == "" and named_by(name) == name[:-4]

@@ -137,3 +137,15 @@ def test_every_body_sentence_survives(name, seeds_dir, seed_docs):
             if sentence.strip() and compact(sentence) not in kept:
                 missing.append(sentence)
     assert missing == []
+
+
+def test_a_breadcrumb_that_says_where_you_are_is_no_title():
+    # A district government page (HTML): 「您当前所在的位置：首页 > …」 is site navigation; its title
+    # comes from the page, not from the breadcrumb. A seed's 「首页>…」 goes by the same rule above.
+    from qa.load import load_file
+    from qa.sections import build_document
+    from tests.conftest import BLIND3
+    doc = build_document(load_file(BLIND3 / "2026年广州市天河区幼儿园招生工作方案_天河区政府网.html"))
+    assert "位置" not in doc.title and not any("您当前所在的位置" in p.text for p in doc.paragraphs)
+    c = clean("您当前所在的位置：首页 > 工作机构 > 区政府 > 区教育局\n\n各幼儿园：\n\n现印发给你们，请遵照执行。")
+    assert _removed(c, "breadcrumb") == ["您当前所在的位置：首页 > 工作机构 > 区政府 > 区教育局"]
