@@ -20,7 +20,7 @@ from .prompt import answer_kinds
 from .normalize import normalize, tokenize
 from .schema import Citation, Claim, Paragraph, Passage
 from .sections import unnumbered
-from .figures import Figure, answers_unit, asked_change, asked_unit, dated, dates, figures, find, misdated, states_change
+from .figures import Figure, answers_unit, date_spans, asked_change, asked_unit, dated, dates, figures, find, misdated, states_change
 from .sentences import (
     INTERROGATIVE, NAME_FLAGS, abbreviation_found, content_tokens, contrasted, counted_noun, entity_found, name_forms, named_entities, numbers, overlap,
     named_laws, polar_question, restates_question, sentence_spans,
@@ -378,14 +378,23 @@ _FIELD_OR_CLAUSE = re.compile(r"[；;\n]|\s+(?=[\u4e00-\u9fff]{2,6}[:：])")
 _DateEvents = list[tuple[tuple[int, int, int], str]]   # (date, its event) in a record
 
 
+# Two dates joined into a period (「2022年9月1日至2023年8月31日」) are one event.
+_DATE_RANGE = re.compile(r"[日号]\s*(?:至|到|—|－|-|~|～)\s*$")
+
+
 def _date_events(text: str) -> _DateEvents:
-    """Each full date of text with its event: what its clause writes from the date on, to the next
-    date; the first also takes its clause's lead (「施行日期：」)."""
+    """Each full date of text with its event: what its clause writes from the end of the date before
+    it (「…次日至南京市儿童医院住院治疗，住院时间为2018年12月16日」) to the next date (「2009年8月27日…
+    第一次修正」); the first takes its clause's lead (「施行日期：」). The two ends of a period share
+    the period's event."""
     events = []
     for c in _FIELD_OR_CLAUSE.split(text):
-        found = dated(c)
-        for i, (d, at) in enumerate(found):
-            events.append((d, c[0 if i == 0 else at:found[i + 1][1] if i + 1 < len(found) else len(c)]))
+        found = date_spans(c)
+        segs = [c[0 if i == 0 else found[i - 1][2]:found[i + 1][1] if i + 1 < len(found) else len(c)] for i in range(len(found))]
+        for i in range(len(found) - 1):
+            if _DATE_RANGE.search(c[found[i][1]:found[i + 1][1]]):
+                segs[i] = segs[i + 1] = segs[i] + segs[i + 1]
+        events.extend((d, seg) for (d, _, _), seg in zip(found, segs))
     return events
 
 

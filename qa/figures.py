@@ -217,9 +217,14 @@ def find(fig: Figure, text_figures: list[Figure]) -> list[Figure]:
 _DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
 
 
+def date_spans(text: str) -> list[tuple[tuple[int, int, int], int, int]]:
+    """Full dates written in digits with where each starts and ends: 「2007年4月5日」 → ((2007, 4, 5), start, end)."""
+    return [((int(m.group(1)), int(m.group(2)), int(m.group(3))), m.start(), m.end()) for m in _DATE.finditer(text)]
+
+
 def dated(text: str) -> list[tuple[tuple[int, int, int], int]]:
     """Full dates written in digits with where each starts: 「2007年4月5日」 → ((2007, 4, 5), start)."""
-    return [((int(m.group(1)), int(m.group(2)), int(m.group(3))), m.start()) for m in _DATE.finditer(text)]
+    return [(d, start) for d, start, _ in date_spans(text)]
 
 
 def dates(text: str) -> list[tuple[int, int, int]]:

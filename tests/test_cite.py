@@ -1,5 +1,5 @@
 """Citation parsing, verification and repair: pure functions, exact expectations."""
-from qa.cite import REFUSAL, DocText, is_refusal, number_consistency, parse_claims, scopes, support, verify
+from qa.cite import REFUSAL, SUPPORT_OVERLAP, DocText, is_refusal, number_consistency, parse_claims, scopes, support, verify
 from qa.schema import Paragraph, Passage
 
 DINGXI = ("定西市下辖安定区、通渭县、陇西县、临洮县、渭源县、漳县、岷县6县1区,均属六盘山连片特困地区片区县。"
@@ -1011,3 +1011,25 @@ def test_a_file_name_in_words_tells_what_the_document_is_about():
     assert in_frame(question, para, DocText(f"{head} {normalize(named_by(name))}", text))
     # a seed named by its hash says nothing
     assert named_by("000_2fea3bba8e0420ec.txt") == "" and named_by(name) == name[:-4]
+
+
+@pytest.mark.parametrize("path, needle, question, right, other", [
+    # a court case (.md): one paragraph lists three hospital stays, each a period
+    ("blind-2026-12-06/丁某某诉季某某等教育机构责任纠纷案（最高人民法院公报案例）.md", "南京市儿童医院住院治疗",
+     "丁某某在南京市儿童医院住院是从哪天到哪天？",
+     "丁某某在南京市儿童医院住院的时间为2018年12月16日至2018年12月21日。",
+     "丁某某在南京市儿童医院住院的时间为2018年12月21日至2019年2月26日。"),
+    # a district admissions plan (.html): the birth dates of one class are a period
+    ("blind-2026-12-06c/2026年广州市天河区幼儿园招生工作方案_天河区政府网.html", "2022年9月1日至2023年8月31日",
+     "天河区2026年秋季幼儿园小班招收的是哪个时间段出生的孩子？",
+     "天河区2026年秋季幼儿园小班招收的是2022年9月1日至2023年8月31日期间出生的孩子。", None),
+])
+def test_the_two_ends_of_a_period_are_one_dated_event(path, needle, question, right, other):
+    from qa.load import load_file
+    from tests.conftest import BLIND
+    doc = build_document(load_file(BLIND.parent / path))
+    para = next(p for p in doc.paragraphs if needle in p.text)
+    dt = DocText(normalize(doc.title), normalize(" ".join(p.text for p in doc.paragraphs)))
+    assert support(right, para, question, dt) >= SUPPORT_OVERLAP
+    if other:
+        assert support(other, para, question, dt) < SUPPORT_OVERLAP
