@@ -150,11 +150,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from .access import bind_refusal
     from .api import serve
     from .chat import ChatService
     from .engine import Engine
 
     settings = _settings(args)
+    refusal = bind_refusal(args.host, settings.api_key, settings.admin_key)
+    if refusal:
+        _say(refusal)
+        return 2
     eng = Engine.open(settings, progress=_say)
     service = ChatService(settings, eng, model_queue=args.queue, fast_queue=2 * args.queue)
     service.answerer(settings.llm)  # the default model is loaded before the first request

@@ -37,6 +37,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.concurrency import run_in_threadpool
 
 from .__main__ import answer_json, hit_json
+from .access import AccessGuard, Policy, bind_refusal
 from .chat import BUSY, MAX_QUESTION_CHARS, ChatService, ServiceError, Step
 from .load import MAX_BYTES
 from .normalize import clean_input
@@ -150,7 +151,7 @@ def _messages_to_question(messages: list[ChatMessage]) -> tuple[str, list[tuple[
 
 
 def create_app(service: ChatService, title: str = "政策文件问答 API",
-               ready: threading.Event | None = None) -> FastAPIOffline:
+               ready: threading.Event | None = None, bind_host: str = "127.0.0.1") -> FastAPIOffline:
     @asynccontextmanager
     async def lifespan(app):
         import anyio.to_thread
@@ -162,6 +163,9 @@ def create_app(service: ChatService, title: str = "政策文件问答 API",
 
     app = FastAPIOffline(title=title, version="1", description=__doc__.split("\n\n")[0], lifespan=lifespan)
     app.state.service = service
+    st = service.settings
+    app.add_middleware(AccessGuard, policy=Policy.of(st.api_key, st.admin_key, st.allowed_hosts,
+                                                     st.allowed_origins, bind_host))
 
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError):
@@ -351,7 +355,10 @@ def thread_pool_size(service: ChatService) -> int:
 
 
 def serve(service: ChatService, host: str = "127.0.0.1", port: int = 8000, *, log_level: str = "info") -> None:
-    """Run the API with uvicorn until interrupted (blocking)."""
+    """Run the API with uvicorn until interrupted (blocking). Beyond the loopback only with a key."""
     import uvicorn
 
-    uvicorn.run(create_app(service), host=host, port=port, log_level=log_level, access_log=False)
+    refusal = bind_refusal(host, service.settings.api_key, service.settings.admin_key)
+    if refusal:
+        raise ServiceError("key_required", refusal, 400)
+    uvicorn.run(create_app(service, bind_host=host), host=host, port=port, log_level=log_level, access_log=False)

@@ -53,6 +53,12 @@ class Settings:
     store: str = ""
     # Checks switched off, comma-separated names of qa/checks.py CHECKS (measuring what each is worth).
     ablate: str = ""
+    # The HTTP API (qa/access.py): keys (comma-separated; QA_API_KEY to ask and read, QA_ADMIN_KEY to
+    # upload and cancel), and the Host names and browser Origins it accepts besides its own.
+    api_key: str = field(default="", repr=False)
+    admin_key: str = field(default="", repr=False)
+    allowed_hosts: str = ""
+    allowed_origins: str = ""
 
     @property
     def checks_off(self) -> frozenset[str]:

@@ -1,0 +1,103 @@
+"""Who may use the HTTP API (qa/access.py): the rules as a pure function, then attacks on a real
+uvicorn server with keys set (a copy of the seeds, extractive answers)."""
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+
+import httpx
+import pytest
+
+from qa.access import Policy, bind_refusal, check, host_name
+
+READ, ADMIN = "read-key-1", "admin-key-2"
+
+
+@pytest.mark.parametrize("value, host", [("127.0.0.1:8000", "127.0.0.1"), ("[::1]:8000", "::1"), ("::1", "::1"),
+                                         ("LocalHost", "localhost"), ("qa.example.org", "qa.example.org")])
+def test_host_name_drops_the_port(value, host):
+    assert host_name(value) == host
+
+
+@pytest.mark.parametrize("policy, method, path, headers, code", [
+    # loopback server without keys: the user's own tools pass, other sites' pages do not
+    (Policy.of(), "GET", "/v1/search", {"host": "127.0.0.1:8000"}, None),
+    (Policy.of(), "GET", "/v1/search", {"host": "localhost:8000", "origin": "http://127.0.0.1:7860"}, None),
+    (Policy.of(), "POST", "/v1/documents", {"host": "127.0.0.1:8000", "origin": "http://evil.example"}, "origin_not_allowed"),
+    (Policy.of(), "POST", "/v1/ask", {"host": "127.0.0.1:8000", "origin": "null"}, "origin_not_allowed"),
+    (Policy.of(), "POST", "/v1/ask", {"host": "evil.example:8000", "origin": "http://evil.example:8000"}, "host_not_allowed"),
+    (Policy.of(allowed_origins="https://portal.example.org"), "POST", "/v1/ask",
+     {"host": "127.0.0.1:8000", "origin": "https://portal.example.org"}, None),
+    # keys: reading takes either key, changing documents the admin key
+    (Policy.of(READ, ADMIN), "GET", "/v1/search", {"host": "127.0.0.1"}, "unauthorized"),
+    (Policy.of(READ, ADMIN), "GET", "/v1/search", {"host": "127.0.0.1", "authorization": "Bearer wrong"}, "unauthorized"),
+    (Policy.of(READ, ADMIN), "GET", "/v1/search", {"host": "127.0.0.1", "authorization": f"Basic {READ}"}, "unauthorized"),
+    (Policy.of(READ, ADMIN), "GET", "/v1/search", {"host": "127.0.0.1", "authorization": f"Bearer {READ}"}, None),
+    (Policy.of(READ, ADMIN), "GET", "/v1/search", {"host": "127.0.0.1", "authorization": f"bearer {ADMIN}"}, None),
+    (Policy.of(READ, ADMIN), "POST", "/v1/documents", {"host": "127.0.0.1", "authorization": f"Bearer {READ}"}, "admin_required"),
+    (Policy.of(READ, ADMIN), "DELETE", "/v1/documents/jobs/x", {"host": "127.0.0.1", "authorization": f"Bearer {READ}"}, "admin_required"),
+    (Policy.of(READ, ADMIN), "POST", "/v1/documents", {"host": "127.0.0.1", "authorization": f"Bearer {ADMIN}"}, None),
+    (Policy.of(READ), "POST", "/v1/documents", {"host": "127.0.0.1", "authorization": f"Bearer {READ}"}, None),
+    (Policy.of(READ, ADMIN), "GET", "/docs", {"host": "127.0.0.1"}, None),   # the OpenAPI page holds no data
+    # beyond the loopback: any Host name, the key decides
+    (Policy.of(READ, bind_host="0.0.0.0"), "GET", "/v1/search", {"host": "qa.lan:8000", "authorization": f"Bearer {READ}"}, None),
+    (Policy.of(READ, bind_host="0.0.0.0", allowed_hosts="qa.lan"), "GET", "/v1/search",
+     {"host": "other.lan", "authorization": f"Bearer {READ}"}, "host_not_allowed"),
+])
+def test_access_rules(policy, method, path, headers, code):
+    denial = check(policy, method, path, headers)
+    assert (denial.code if denial else None) == code
+
+
+def test_a_server_beyond_the_loopback_needs_a_key():
+    assert bind_refusal("127.0.0.1", "", "") is None and bind_refusal("::1", "", "") is None
+    assert "QA_API_KEY" in bind_refusal("0.0.0.0", "", "")
+    assert bind_refusal("0.0.0.0", READ, "") is None
+    from qa.__main__ import main
+    assert main(["serve", "--host", "0.0.0.0"]) == 2   # refused before any index or model is opened
+
+
+@pytest.fixture(scope="module")
+def keyed_api(tmp_path_factory, seed_settings, seed_engine):
+    from qa.api import create_app
+    from qa.chat import ChatService
+    from qa.engine import Engine
+    from tests.conftest import running_api
+
+    base = tmp_path_factory.mktemp("keyed")
+    shutil.copytree(seed_settings.docs_dir, base / "docs", ignore=shutil.ignore_patterns("__pycache__", ".*"))
+    shutil.copytree(seed_settings.resolved_index_dir, base / "index")
+    settings = seed_settings.with_(docs_dir=base / "docs", index_dir=base / "index", llm="extractive",
+                                   api_key=READ, admin_key=ADMIN)
+    ready = threading.Event()
+    with running_api(create_app(ChatService(settings, Engine.open(settings)), ready=ready), ready) as url:
+        yield url, base / "docs"
+
+
+def test_attacks_on_a_keyed_server_are_refused_before_the_body_and_change_nothing(keyed_api):
+    url, docs = keyed_api
+    before = sorted(p.name for p in docs.iterdir())
+    files = {"files": ("攻击.txt", "第一条 测试文本。".encode(), "text/plain")}
+    attempts = [
+        httpx.get(f"{url}/v1/search", params={"q": "生活补助"}),
+        httpx.post(f"{url}/v1/ask", json={"question": "生活补助是多少？"}, headers={"Authorization": "Bearer nope"}),
+        httpx.post(f"{url}/v1/documents", files=files, headers={"Authorization": f"Bearer {READ}"}),
+        httpx.post(f"{url}/v1/documents", files=files,
+                   headers={"Authorization": f"Bearer {ADMIN}", "Origin": "http://evil.example"}),
+        httpx.post(f"{url}/v1/ask", json={"question": "生活补助是多少？"},
+                   headers={"Authorization": f"Bearer {READ}", "Host": "evil.example"}),
+    ]
+    assert [(r.status_code, r.json()["error"]["code"]) for r in attempts] == [
+        (401, "unauthorized"), (401, "unauthorized"), (403, "admin_required"), (403, "origin_not_allowed"),
+        (403, "host_not_allowed")]
+    assert attempts[0].headers["www-authenticate"] == "Bearer"
+    for r in attempts:   # a message in Chinese and English; no path, no traceback
+        msg = r.json()["error"]["message"]
+        zh, _, en = msg.rpartition("/ ")
+        assert re.search(r"[\u4e00-\u9fff]", zh) and re.fullmatch(r"[A-Za-z ,-]+", en)
+        assert "Traceback" not in r.text and str(docs) not in r.text
+    assert sorted(p.name for p in docs.iterdir()) == before
+    ok = httpx.get(f"{url}/v1/search", params={"q": "生活补助"}, headers={"Authorization": f"Bearer {READ}"})
+    assert ok.status_code == 200 and ok.json()["hits"]
+    assert httpx.get(f"{url}/docs").status_code == 200
