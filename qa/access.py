@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -82,7 +82,7 @@ def _matches(key: str, keys: frozenset[str]) -> bool:
 def check(policy: Policy, method: str, path: str, headers: Mapping[str, str]) -> Denial | None:
     """None when the request may go on; else why not (headers: lower-case names)."""
     host = host_name(headers.get("host", ""))
-    if policy.hosts and host not in policy.hosts and not (host.startswith("127.") and "127.0.0.1" in policy.hosts):
+    if policy.hosts and host not in policy.hosts and not (is_loopback(host) and "127.0.0.1" in policy.hosts):
         return Denial(403, "host_not_allowed", "请求的主机名不被允许 / Host not allowed")
     origin = headers.get("origin", "").strip().lower().rstrip("/")
     if origin:
@@ -103,22 +103,19 @@ def check(policy: Policy, method: str, path: str, headers: Mapping[str, str]) ->
 
 
 class AccessGuard:
-    """ASGI middleware: check() on every HTTP request before the app (and its body) is reached."""
+    """ASGI middleware: check() on every HTTP request before the app (and its body) is reached;
+    respond(denial) is the ASGI response the API sends for a refusal (its own error shape)."""
 
-    def __init__(self, app, policy: Policy):
+    def __init__(self, app, policy: Policy, respond: Callable[[Denial], Any]):
         self.app = app
         self.policy = policy
+        self.respond = respond
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http":
             headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
             denial = check(self.policy, scope.get("method", "GET"), scope.get("path", ""), headers)
             if denial is not None:
-                from starlette.responses import JSONResponse
-
-                body = {"error": {"code": denial.code, "message": denial.message,
-                                  "type": "authentication_error" if denial.status == 401 else "permission_error"}}
-                extra = {"WWW-Authenticate": "Bearer"} if denial.status == 401 else {}
-                await JSONResponse(body, status_code=denial.status, headers=extra)(scope, receive, send)
+                await self.respond(denial)(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterator, Mapping
 
-from .cite import REFUSAL, DocText, Verified, in_frame, is_refusal, named_by, verify
+from .cite import REFUSAL, DocText, Verified, in_frame, is_refusal, verify
 from .fields import field_answer
 from .gate import Gate, load_or_calibrate, signals
 from .llm_base import GenerationError
@@ -22,6 +22,7 @@ from .guard import Figure, conflicts, instruction_spans, only_instructions
 from .prompt import answer_kinds, build_messages, select_passages, sentence_score, window
 from .rewrite import name_glossary, name_numbered_documents, needs_translation, standalone_question
 from .schema import Answer, Hit, Paragraph, Passage
+from .sections import named_by
 from .sentences import content_tokens, numbers, sentence_spans
 from .settings import Settings
 

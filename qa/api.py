@@ -37,7 +37,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.concurrency import run_in_threadpool
 
 from .__main__ import answer_json, hit_json
-from .access import AccessGuard, Policy, bind_refusal
+from .access import AccessGuard, Denial, Policy, bind_refusal
 from .chat import BUSY, MAX_QUESTION_CHARS, ChatService, ServiceError, Step
 from .load import MAX_BYTES
 from .normalize import clean_input
@@ -55,6 +55,14 @@ def error_body(code: str, message: str, type_: str = "invalid_request_error") ->
 def error_response(exc: ServiceError) -> JSONResponse:
     type_ = "server_busy" if exc.status == 503 else ("server_error" if exc.status >= 500 else "invalid_request_error")
     return JSONResponse(error_body(exc.code, exc.message, type_), status_code=exc.status)
+
+
+def denial_response(d: Denial) -> JSONResponse:
+    """A request qa.access refused: 401 asks for the Bearer key, 403 says it is not allowed."""
+    if d.status == 401:
+        return JSONResponse(error_body(d.code, d.message, "authentication_error"), status_code=401,
+                            headers={"WWW-Authenticate": "Bearer"})
+    return JSONResponse(error_body(d.code, d.message, "permission_error"), status_code=d.status)
 
 
 class AskRequest(BaseModel):
@@ -165,7 +173,7 @@ def create_app(service: ChatService, title: str = "政策文件问答 API",
     app.state.service = service
     st = service.settings
     app.add_middleware(AccessGuard, policy=Policy.of(st.api_key, st.admin_key, st.allowed_hosts,
-                                                     st.allowed_origins, bind_host))
+                                                     st.allowed_origins, bind_host), respond=denial_response)
 
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError):

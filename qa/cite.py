@@ -39,16 +39,6 @@ QUANTITY_WORDS = frozenset("总量 总额 总数 数量 数额 数目 规模 金
 _COUNT_ASK = re.compile(r"几(?!乎)")
 # A writing of a quantity beyond what figures() reads: 「三分之二」, 「两届」, 「半数」 (not 「一方」, 「统一」).
 _QUANTITY = re.compile(r"\d|分之|半|[零〇一二两三四五六七八九十百千万亿]{2,}|[一二两三四五六七八九十]个?[届种类款周轮级档]")
-
-
-def states_quantity(text: str) -> bool:
-    return bool(figures(normalize(text))) or bool(_QUANTITY.search(text))
-
-
-def asks_one_quantity(question: str) -> bool:
-    """Whether a question asks one thing, and that a quantity ("多少天内申请", "几个工作日")."""
-    q = normalize(question)
-    return "number" in answer_kinds(q) and len(INTERROGATIVE.findall(q)) == 1 and not polar_question(q)
 # A term the claim quotes ("“撤、换、派、育”", 「一懂两爱」): what a claim adds when its words are one
 # character each or all given by the question.
 _QUOTED = re.compile(r"[“「『]([^”」』]{1,30})[”」』]")
@@ -147,19 +137,10 @@ def in_frame(question: str, para: Paragraph, doc: DocText | None) -> bool:
     return of_named_law(question, para, doc, text) and in_year(question, para, doc)
 
 
-def named_by(file_name: str) -> str:
-    """What a document's file name says of it, when it says something in words: the user's own name
-    for it often gives the place or body its title leaves to the letterhead (「平顶山市2019年…决算
-    草案的说明.pdf」, titled 「2019年全市及市本级决算草案的说明」); a file named by a number or hash
-    (「000_2fea3bba.txt」) says nothing."""
-    stem = file_name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    return stem if re.search(r"[\u4e00-\u9fff]", stem) else ""
-
-
 @dataclass(frozen=True)
 class DocText:
     """What a document is about, to judge names taken from the question."""
-    head: str                  # normalized title, metadata (author, date, source) and file name (named_by)
+    head: str                  # normalized title, metadata (author, date, source) and file name (sections.named_by)
     text: str                  # normalized full text
 
     @property
@@ -369,6 +350,16 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
             return 1.0
         best = max(best, _share_found(toks, content_tokens(window) | content_tokens(context), window + context))
     return best
+
+
+def states_quantity(text: str) -> bool:
+    return bool(figures(normalize(text))) or bool(_QUANTITY.search(text))
+
+
+def asks_one_quantity(question: str) -> bool:
+    """Whether a question asks one thing, and that a quantity ("多少天内申请", "几个工作日")."""
+    q = normalize(question)
+    return "number" in answer_kinds(q) and len(INTERROGATIVE.findall(q)) == 1 and not polar_question(q)
 
 
 # Clauses of a record: 「；」, a line, or a field label after a space (「… 施行日期：…」 once fields are joined).

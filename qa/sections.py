@@ -235,18 +235,26 @@ def _ranks(blocks: list[Block]) -> dict[int, tuple[int, int]]:
     return ranks
 
 
+def named_by(file_name: str) -> str:
+    """What a document's file name says of it, when it says something in words (it contains Chinese):
+    the user's own name for it, which often gives the place or body its title leaves to the letterhead
+    (「平顶山市2019年…决算草案的说明.pdf」, titled 「2019年全市及市本级决算草案的说明」); a file named by a
+    number or hash (「000_2fea3bba.txt」) says nothing ("")."""
+    stem = Path(file_name).stem
+    return stem if re.search(r"[\u4e00-\u9fff]", stem) else ""
+
+
 def _fallback_title(blocks: list[Block], name: str) -> str:
-    """No title line: the file name when it reads as one (it contains Chinese); only a file named by a
-    code (「002_2d655d4704b4aa68.txt」) falls back to the opening words of its first paragraph, which
+    """No title line: the file name when it reads as one (named_by); only a file named by a code
+    (「002_2d655d4704b4aa68.txt」) falls back to the opening words of its first paragraph, which
     give its passages a topic (measured on questions/dev.jsonl: the file code costs R@1 and R@5)."""
-    stem = Path(name).stem
-    if re.search(r"[\u4e00-\u9fff]", stem):
-        return stem
+    if named := named_by(name):
+        return named
     for b in blocks:
         if b.kind == "para":
             first = re.split(r"[，,。；;！？!?]", b.text, maxsplit=1)[0]
             return first if len(first) <= 30 else first[:30] + "…"
-    return stem
+    return Path(name).stem
 
 
 def is_markdown(raw: RawDocument) -> bool:

@@ -111,3 +111,12 @@ def running_api(app, ready):
     finally:
         server.should_exit = True
         thread.join(30)
+
+
+def seed_copy(base: Path, seed_settings, **overrides):
+    """Settings for a copy of the seeds and their built index under base (uploads and removals never
+    touch seeds/), with overrides (llm=…, api_key=…)."""
+    import shutil
+    shutil.copytree(seed_settings.docs_dir, base / "docs", ignore=shutil.ignore_patterns("__pycache__", ".*"))
+    shutil.copytree(seed_settings.resolved_index_dir, base / "index")
+    return seed_settings.with_(docs_dir=base / "docs", index_dir=base / "index", **overrides)

@@ -3,7 +3,6 @@ uvicorn server with keys set (a copy of the seeds, extractive answers)."""
 from __future__ import annotations
 
 import re
-import shutil
 import threading
 
 import httpx
@@ -63,16 +62,13 @@ def keyed_api(tmp_path_factory, seed_settings, seed_engine):
     from qa.api import create_app
     from qa.chat import ChatService
     from qa.engine import Engine
-    from tests.conftest import running_api
+    from tests.conftest import running_api, seed_copy
 
-    base = tmp_path_factory.mktemp("keyed")
-    shutil.copytree(seed_settings.docs_dir, base / "docs", ignore=shutil.ignore_patterns("__pycache__", ".*"))
-    shutil.copytree(seed_settings.resolved_index_dir, base / "index")
-    settings = seed_settings.with_(docs_dir=base / "docs", index_dir=base / "index", llm="extractive",
-                                   api_key=READ, admin_key=ADMIN)
+    settings = seed_copy(tmp_path_factory.mktemp("keyed"), seed_settings, llm="extractive",
+                         api_key=READ, admin_key=ADMIN)
     ready = threading.Event()
     with running_api(create_app(ChatService(settings, Engine.open(settings)), ready=ready), ready) as url:
-        yield url, base / "docs"
+        yield url, settings.docs_dir
 
 
 def test_attacks_on_a_keyed_server_are_refused_before_the_body_and_change_nothing(keyed_api):

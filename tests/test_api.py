@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -14,51 +12,26 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from qa.api import create_app
 from qa.chat import BUSY, ChatService
-from tests.conftest import WILD
+from tests.conftest import WILD, free_port, running_api, seed_copy
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBSIDY_Q = "定西市驻村帮扶干部的生活补助是多少？"
 SUBSIDY_PARA = "000_2fea3bba8e0420ec.txt#6"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def api(tmp_path_factory, seed_settings, seed_engine):
     """(base url, service): the API on a copy of the seeds and their index, extractive by default."""
-    base = tmp_path_factory.mktemp("api-corpus")
-    shutil.copytree(seed_settings.docs_dir, base / "docs", ignore=shutil.ignore_patterns("__pycache__", ".*"))
-    shutil.copytree(seed_settings.resolved_index_dir, base / "index")
     from qa.engine import Engine
 
-    settings = seed_settings.with_(docs_dir=base / "docs", index_dir=base / "index", llm="extractive")
+    settings = seed_copy(tmp_path_factory.mktemp("api-corpus"), seed_settings, llm="extractive")
     service = ChatService(settings, Engine.open(settings))  # the lanes as `python -m qa serve` has them
     ready = threading.Event()
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(service, ready=ready), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    assert ready.wait(60)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            httpx.get(f"{url}/v1/health", timeout=2)
-            break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    yield url, service
-    server.should_exit = True
-    thread.join(30)
+    with running_api(create_app(service, ready=ready), ready) as url:
+        yield url, service
 
 
 def _error(r: httpx.Response, status: int, code: str) -> str:
@@ -259,9 +232,8 @@ def test_killed_server_mid_index_loses_nothing(seed_settings, tmp_path):
     from qa.bench_upload import file_tree as tree, start_server
     from qa.index import read_index
 
-    docs, index = tmp_path / "docs", tmp_path / "index"
-    shutil.copytree(seed_settings.docs_dir, docs, ignore=shutil.ignore_patterns("__pycache__", ".*"))
-    shutil.copytree(seed_settings.resolved_index_dir, index)
+    copy = seed_copy(tmp_path, seed_settings)
+    docs, index = copy.docs_dir, copy.index_dir
 
     def start() -> tuple[subprocess.Popen, str]:
         return start_server(docs, index, seed_settings.cache_dir, timeout_s=300)
@@ -362,7 +334,7 @@ def test_bounded_load_has_no_errors_or_drops(api):
 
 
 def test_serve_command_starts_the_api(seed_settings, tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "QA_CACHE_DIR": str(seed_settings.cache_dir), "PYTHONUNBUFFERED": "1"}
     cmd = [sys.executable, "-m", "qa", "--docs", str(seed_settings.docs_dir), "--index-dir",
            str(seed_settings.resolved_index_dir), "serve", "--port", str(port), "--model", "extractive"]

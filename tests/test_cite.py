@@ -998,7 +998,8 @@ def test_a_question_for_one_quantity_is_not_answered_without_one(name, quote, qu
 
 def test_a_file_name_in_words_tells_what_the_document_is_about():
     # A city's final-accounts report (PDF) titled without its city: the name its file carries frames it.
-    from qa.cite import in_frame, named_by
+    from qa.cite import in_frame
+    from qa.sections import named_by
     from qa.load import load_file
     from tests.conftest import BLIND3
     name = "平顶山市2019年全市及市本级决算草案的说明.pdf"
