@@ -14,7 +14,7 @@ Without the script the sources can still be opened by hand. "在文档中查看"
 document HTML through a gr.HTML server function, which bypasses the model queue, so the viewer
 works while an answer is being generated.
 
-The conversation logic is qa.chat.ChatService (shared with the HTTP API, no Gradio); this file
+The conversation logic is qa.serve.chat.ChatService (shared with the HTTP API, no Gradio); this file
 only renders its turns as HTML and wires events. A question is first staged (shown at once as
 waiting, no queue), then answered: model answers one at a time in the service's model lane,
 extractive answers, document views and status in its fast lane, so they never wait behind a
@@ -51,21 +51,21 @@ from typing import Iterable  # noqa: E402
 
 import gradio as gr  # noqa: E402
 
-from qa.chat import AnswererFactory, ChatService, ServiceError, Turn, UploadResult, upload_result  # noqa: E402
-from qa.cite import REFUSAL  # noqa: E402
-from qa.engine import Engine  # noqa: E402
-from qa.load import SUFFIXES, LoadWarning  # noqa: E402
+from qa.serve.chat import AnswererFactory, ChatService, ServiceError, Turn, UploadResult, upload_result  # noqa: E402
+from qa.verify.cite import REFUSAL  # noqa: E402
+from qa.retrieval.engine import Engine  # noqa: E402
+from qa.ingest.load import SUFFIXES, LoadWarning  # noqa: E402
 from qa.schema import Answer, Citation, Document, Passage  # noqa: E402
-from qa.sections import reading_order  # noqa: E402
-from qa.service import load_answerer  # noqa: E402
+from qa.ingest.sections import reading_order  # noqa: E402
+from qa.serve.service import load_answerer  # noqa: E402
 from qa.settings import Settings  # noqa: E402
-from qa.suggest import example_questions, followup_demo  # noqa: E402
-from qa.uploads import STATE_TEXT, UploadJob  # noqa: E402
+from qa.answering.suggest import example_questions, followup_demo  # noqa: E402
+from qa.serve.uploads import STATE_TEXT, UploadJob  # noqa: E402
 
 log = logging.getLogger("qa.app")
 
 TITLE = "政策文件问答助手"
-# Example questions and the follow-up demo are made from the loaded documents (qa/suggest.py).
+# Example questions and the follow-up demo are made from the loaded documents (qa/answering/suggest.py).
 MODEL_CHOICES = [
     ("Qwen2.5 1.5B（默认，较准确）", "1.5b"),
     ("Qwen2.5 0.5B（较快）", "0.5b"),
@@ -554,7 +554,7 @@ def build_app(settings: Settings, answerer_factory: AnswererFactory = load_answe
               engine: Engine | None = None, preload: bool = True,
               service: ChatService | None = None) -> gr.Blocks:
     """The chat page for one corpus. `answerer_factory(engine, spec)` makes the answerer for a
-    model choice (default: qa.service.load_answerer); the default model is loaded now unless
+    model choice (default: qa.serve.service.load_answerer); the default model is loaded now unless
     preload=False. Launch it with launch(), which adds theme, CSS and page script."""
     if service is None:
         engine = engine or Engine.open(settings)
@@ -684,7 +684,7 @@ def build_app(settings: Settings, answerer_factory: AnswererFactory = load_answe
 
         doc_pick.change(show_document, [doc_pick], [viewer], **private)
 
-        # An upload is a background job (qa/uploads.py): this generator only polls it, so the
+        # An upload is a background job (qa/serve/uploads.py): this generator only polls it, so the
         # progress bar moves while the chat keeps answering from the previous index.
         def add_uploads(paths):
             files = [(Path(p).name, Path(p).read_bytes()) for p in paths or []]

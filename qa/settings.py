@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from .checks import parse_off
+from qa.verify.checks import parse_off
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,12 +48,12 @@ class Settings:
     # R@5 0.95 vs 0.94 (python -m qa.eval … --retrieval-only).
     rrf_k: int = 10
     candidates: int = 50  # per-retriever depth before fusion
-    # Where searches run: "" = FAISS + bm25s in this process (qa/index.py); "milvus://HOST:PORT" = a
-    # Milvus server, "PATH.db" = Milvus Lite (qa/store_milvus.py). The build stays local either way.
+    # Where searches run: "" = FAISS + bm25s in this process (qa/retrieval/index.py); "milvus://HOST:PORT" = a
+    # Milvus server, "PATH.db" = Milvus Lite (qa/retrieval/store_milvus.py). The build stays local either way.
     store: str = ""
-    # Checks switched off, comma-separated names of qa/checks.py CHECKS (measuring what each is worth).
+    # Checks switched off, comma-separated names of qa/verify/checks.py CHECKS (measuring what each is worth).
     ablate: str = ""
-    # The HTTP API (qa/access.py): keys (comma-separated; QA_API_KEY to ask and read, QA_ADMIN_KEY to
+    # The HTTP API (qa/serve/access.py): keys (comma-separated; QA_API_KEY to ask and read, QA_ADMIN_KEY to
     # upload and cancel), and the Host names and browser Origins it accepts besides its own.
     api_key: str = field(default="", repr=False)
     admin_key: str = field(default="", repr=False)

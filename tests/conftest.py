@@ -27,8 +27,8 @@ BLIND3 = Path(__file__).resolve().parents[1] / "corpora" / "blind-2026-12-06c"  
 
 def wild_doc(name: str):
     """A document of corpora/wild, loaded, cleaned and sectioned (pure functions, no model)."""
-    from qa.load import load_file
-    from qa.sections import build_document
+    from qa.ingest.load import load_file
+    from qa.ingest.sections import build_document
     return build_document(load_file(WILD / name))
 
 
@@ -40,8 +40,8 @@ def seeds_dir() -> Path:
 @pytest.fixture(scope="session")
 def seed_docs():
     """The five seeds, cleaned and sectioned (pure functions, no model)."""
-    from qa.load import load_directory
-    from qa.sections import build_document
+    from qa.ingest.load import load_directory
+    from qa.ingest.sections import build_document
 
     raws, warnings = load_directory(SEEDS)
     assert not warnings
@@ -64,7 +64,7 @@ def seed_settings(qa_cache_dir: Path, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def seed_engine(seed_settings):
-    from qa.engine import Engine
+    from qa.retrieval.engine import Engine
 
     return Engine.open(seed_settings)
 
@@ -85,7 +85,7 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def running_api(app, ready):
-    """A real uvicorn server on a free loopback port serving app (qa.api.create_app(…, ready=ready));
+    """A real uvicorn server on a free loopback port serving app (qa.serve.api.create_app(…, ready=ready));
     yields its base URL, stops it on exit."""
     import threading
     import time

@@ -1,4 +1,4 @@
-"""Who may use the HTTP API (qa/access.py): the rules as a pure function, then attacks on a real
+"""Who may use the HTTP API (qa/serve/access.py): the rules as a pure function, then attacks on a real
 uvicorn server with keys set (a copy of the seeds, extractive answers)."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import threading
 import httpx
 import pytest
 
-from qa.access import Policy, bind_refusal, check, host_name
+from qa.serve.access import Policy, bind_refusal, check, host_name
 
 READ, ADMIN = "read-key-1", "admin-key-2"
 
@@ -53,15 +53,15 @@ def test_a_server_beyond_the_loopback_needs_a_key():
     assert bind_refusal("127.0.0.1", "", "") is None and bind_refusal("::1", "", "") is None
     assert "QA_API_KEY" in bind_refusal("0.0.0.0", "", "")
     assert bind_refusal("0.0.0.0", READ, "") is None
-    from qa.__main__ import main
+    from qa.serve.cli import main
     assert main(["serve", "--host", "0.0.0.0"]) == 2   # refused before any index or model is opened
 
 
 @pytest.fixture(scope="module")
 def keyed_api(tmp_path_factory, seed_settings, seed_engine):
-    from qa.api import create_app
-    from qa.chat import ChatService
-    from qa.engine import Engine
+    from qa.serve.api import create_app
+    from qa.serve.chat import ChatService
+    from qa.retrieval.engine import Engine
     from tests.conftest import running_api, seed_copy
 
     settings = seed_copy(tmp_path_factory.mktemp("keyed"), seed_settings, llm="extractive",

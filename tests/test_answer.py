@@ -4,11 +4,11 @@ import shutil
 
 import pytest
 
-from qa.answer import EMPTY_QUESTION, Answerer, clean_question
-from qa.gate import signals
-from qa.cite import REFUSAL
-from qa.engine import Engine
-from qa.rewrite import is_followup, needs_translation, rule_rewrite, standalone_question
+from qa.answering.answer import EMPTY_QUESTION, Answerer, clean_question
+from qa.answering.gate import signals
+from qa.verify.cite import REFUSAL
+from qa.retrieval.engine import Engine
+from qa.answering.rewrite import is_followup, needs_translation, rule_rewrite, standalone_question
 from qa.settings import Settings
 
 
@@ -100,7 +100,7 @@ def test_standalone_questions_are_not_rewritten():
 
 
 def test_name_glossary_spells_corpus_names(seed_docs):
-    from qa.rewrite import glossary_hints, name_glossary
+    from qa.answering.rewrite import glossary_hints, name_glossary
     g = name_glossary(p.text for d in seed_docs.values() for p in d.paragraphs)
     assert (g["longnan"], g["dingxi"], g["liaoning"]) == ("陇南", "定西", "辽宁")
     q = "How many village-based poverty-relief team members did Longnan have after sending additional staff?"
@@ -132,7 +132,7 @@ def test_an_english_question_is_verified_without_the_wording_of_its_translation(
     assert not ans.abstained and ans.text == raw and ans.citations[0].para == para.id
     # the same words typed by the user in Chinese ask in 个 for 课程: 23场次 does not answer them,
     # when the unit check (off by default, docs/checks.md) is switched on
-    from qa.answer import Answerer
+    from qa.answering.answer import Answerer
     unit_on = Answerer(seed_engine, None, seed_engine.settings.with_(ablate="+unit"))
     assert unit_on.check(Answer(question=query, text="", abstained=True), query, raw, passages).abstained
     assert not extractive.check(Answer(question=query, text="", abstained=True), query, raw, passages).abstained

@@ -1,4 +1,4 @@
-"""The HTTP API (qa/api.py) against a real uvicorn server on 127.0.0.1, driven with httpx and the
+"""The HTTP API (qa/serve/api.py) against a real uvicorn server on 127.0.0.1, driven with httpx and the
 `openai` client library; a temp copy of the seeds so uploads never touch seeds/."""
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from qa.api import create_app
-from qa.chat import BUSY, ChatService
+from qa.serve.api import create_app
+from qa.serve.chat import BUSY, ChatService
 from tests.conftest import WILD, free_port, running_api, seed_copy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,7 +25,7 @@ SUBSIDY_PARA = "000_2fea3bba8e0420ec.txt#6"
 @pytest.fixture(scope="module")
 def api(tmp_path_factory, seed_settings, seed_engine):
     """(base url, service): the API on a copy of the seeds and their index, extractive by default."""
-    from qa.engine import Engine
+    from qa.retrieval.engine import Engine
 
     settings = seed_copy(tmp_path_factory.mktemp("api-corpus"), seed_settings, llm="extractive")
     service = ChatService(settings, Engine.open(settings))  # the lanes as `python -m qa serve` has them
@@ -229,8 +229,8 @@ def test_killed_server_mid_index_loses_nothing(seed_settings, tmp_path):
     before, the index loads, and the next server answers from it."""
     import signal
 
-    from qa.bench_upload import file_tree as tree, start_server
-    from qa.index import read_index
+    from qa.bench.upload import file_tree as tree, start_server
+    from qa.retrieval.index import read_index
 
     copy = seed_copy(tmp_path, seed_settings)
     docs, index = copy.docs_dir, copy.index_dir
@@ -322,7 +322,7 @@ def test_ask_stream_with_the_real_model(api):
 
 def test_bounded_load_has_no_errors_or_drops(api):
     """The load test in its CI form: 16 clients, searches, extractive and 1.5B answers at once."""
-    from qa.loadtest import run_load
+    from qa.bench.loadtest import run_load
 
     url, service = api
     mix = {"search": 28, "extractive": 28, "1.5b": 4}

@@ -25,10 +25,10 @@ from pathlib import Path
 import pytest
 
 import app
-from qa.answer import Answerer
-from qa.chat import ChatService
-from qa.cite import REFUSAL
-from qa.load import LoadWarning
+from qa.answering.answer import Answerer
+from qa.serve.chat import ChatService
+from qa.verify.cite import REFUSAL
+from qa.ingest.load import LoadWarning
 from qa.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -228,7 +228,7 @@ def browser():
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} 不存在：apt-get install -y chromium fonts-noto-cjk")
     sync_api = pytest.importorskip("playwright.sync_api")
-    from qa.bench_page import launch_browser
+    from qa.bench.page import launch_browser
 
     with sync_api.sync_playwright() as p:
         b = launch_browser(p)
@@ -248,14 +248,14 @@ def model_server(seed_settings, seed_engine, network_guard):
 
 
 def _external(requests: list[str]) -> list[str]:
-    from qa.bench_page import is_local
+    from qa.bench.page import is_local
 
     return [r for r in requests if not is_local(r)]
 
 
 @needs_browser
 def test_browser_answer_citation_and_document(model_server, browser, network_guard):
-    from qa.bench_page import ask, open_page
+    from qa.bench.page import ask, open_page
 
     url, demo = model_server
     page, requests, load_s = open_page(browser, url)
@@ -426,7 +426,7 @@ def test_clear_while_answering_and_ask_while_answering(copy_server, browser):
     """Regressions: a question asked right after "清空对话" (while the stopped answer is still
     winding down) or while another answer streams must be answered, not dropped; a cleared
     answer must not come back."""
-    from qa.bench_page import open_page
+    from qa.bench.page import open_page
 
     url, demo = copy_server
     page, requests, _ = open_page(browser, url)
@@ -470,7 +470,7 @@ GOOD_DOC = """青松县村级图书室建设情况
 
 @needs_browser
 def test_upload_adds_a_document_and_rejects_bad_files(copy_server, browser, tmp_path, corpus_copy, network_guard):
-    from qa.bench_page import ask, open_page
+    from qa.bench.page import ask, open_page
 
     url, demo = copy_server
     svc = demo.qa_service
@@ -533,7 +533,7 @@ def test_large_upload_shows_progress_while_the_chat_answers_and_cancels(copy_ser
     """A real 1.5 MB PDF: the bar and the counts move while it is indexed in the background, a
     question is answered meanwhile from the previous index, and 「取消上传」 leaves documents and
     index as they were."""
-    from qa.bench_page import ask, open_page
+    from qa.bench.page import ask, open_page
 
     url, demo = copy_server
     svc = demo.qa_service

@@ -1,4 +1,4 @@
-"""The scale benchmark (qa/bench_scale.py) run as a command at a tiny size: it builds the synthetic
+"""The scale benchmark (qa/bench/scale.py) run as a command at a tiny size: it builds the synthetic
 corpus, loads it cold in a fresh process, searches, and prints every figure the README quotes."""
 from __future__ import annotations
 

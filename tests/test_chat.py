@@ -1,4 +1,4 @@
-"""The conversation service (qa/chat.py) on the real seed index: input cleaning at the boundary,
+"""The conversation service (qa/serve/chat.py) on the real seed index: input cleaning at the boundary,
 model allow-list, lanes and the bounded queue; the CLI with undecodable input."""
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.answer import Answerer
-from qa.chat import BUSY, Busy, ChatService, Lane, ServiceError
-from qa.normalize import clean_input
+from qa.answering.answer import Answerer
+from qa.serve.chat import BUSY, Busy, ChatService, Lane, ServiceError
+from qa.text.normalize import clean_input
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBSIDY_Q = "定西市驻村帮扶干部的生活补助是多少？"

@@ -1,7 +1,7 @@
-"""Named checks that can be switched off (qa/checks.py) and their setting."""
+"""Named checks that can be switched off (qa/verify/checks.py) and their setting."""
 import pytest
 
-from qa.checks import CHECKS, DEFAULT_OFF, parse_off
+from qa.verify.checks import CHECKS, DEFAULT_OFF, parse_off
 from qa.settings import Settings
 
 

@@ -1,4 +1,4 @@
-from qa.chunk import chunk_document, split_text
+from qa.ingest.chunk import chunk_document, split_text
 
 
 def test_chunks_respect_sections_and_size(seed_docs):
@@ -41,7 +41,7 @@ def test_split_text_keeps_punctuation():
 
 
 def test_embedded_text_fits_the_encoder(seed_docs, encoder):
-    from qa.index import embed_views
+    from qa.retrieval.index import embed_views
 
     longest = max(
         (v for d in seed_docs.values() for c in chunk_document(d, 300) for v in embed_views(c)),

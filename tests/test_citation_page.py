@@ -10,7 +10,7 @@ PDF_CITATION = Citation(1, "2022年政府工作报告_节选.pdf", "2022年政�
 
 def test_page_of_a_pdf_citation_is_shown_and_exported():
     import app
-    from qa.__main__ import answer_json
+    from qa.serve.present import answer_json
 
     plain = re.sub(r"<[^>]+>", "", app.render_citation(PDF_CITATION, 1))
     assert "第2页 · 第 7–7 行" in plain

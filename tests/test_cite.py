@@ -1,5 +1,5 @@
 """Citation parsing, verification and repair: pure functions, exact expectations."""
-from qa.cite import REFUSAL, SUPPORT_OVERLAP, DocText, is_refusal, number_consistency, parse_claims, scopes, support, verify
+from qa.verify.cite import REFUSAL, SUPPORT_OVERLAP, DocText, is_refusal, number_consistency, parse_claims, scopes, support, verify
 from qa.schema import Paragraph, Passage
 
 DINGXI = ("定西市下辖安定区、通渭县、陇西县、临洮县、渭源县、漳县、岷县6县1区,均属六盘山连片特困地区片区县。"
@@ -186,9 +186,9 @@ def test_figures_stay_with_the_place_their_sentence_is_about(seed_docs):
 
 import pytest  # noqa: E402
 
-from qa.load import load_file  # noqa: E402
-from qa.normalize import normalize  # noqa: E402
-from qa.sections import build_document  # noqa: E402
+from qa.ingest.load import load_file  # noqa: E402
+from qa.text.normalize import normalize  # noqa: E402
+from qa.ingest.sections import build_document  # noqa: E402
 
 from tests.conftest import WILD  # noqa: E402
 
@@ -466,7 +466,7 @@ def test_with_deletion_off_a_figure_in_no_passage_is_marked_for_the_reader(name)
 
 
 def test_asked_units():
-    from qa.figures import answers_unit, asked_unit
+    from qa.text.figures import answers_unit, asked_unit
     assert [asked_unit(q) for q in ("多少个基地？", "几个月？", "百分之多少？", "多少万元？", "多少特别国债？", "多少钱？",
                                     "有多少人才？")] == ["个", "月", "%", "元", "", "", ""]
     assert answers_unit("年", "月") and answers_unit("人", "个") and answers_unit("", "元")
@@ -478,7 +478,7 @@ def test_asked_units():
     ("核电厂定期安全审查指南_第1部分_通用要求（NB-T征求意见稿）.docx", "5.1 确定评价范围和内容", "5.1"),
 ])
 def test_a_headings_list_number_frames_no_figure(name, heading, number):
-    from qa.sections import unnumbered
+    from qa.ingest.sections import unnumbered
     doc, dt = _doc_and_text(name)
     para = next(p for p in doc.paragraphs if heading in p.section and number not in p.text)
     assert unnumbered(heading) == heading[len(number):].lstrip(".． ")
@@ -522,7 +522,7 @@ def test_a_figure_of_another_kind_of_the_asked_thing_does_not_answer(name, quote
 
 
 def test_contrasted_qualifiers():
-    from qa.sentences import contrasted
+    from qa.text.sentences import contrasted
     s = "今年拟安排地方政府专项债券3.65万亿元。"
     assert contrasted("地方政府一般债券规模是多少？", s, "") == ("一般", "专项")
     assert contrasted("地方政府专项债券规模是多少？", s, "") is None
@@ -657,7 +657,7 @@ def test_a_word_cut_out_of_a_longer_word_of_the_question_is_given(name, quote, q
     para, dt = _para_and_text(name, quote)
     assert support(empty, para, question, dt) == 0.0
     assert support(told, para, question, dt) == 1.0
-    from qa.sentences import polar_question
+    from qa.text.sentences import polar_question
     assert polar_question("修订过吗？") and not polar_question(question) and not polar_question("总要求是什么？")
 
 
@@ -669,7 +669,7 @@ def test_a_word_cut_out_of_a_longer_word_of_the_question_is_given(name, quote, q
 ])
 def test_an_article_of_another_law_does_not_answer_for_the_law_the_question_names(name, article, claim, own_law, other_law):
     # articles are numbered alike in every law: the law's name binds the answer to it
-    from qa.sentences import named_laws
+    from qa.text.sentences import named_laws
     para, dt = _para_and_text(name, article)
     assert support(claim, para, own_law, dt) == 1.0
     assert support(claim, para, other_law, dt) == 0.0
@@ -740,7 +740,7 @@ COURT_RULES = "最高人民法院关于审理政府信息公开行政案件若�
 ])
 def test_a_bare_law_word_governed_by_a_verb_refers_back_to_the_law_named(name, article, question, claim):
     # 「…参照条例处理」 names no second regulation called 参照条例: it is the one the question named
-    from qa.sentences import named_laws
+    from qa.text.sentences import named_laws
     para, dt = _para_and_text(name, article)
     assert len(named_laws(question)) == 1
     assert support(claim, para, question, dt) == 1.0
@@ -756,7 +756,7 @@ def test_a_bare_law_word_governed_by_a_verb_refers_back_to_the_law_named(name, a
 ])
 def test_an_adjective_before_fa_names_no_law(name, quote, question, claim):
     # 「最高法」 is the court (最高人民法院), not a law whose title the paragraph must carry
-    from qa.sentences import named_laws
+    from qa.text.sentences import named_laws
     para, dt = _para_and_text(name, quote)
     assert "最高法" not in named_laws(question)
     assert support(claim, para, question, dt) > 0.5
@@ -778,7 +778,7 @@ BEIJING_2024 = "2024年北京市政府工作报告.pdf"
 ])
 def test_a_qualifier_the_question_shortens_is_no_other_kind(name, quote, question, claim):
     # 「新冠」 is 「新型冠状」 shortened, not another kind of 病毒感染者 the sentence measures
-    from qa.sentences import contrasted
+    from qa.text.sentences import contrasted
     para, dt = _para_and_text(name, quote)
     assert contrasted(question, para.text, para.text) is None
     assert support(claim, para, question, dt) > 0.5
@@ -863,7 +863,7 @@ def test_a_date_answers_the_event_recorded_with_it(name, question, right, wrong)
      "上海的信访条例对外国人提出的信访请求怎么处理？"),
 ])
 def test_a_paragraph_about_none_of_the_questions_places_is_outside_its_frame(name, quote, own, other):
-    from qa.cite import in_frame
+    from qa.verify.cite import in_frame
     para, dt = _para_and_text(name, quote)
     assert in_frame(own, para, dt) and not in_frame(other, para, dt)
     # a question naming two places is answered by a paragraph about either of them
@@ -872,7 +872,7 @@ def test_a_paragraph_about_none_of_the_questions_places_is_outside_its_frame(nam
 
 
 def test_a_paragraph_of_another_law_than_the_question_names_is_outside_its_frame():
-    from qa.cite import in_frame
+    from qa.verify.cite import in_frame
     para, dt = _para_and_text(LABOUR_LAW, "第四十一条 用人单位由于生产经营需要")
     assert in_frame("劳动法第四十一条规定了什么？", para, dt)
     assert not in_frame("监察法第四十一条规定了什么？", para, dt)
@@ -886,7 +886,7 @@ def test_a_paragraph_of_another_law_than_the_question_names_is_outside_its_frame
      "2021年新开工改造城镇老旧小区5.6万个。", "2021年新开工改造了多少个优秀养老机构？"),
 ])
 def test_a_counted_noun_after_adjectives_is_what_the_question_counts(name, quote, question, claim, other_noun):
-    from qa.sentences import counted_noun
+    from qa.text.sentences import counted_noun
     assert counted_noun("多少个优秀驻村工作队？") == "工作队" and counted_noun("多少个老旧小区？") == "小区"
     assert counted_noun("有多少个优秀？") == "" and counted_noun("发行多少特别国债来…") == ""
     para, dt = _para_and_text(name, quote)
@@ -952,7 +952,7 @@ def test_an_amendment_date_is_not_when_a_law_was_made(name, question, claim, sup
 
 @pytest.mark.parametrize("name", ["2022年政府工作报告.txt", "2014年政府工作报告.txt"])
 def test_an_answer_no_passage_supports_is_refused_or_with_the_check_off_shown_marked(name):
-    from qa.cite import UNVERIFIED_NOTE
+    from qa.verify.cite import UNVERIFIED_NOTE
     doc, para, dt = _report(name)
     passages = [Passage(1, para, 0, len(para.text))]
     claim = "城镇新增就业主要来自留学人员回国创业[1]。"   # no figure invented, nothing in the passage says so
@@ -972,7 +972,7 @@ def test_an_answer_no_passage_supports_is_refused_or_with_the_check_off_shown_ma
      "乡村振兴战略的目标任务分几个阶段。"),
 ])
 def test_a_few_after_a_demonstrative_opens_a_list_and_asks_nothing(question, listed, restated):
-    from qa.sentences import restates_question
+    from qa.text.sentences import restates_question
     assert not restates_question(listed, question)
     assert restates_question(restated, question)
 
@@ -998,9 +998,9 @@ def test_a_question_for_one_quantity_is_not_answered_without_one(name, quote, qu
 
 def test_a_file_name_in_words_tells_what_the_document_is_about():
     # A city's final-accounts report (PDF) titled without its city: the name its file carries frames it.
-    from qa.cite import in_frame
-    from qa.sections import named_by
-    from qa.load import load_file
+    from qa.verify.cite import in_frame
+    from qa.ingest.sections import named_by
+    from qa.ingest.load import load_file
     from tests.conftest import BLIND3
     name = "平顶山市2019年全市及市本级决算草案的说明.pdf"
     doc = build_document(load_file(BLIND3 / name))
@@ -1026,7 +1026,7 @@ def test_a_file_name_in_words_tells_what_the_document_is_about():
      "天河区2026年秋季幼儿园小班招收的是2022年9月1日至2023年8月31日期间出生的孩子。", None),
 ])
 def test_the_two_ends_of_a_period_are_one_dated_event(path, needle, question, right, other):
-    from qa.load import load_file
+    from qa.ingest.load import load_file
     from tests.conftest import BLIND
     doc = build_document(load_file(BLIND.parent / path))
     para = next(p for p in doc.paragraphs if needle in p.text)

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.clean import clean, drop_pinyin, join_wrapped, Line
-from qa.normalize import compact
-from qa.sections import reading_order
+from qa.ingest.clean import clean, drop_pinyin, join_wrapped, Line
+from qa.text.normalize import compact
+from qa.ingest.sections import reading_order
 
 
 def _cleaned(seeds_dir: Path, name: str):
@@ -142,8 +142,8 @@ def test_every_body_sentence_survives(name, seeds_dir, seed_docs):
 def test_a_breadcrumb_that_says_where_you_are_is_no_title():
     # A district government page (HTML): 「您当前所在的位置：首页 > …」 is site navigation; its title
     # comes from the page, not from the breadcrumb. A seed's 「首页>…」 goes by the same rule above.
-    from qa.load import load_file
-    from qa.sections import build_document
+    from qa.ingest.load import load_file
+    from qa.ingest.sections import build_document
     from tests.conftest import BLIND3
     doc = build_document(load_file(BLIND3 / "2026年广州市天河区幼儿园招生工作方案_天河区政府网.html"))
     assert "位置" not in doc.title and not any("您当前所在的位置" in p.text for p in doc.paragraphs)

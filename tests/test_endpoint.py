@@ -15,10 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from qa.answer import Answerer
-from qa.llm import ensure_gguf, load_generator
-from qa.llm_base import GenerationError
-from qa.llm_openai import delta_of, parse_sse_line
+from qa.answering.answer import Answerer
+from qa.generate.llm import ensure_gguf, load_generator
+from qa.generate.llm_base import GenerationError
+from qa.generate.llm_openai import delta_of, parse_sse_line
 
 pytest.importorskip("llama_cpp.server", reason="llama-cpp-python[server] is a test dependency")
 
@@ -102,7 +102,7 @@ def test_server_streams_an_answer_with_citations(server, seed_engine, gguf) -> N
     # llama.cpp backend writes for the identical prompt, and verification cites the seed paragraph.
     local = load_generator("0.5b", seed_engine.settings.cache_dir, 2)
     try:
-        from qa.prompt import build_messages
+        from qa.answering.prompt import build_messages
 
         # The passages the model read are those of the evidence event (a conflict check may add more
         # to the final answer's passages afterwards).

@@ -8,12 +8,13 @@ from html import unescape
 
 import pytest
 
-from qa.answer_eval import answer_correct
-from qa.eval import Config, EvalError, Gate, load_questions, main, parse_compare, parse_gates
-from qa.metrics import (
+from qa.eval.answer_eval import answer_correct
+from qa.eval.run import Config, Gate, main, parse_compare, parse_gates
+from qa.eval.questions import EvalError, load_questions
+from qa.eval.metrics import (
     answer_metrics, contains_quote, failed_checks, gate_metrics, hit_rank, metric_names, retrieval_metrics, summarize,
 )
-from qa.report import RunInfo, render
+from qa.eval.report import RunInfo, render
 from tests.conftest import SEEDS
 
 QUESTIONS = SEEDS.parent / "questions" / "dev.jsonl"
@@ -139,7 +140,7 @@ def test_malformed_question_file_names_line_and_field(tmp_path, line, message, c
 
 
 def test_example_question_file_is_valid():
-    from qa.eval import unknown_documents
+    from qa.eval.questions import unknown_documents
 
     questions = load_questions(SEEDS.parent / "questions" / "example.jsonl")
     assert [(q.id, q.kind, q.answerable) for q in questions] == [
@@ -185,7 +186,7 @@ def _row(qid, correct, abstained, answer="", answerable=True):
 
 
 def test_differences_cross_the_outcomes_and_list_each_question_that_differs():
-    from qa.report import differences_table
+    from qa.eval.report import differences_table
     full = [_row("a", True, False, "100元[1]。"), _row("b", False, True, "文档中没有找到相关信息"),
             _row("c", True, True, "文档中没有找到相关信息", answerable=False), _row("d", True, False, "3年[2]。")]
     naive = [_row("a", True, False, "100元[1]。"), _row("b", False, False, "50元[1]。"),
@@ -200,7 +201,7 @@ def test_differences_cross_the_outcomes_and_list_each_question_that_differs():
 
 
 def test_the_raw_verdict_judges_the_models_own_text():
-    from qa.answer_eval import raw_verdict
+    from qa.eval.answer_eval import raw_verdict
     q = load_questions(QUESTIONS)[0]
     assert raw_verdict("", q) is None
     assert raw_verdict("文档中没有找到相关信息", q) is False
@@ -408,10 +409,10 @@ def test_model_that_fails_to_load_stops_the_run(tmp_path, seed_env, capsys):
 def test_the_metadata_paragraph_holds_a_quote_of_a_line_its_fields_were_read_from(name, header_quote, body_quote):
     # `#0` is written as 「字段：值」 lines, so the gold quote of its source line is not its text; it holds
     # that quote, and no quote of a body line, even when its fields span the document (a 成文日期 at the end)
-    from qa.eval import meta_sources
-    from qa.load import load_file
-    from qa.metrics import field_lines, has_gold, hit_rank, with_source
-    from qa.sections import build_document
+    from qa.eval.run import meta_sources
+    from qa.ingest.load import load_file
+    from qa.eval.metrics import field_lines, has_gold, hit_rank, with_source
+    from qa.ingest.sections import build_document
     from tests.conftest import WILD
     doc = build_document(load_file(WILD / name))
     meta = doc.paragraphs[0]

@@ -1,12 +1,12 @@
-"""Answers from a document's own record (qa/fields.py), on real documents of different origin."""
+"""Answers from a document's own record (qa/answering/fields.py), on real documents of different origin."""
 
 import pytest
 
-from qa.answer import with_paragraph
-from qa.fields import asked_fields, field_answer
-from qa.load import load_file
+from qa.answering.answer import with_paragraph
+from qa.answering.fields import asked_fields, field_answer
+from qa.ingest.load import load_file
 from qa.schema import Chunk, Hit, Passage
-from qa.sections import build_document
+from qa.ingest.sections import build_document
 
 from tests.conftest import WILD
 GUOFA = "国务院关于加强地方政府性债务管理的意见（国发〔2014〕43号）.docx"

@@ -1,8 +1,8 @@
 """Figures: the writings of one figure compare equal, different figures do not."""
 import pytest
 
-from qa.figures import asked_change, figures, same_figure
-from qa.normalize import normalize
+from qa.text.figures import asked_change, figures, same_figure
+from qa.text.normalize import normalize
 
 
 def fig(text: str):
@@ -114,12 +114,12 @@ def test_a_question_asking_several_things_or_a_level_asks_no_change():
     ("提前 3 天", 3.0),                        # a typeset PDF sets spaces around digits
 ])
 def test_digits_grouped_by_spaces_are_one_number(text, value):
-    from qa.normalize import normalize
+    from qa.text.normalize import normalize
     assert [f.value for f in figures(normalize(text))] == [value]
 
 
 def test_a_numbering_label_keeps_its_number_apart():
-    from qa.normalize import normalize
+    from qa.text.normalize import normalize
     assert [f.value for f in figures(normalize("表1 100例患者"))] == [1.0, 100.0]
 
 
@@ -129,7 +129,7 @@ def test_a_numbering_label_keeps_its_number_apart():
     ("blind-2026-12-06/杭州电子科技大学信息工程学院2025学生手册.pdf", "访客须在21:00前离开公寓", "晚上9点", "9点"),
 ])
 def test_a_time_of_day_is_one_figure_however_written(path, written, said, other):
-    from qa.load import load_file
+    from qa.ingest.load import load_file
     from tests.conftest import BLIND
     text = normalize(load_file(BLIND.parent / path).text)
     at = text.replace(" ", "").index(written)

@@ -1,9 +1,9 @@
 """The relevance gate: calibrated on the corpus and embedding model in use, stored with the index."""
 import json
 
-from qa.answer import Answerer
-from qa.normalize import normalize
-from qa.gate import GATE_FILE, OFFTOPIC_PROBES, calibrate, load_or_calibrate, probe_questions, signals
+from qa.answering.answer import Answerer
+from qa.text.normalize import normalize
+from qa.answering.gate import GATE_FILE, OFFTOPIC_PROBES, calibrate, load_or_calibrate, probe_questions, signals
 
 
 def _paragraphs(engine):

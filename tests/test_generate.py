@@ -3,9 +3,9 @@ import shutil
 
 import pytest
 
-from qa.cite import REFUSAL
-from qa.engine import Engine
-from qa.service import load_answerer
+from qa.verify.cite import REFUSAL
+from qa.retrieval.engine import Engine
+from qa.serve.service import load_answerer
 from qa.settings import Settings
 
 
@@ -61,7 +61,8 @@ def test_hostile_document_with_model(tmp_path, qa_cache_dir, seeds_dir, answerer
 def test_eval_row_measures_retrieval_on_the_translated_question(answerer, seed_engine):
     # The answer to an English question is built from its Chinese translation; the eval row must
     # report that retrieval (passages, ranks), not a search of the untranslated English text.
-    from qa.eval import Config, evaluate_question, load_questions, timed_search
+    from qa.eval.run import Config, evaluate_question, timed_search
+    from qa.eval.questions import load_questions
     from tests.conftest import SEEDS
 
     q = next(q for q in load_questions(SEEDS.parent / "questions" / "dev.jsonl") if q.id == "q003")
@@ -73,7 +74,7 @@ def test_eval_row_measures_retrieval_on_the_translated_question(answerer, seed_e
 
 
 def test_the_naive_baseline_answers_with_the_models_own_markers(answerer):
-    from qa.naive import NaiveAnswerer
+    from qa.answering.naive import NaiveAnswerer
     naive = NaiveAnswerer(answerer)
     ans = naive.answer("定西市驻村帮扶干部的生活补助是多少？")
     assert naive.model_name == "naive:" + answerer.model_name

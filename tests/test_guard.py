@@ -1,4 +1,4 @@
-"""Document text is data: sentences that address the reader are recognised by structure (qa/guard.py),
+"""Document text is data: sentences that address the reader are recognised by structure (qa/text/guard.py),
 never taken for evidence, and figures that documents give differently are found. Pure functions and
 the extractive answerer; no model."""
 import json
@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from qa.answer import CONFLICT_NOTE, Answerer, show_conflicts
-from qa.cite import verify
-from qa.engine import Engine
-from qa.guard import PLACEHOLDER, addresses_assistant, conflicts, instruction_spans, neutralize, only_instructions
-from qa.load import SUFFIXES, load_directory
+from qa.answering.answer import CONFLICT_NOTE, Answerer, show_conflicts
+from qa.verify.cite import verify
+from qa.retrieval.engine import Engine
+from qa.text.guard import PLACEHOLDER, addresses_assistant, conflicts, instruction_spans, neutralize, only_instructions
+from qa.ingest.load import SUFFIXES, load_directory
 from qa.schema import Paragraph, Passage
-from qa.sections import build_document
-from qa.sentences import numbers, sentence_spans
+from qa.ingest.sections import build_document
+from qa.text.sentences import numbers, sentence_spans
 from qa.settings import Settings
 from tests.conftest import WILD
 

@@ -8,8 +8,8 @@ import faiss
 import numpy as np
 import pytest
 
-from qa import index as index_mod
-from qa.index import open_index, read_index
+from qa.retrieval import index as index_mod
+from qa.retrieval.index import open_index, read_index
 from qa.settings import Settings
 
 SMALL = ("002_2d655d4704b4aa68.txt", "004_467eccf48051f7c2.txt")
@@ -120,7 +120,7 @@ def test_manifest_records_what_makes_an_index_stale(corpus, encoder):
 
 
 def test_upload_validation_keeps_index_intact(corpus):
-    from qa.engine import Engine
+    from qa.retrieval.engine import Engine
 
     eng = Engine.open(corpus)
     before = eng.index.stats()
@@ -153,7 +153,7 @@ def test_unchanged_documents_are_not_parsed_or_embedded_again(corpus, encoder, s
 
 
 def test_records_round_trip_through_columns(tmp_path, seed_docs):
-    from qa.columns import load_records, save_records
+    from qa.ingest.columns import load_records, save_records
     from qa.schema import Paragraph
 
     paras = [p for d in seed_docs.values() for p in d.paragraphs]
@@ -168,7 +168,7 @@ def test_records_round_trip_through_columns(tmp_path, seed_docs):
 def test_bm25_scores_equal_okapi_as_measured_before(seed_engine):
     """bm25s with Okapi's idf gives rank_bm25's BM25Okapi scores (the dev-set figures were measured with it)."""
     rank_bm25 = pytest.importorskip("rank_bm25")
-    from qa.normalize import tokenize
+    from qa.text.normalize import tokenize
 
     idx = seed_engine.index
     okapi = rank_bm25.BM25Okapi([t or ["∅"] for t in idx.tokens])
@@ -185,7 +185,7 @@ def test_large_corpus_uses_hnsw_with_measured_recall(corpus, encoder, monkeypatc
     info = idx.manifest["faiss"]
     assert info["type"] == "hnsw" and info["rows"] == 2 * len(idx.chunks) and info["recall@10"] >= 0.99
     assert isinstance(read_index(idx.path).vectors, faiss.IndexHNSW)
-    from qa.retrieve import Retriever
+    from qa.retrieval.retrieve import Retriever
 
     exact = Retriever(open_index(corpus.with_(index_dir=corpus.index_dir.parent / "exact"), encoder), encoder)
     approx = Retriever(idx, encoder)
@@ -242,7 +242,7 @@ def test_killed_upload_leaves_documents_and_index_as_they_were(corpus, encoder, 
     assert _current(corpus) == first.path and read_index(first.path).stats() == first.stats()
     assert list((corpus.resolved_index_dir / "staging").iterdir())  # the killed process's staging
     # the next start uses the index as it was; the next upload sweeps the debris and succeeds
-    from qa.engine import Engine
+    from qa.retrieval.engine import Engine
 
     eng = Engine.open(corpus)
     assert eng.index.path == first.path
@@ -253,7 +253,7 @@ def test_killed_upload_leaves_documents_and_index_as_they_were(corpus, encoder, 
 
 
 def test_cancelled_or_failing_upload_changes_nothing(corpus, encoder, monkeypatch):
-    from qa.engine import Engine
+    from qa.retrieval.engine import Engine
 
     eng = Engine.open(corpus)
     before, first = _listing(corpus), eng.index
@@ -285,6 +285,6 @@ def test_a_compilation_is_embedded_once_per_chunk(corpus, encoder, monkeypatch, 
     assert np.array_equal(rows[big], rows[[n + j for j in big]])
     small = [j for j in range(n) if j not in set(big)]
     assert not any(np.array_equal(rows[j], rows[n + j]) for j in small)
-    from qa.retrieve import Retriever
+    from qa.retrieval.retrieve import Retriever
     hits = Retriever(idx, encoder).search(idx.chunks[big[3]].text, k=3, mode="dense")
     assert hits[0].chunk.id == idx.chunks[big[3]].id

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from qa.answer import CONFLICT_NOTE, Answerer
-from qa.engine import Engine
-from qa.guard import PLACEHOLDER, addresses_assistant, instruction_spans
-from qa.prompt import build_messages
-from qa.service import load_answerer
-from qa.sentences import numbers
+from qa.answering.answer import CONFLICT_NOTE, Answerer
+from qa.retrieval.engine import Engine
+from qa.text.guard import PLACEHOLDER, addresses_assistant, instruction_spans
+from qa.answering.prompt import build_messages
+from qa.serve.service import load_answerer
+from qa.text.sentences import numbers
 from qa.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "injection"

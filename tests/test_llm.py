@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from qa import llm
-from qa.llm_base import GenerationError
+from qa.generate import llm
+from qa.generate.llm_base import GenerationError
 
 NAME = "0.5b"
 PM = llm.PACKAGED[NAME]
@@ -100,7 +100,7 @@ def test_unknown_spec_names_the_accepted_forms(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def gen(gguf: Path, cache_dir: Path):
-    from qa.llm_llamacpp import LlamaCppGenerator
+    from qa.generate.llm_llamacpp import LlamaCppGenerator
 
     g = llm.load_generator(NAME, cache_dir, threads=2)
     assert isinstance(g, LlamaCppGenerator)  # a packaged spec runs the GGUF as is: nothing converted

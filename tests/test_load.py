@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.load import MAX_BYTES, RejectedFile, decode, load_directory
+from qa.ingest.load import MAX_BYTES, RejectedFile, decode, load_directory
 from tests.conftest import WILD
 
 
@@ -54,7 +54,7 @@ REPORT_2014 = WILD / "2014年政府工作报告.txt"
 
 
 def test_markdown_headings_are_headings_and_comments_are_dropped():
-    from qa.load import RawBlock, load_file
+    from qa.ingest.load import RawBlock, load_file
 
     doc = load_file(WILD / "中华人民共和国政府信息公开条例（2019修订）.md")
     assert doc.format == "md" and doc.blocks[0] == RawBlock("中华人民共和国政府信息公开条例", 1)
@@ -81,7 +81,7 @@ def _traditional(text: str) -> str:
     ("big5", "big5", "Big5"),
 ])
 def test_text_in_any_chinese_encoding_is_read_with_a_warning_naming_it(tmp_path, codec, expected, name):
-    from qa.load import load_file
+    from qa.ingest.load import load_file
 
     text = REPORT_2014.read_text(encoding="utf-8")[:6000]
     if codec == "big5":
@@ -94,7 +94,7 @@ def test_text_in_any_chinese_encoding_is_read_with_a_warning_naming_it(tmp_path,
 
 
 def test_utf8_with_and_without_bom_has_no_warning(tmp_path):
-    from qa.load import load_file
+    from qa.ingest.load import load_file
 
     text = REPORT_2014.read_text(encoding="utf-8")[:500]
     for data in (text.encode("utf-8"), b"\xef\xbb\xbf" + text.encode("utf-8")):
@@ -109,7 +109,7 @@ def test_short_big5_and_gb18030_are_told_apart():
 
 
 def test_site_generator_markdown_reads_as_the_page_shows_it():
-    from qa.load import load_file
+    from qa.ingest.load import load_file
     from tests.conftest import BLIND
     doc = load_file(BLIND / "江门市扬尘污染防治条例.md")   # VuePress: front matter, ::: containers, inline HTML
     texts = [b.text for b in doc.blocks]

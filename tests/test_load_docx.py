@@ -5,7 +5,7 @@ import zipfile
 
 import pytest
 
-from qa.load import RawBlock, RejectedFile, load_bytes, load_file
+from qa.ingest.load import RawBlock, RejectedFile, load_bytes, load_file
 
 from tests.conftest import WILD
 DEBT = WILD / "国务院关于加强地方政府性债务管理的意见（国发〔2014〕43号）.docx"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.load import load_file
-from qa.normalize import compact, normalize
+from qa.ingest.load import load_file
+from qa.text.normalize import compact, normalize
 
 FIXTURES = Path(__file__).parent / "fixtures" / "formats"
 BASE = "2022年政府工作报告_节选"
@@ -44,7 +44,7 @@ def test_pdf_blocks_carry_the_page_they_start_on():
 
 
 def test_same_top_hit_whatever_the_format(tmp_path, qa_cache_dir):
-    from qa.engine import Engine
+    from qa.retrieval.engine import Engine
     from qa.settings import Settings
 
     tops = {}
@@ -94,8 +94,8 @@ def test_ocr_result_is_kept_by_file_hash_and_reused(scanned, ocr_cache):
 
 
 def test_ocr_paragraphs_say_so_in_their_citation(scanned):
-    from qa.sections import build_document
-    from qa.cite import verify
+    from qa.ingest.sections import build_document
+    from qa.verify.cite import verify
     from qa.schema import Passage
 
     doc = build_document(scanned)

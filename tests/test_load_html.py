@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa.load import RawBlock, RejectedFile, load_bytes, load_file
+from qa.ingest.load import RawBlock, RejectedFile, load_bytes, load_file
 
 from tests.conftest import WILD
 GOV = WILD / "国务院公报2007年第23号_全国人大常委会关于批准发行特别国债的决议_中国政府网.html"

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.load import RawBlock, RejectedFile, load_bytes, load_file
+from qa.ingest.load import RawBlock, RejectedFile, load_bytes, load_file
 
 from tests.conftest import WILD
 AI = WILD / "国务院关于深入实施人工智能+行动的意见（国发〔2025〕11号）_网页打印版.pdf"

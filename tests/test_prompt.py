@@ -1,7 +1,7 @@
 import pytest
 
-from qa.guard import PLACEHOLDER
-from qa.prompt import SYSTEM, build_messages, neutralize, place_window, render_passage, select_passages, window
+from qa.text.guard import PLACEHOLDER
+from qa.answering.prompt import SYSTEM, build_messages, neutralize, place_window, render_passage, select_passages, window
 from qa.schema import Paragraph, Passage
 from tests.conftest import para_with, wild_doc
 
@@ -119,8 +119,8 @@ def _wild_paragraphs(name: str):
       "——坚持城乡融合发展。", "——坚持人与自然和谐共生。", "——坚持因地制宜、循序渐进。"]),
 ])
 def test_a_list_question_reads_every_item_of_the_list_it_hits(name, hit_text, question, leads, qa_cache_dir):
-    from qa.llm import _gguf_for
-    from qa.llm_llamacpp import encode_with, open_vocab
+    from qa.generate.llm import _gguf_for
+    from qa.generate.llm_llamacpp import encode_with, open_vocab
     from qa.schema import Chunk, Hit
     vocab = open_vocab(_gguf_for("1.5b", qa_cache_dir))
     count = lambda text: len(encode_with(vocab, text, special=False))  # noqa: E731  the packaged model's tokens

@@ -1,8 +1,10 @@
 """Retrieval on the real seeds with the real embedding model."""
 import pytest
 
-from qa.eval import load_questions, run_retrieval
-from qa.retrieve import clean_query, rrf
+from qa.eval.run import run_retrieval
+
+from qa.eval.questions import load_questions
+from qa.retrieval.retrieve import clean_query, rrf
 from tests.conftest import SEEDS
 
 QUESTIONS = SEEDS.parent / "questions" / "dev.jsonl"
@@ -68,8 +70,8 @@ def test_one_long_paragraph_does_not_fill_the_top_k(tmp_path, seeds_dir, qa_cach
     import shutil
     from collections import Counter
 
-    from qa.index import open_index
-    from qa.retrieve import MAX_HITS_PER_PARAGRAPH, Retriever
+    from qa.retrieval.index import open_index
+    from qa.retrieval.retrieve import MAX_HITS_PER_PARAGRAPH, Retriever
     from qa.settings import Settings
 
     docs = tmp_path / "docs"
@@ -93,7 +95,7 @@ def test_one_long_paragraph_does_not_fill_the_top_k(tmp_path, seeds_dir, qa_cach
 def test_top_indices_matches_a_stable_sort():
     import numpy as np
 
-    from qa.retrieve import top_indices
+    from qa.retrieval.retrieve import top_indices
 
     rng = np.random.default_rng(1)
     for n in (1, 7, 100):
@@ -110,8 +112,8 @@ def test_dense_top_orders_equal_scores_by_chunk_index():
     import faiss
     import numpy as np
 
-    from qa.index import VIEWS
-    from qa.retrieve import Retriever
+    from qa.retrieval.index import VIEWS
+    from qa.retrieval.retrieve import Retriever
 
     rng = np.random.default_rng(3)
     n_chunks, dim = 40, 8

@@ -1,12 +1,12 @@
 """Follow-ups are recognised without an opener or pronoun, and their rewrites keep what the previous
-question was scoped to (qa/rewrite.py is_followup, keep_frame)."""
+question was scoped to (qa/answering/rewrite.py is_followup, keep_frame)."""
 import shutil
 
 import pytest
 
-from qa.answer import Answerer
-from qa.engine import Engine
-from qa.rewrite import faithful_rewrite, is_followup, keep_frame, name_numbered_documents as name, standalone_question
+from qa.answering.answer import Answerer
+from qa.retrieval.engine import Engine
+from qa.answering.rewrite import faithful_rewrite, is_followup, keep_frame, name_numbered_documents as name, standalone_question
 from qa.settings import Settings
 from tests.conftest import WILD, wild_doc
 

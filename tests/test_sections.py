@@ -1,6 +1,6 @@
 """Section paths, ids and line ranges on the real seeds."""
-from qa.load import RawDocument
-from qa.sections import build_document
+from qa.ingest.load import RawDocument
+from qa.ingest.sections import build_document
 from tests.conftest import para_with
 
 D000, D001, D002, D003, D004 = (
@@ -85,7 +85,7 @@ def test_document_without_structure_or_title():
 def test_a_numbered_sentence_of_several_clauses_is_a_paragraph_not_a_heading():
     # A company handbook (PDF) and a national clinical guideline (PDF): a numbered rule that is one
     # sentence of several clauses is text to cite; the numbered names around it stay headings.
-    from qa.load import load_file
+    from qa.ingest.load import load_file
     from tests.conftest import BLIND, wild_doc
     handbook = build_document(load_file(BLIND / "字节跳动员工手册（2019年版）.pdf"))
     leave = para_with(handbook, "男员工可享受陪产假15天")

@@ -1,4 +1,4 @@
-"""The Milvus store (qa/store_milvus.py) against real Milvus Lite in a temp .db: mirroring a build,
+"""The Milvus store (qa/retrieval/store_milvus.py) against real Milvus Lite in a temp .db: mirroring a build,
 search in the three modes, answers through the chat service, updates after a document change,
 and dev-set retrieval figures within 0.02 of the local FAISS + bm25s store."""
 from __future__ import annotations
@@ -11,9 +11,9 @@ import pytest
 pytest.importorskip("pymilvus")
 pytest.importorskip("milvus_lite")
 
-from qa.engine import Engine, make_retriever  # noqa: E402
-from qa.index import open_index  # noqa: E402
-from qa.store_milvus import MilvusRetriever, MilvusStore  # noqa: E402
+from qa.retrieval.engine import Engine, make_retriever  # noqa: E402
+from qa.retrieval.index import open_index  # noqa: E402
+from qa.retrieval.store_milvus import MilvusRetriever, MilvusStore  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBSIDY_Q = "定西市驻村帮扶干部的生活补助是多少？"
@@ -72,8 +72,8 @@ def test_search_in_every_mode_matches_the_local_store(milvus_seeds, seed_engine)
 
 
 def test_answers_through_the_service_are_unchanged(milvus_seeds, seed_engine):
-    from qa.answer import Answerer
-    from qa.chat import ChatService
+    from qa.answering.answer import Answerer
+    from qa.serve.chat import ChatService
 
     settings, milvus = milvus_seeds
     engine = Engine(settings.with_(llm="extractive"), seed_engine.encoder, seed_engine.index, milvus)
@@ -84,7 +84,9 @@ def test_answers_through_the_service_are_unchanged(milvus_seeds, seed_engine):
 
 
 def test_dev_set_figures_within_0_02_of_the_local_store(milvus_seeds, seed_engine):
-    from qa.eval import load_questions, run_retrieval
+    from qa.eval.run import run_retrieval
+
+    from qa.eval.questions import load_questions
 
     _, milvus = milvus_seeds
     local = seed_engine.retriever
@@ -153,7 +155,7 @@ def test_update_after_a_document_change(tmp_path, seeds_dir, qa_cache_dir, encod
 
 def test_store_setting_is_checked():
     from qa.settings import Settings
-    from qa.store_milvus import StoreError, milvus_uri
+    from qa.retrieval.store_milvus import StoreError, milvus_uri
 
     with pytest.raises(ValueError, match="不支持的存储设置"):
         Settings.load(store="redis://127.0.0.1:6379")

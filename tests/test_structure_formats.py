@@ -4,8 +4,8 @@ The .txt/.md files are covered the same way in tests/test_structure_wild.py."""
 
 import pytest
 
-from qa.load import load_file
-from qa.sections import build_document
+from qa.ingest.load import load_file
+from qa.ingest.sections import build_document
 
 from tests.conftest import WILD
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.clean import clean
-from qa.load import RawBlock, RawDocument, load_file
-from qa.sections import build_document, is_markdown
+from qa.ingest.clean import clean
+from qa.ingest.load import RawBlock, RawDocument, load_file
+from qa.ingest.sections import build_document, is_markdown
 from tests.conftest import WILD, para_with
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -185,7 +185,7 @@ def test_law_from_a_legal_database_in_plain_text():
 
 
 def test_upload_without_paragraphs_is_refused():
-    from qa.load import load_bytes
+    from qa.ingest.load import load_bytes
 
     def has_paragraphs(name: str, data: bytes) -> bool:  # the check Engine.add_files makes before accepting
         return any(p.kind == "body" for p in build_document(load_bytes(name, data)).paragraphs)
@@ -196,7 +196,7 @@ def test_upload_without_paragraphs_is_refused():
 
 
 def test_index_table_shows_kept_share_and_warnings():
-    from qa.__main__ import document_table
+    from qa.serve.cli import document_table
 
     docs = [build_document(raw_of(NOTICE_MD)), build_document(raw_of(GOV_HTML)),
             build_document(RawDocument("空.txt", None, "首页 > 新闻\n京ICP备05070218号", "x", "utf-8"))]

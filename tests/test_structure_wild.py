@@ -3,10 +3,10 @@ import re
 
 import pytest
 
-from qa.clean import META_RULES, clean, drop_pinyin
-from qa.load import load_file
-from qa.normalize import compact
-from qa.sections import build_document, is_markdown, reading_order
+from qa.ingest.clean import META_RULES, clean, drop_pinyin
+from qa.ingest.load import load_file
+from qa.text.normalize import compact
+from qa.ingest.sections import build_document, is_markdown, reading_order
 from tests.conftest import para_with
 
 from tests.conftest import WILD
@@ -142,8 +142,8 @@ def test_document_questions_find_the_metadata_paragraph(tmp_path, qa_cache_dir, 
     """「这份通知的发文字号是什么？」 and 「这份报告是谁作的、在哪次会议上？」: the metadata paragraph ranks first."""
     import shutil
 
-    from qa.index import open_index
-    from qa.retrieve import Retriever
+    from qa.retrieval.index import open_index
+    from qa.retrieval.retrieve import Retriever
     from qa.settings import Settings
 
     docs = tmp_path / "docs"

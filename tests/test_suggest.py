@@ -3,10 +3,10 @@ from pathlib import Path
 
 import pytest
 
-from qa.load import load_directory
-from qa.normalize import normalize
-from qa.sections import build_document
-from qa.suggest import example_questions, followup_demo
+from qa.ingest.load import load_directory
+from qa.text.normalize import normalize
+from qa.ingest.sections import build_document
+from qa.answering.suggest import example_questions, followup_demo
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""What each check of qa/checks.py is worth on a recorded run: the ablation table of docs/checks.md.
+"""What each check of qa/verify/checks.py is worth on a recorded run: the ablation table of docs/checks.md.
 
     python tools/ablate.py runs/blind --questions questions/blind.jsonl --docs corpora/blind [--checks place,unit]
 
@@ -21,14 +21,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from qa.answer import Answerer  # noqa: E402
-from qa.answer_eval import final_verdict  # noqa: E402
-from qa.checks import CHECKS, DEFAULT_OFF  # noqa: E402
-from qa.engine import Engine  # noqa: E402
-from qa.eval import load_questions  # noqa: E402
-from qa.llm import _gguf_for  # noqa: E402
-from qa.llm_llamacpp import token_counter  # noqa: E402
-from qa.report import outcome  # noqa: E402
+from qa.answering.answer import Answerer  # noqa: E402
+from qa.eval.answer_eval import final_verdict  # noqa: E402
+from qa.verify.checks import CHECKS, DEFAULT_OFF  # noqa: E402
+from qa.retrieval.engine import Engine  # noqa: E402
+from qa.eval.questions import load_questions  # noqa: E402
+from qa.generate.llm import _gguf_for  # noqa: E402
+from qa.generate.llm_llamacpp import token_counter  # noqa: E402
+from qa.eval.report import outcome  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
 BEFORE_GENERATION = ("gate", "frame", "fields")
@@ -53,7 +53,7 @@ def effect(with_check: dict[str, str], without: dict[str, str]) -> dict[str, lis
 
 
 def replay(engine, rows, questions, count, k: int, spec: str = "") -> dict[str, str]:
-    """Outcomes of the recorded answers checked again with the checks `spec` switches (qa/checks.py)."""
+    """Outcomes of the recorded answers checked again with the checks `spec` switches (qa/verify/checks.py)."""
     answerer = Answerer(engine, None, engine.settings.with_(ablate=spec))
     out = {}
     for row in rows:

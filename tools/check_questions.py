@@ -6,10 +6,10 @@
     python tools/check_questions.py --pipeline      # also: which quotes no chunk of qa's own pipeline contains
     python tools/check_questions.py --docs DIR FILE # a new (blind) set over documents in another folder
 
-Checks: each set loads with qa.eval.load_questions (falling back to a tolerant copy that also
+Checks: each set loads with qa.eval.run.load_questions (falling back to a tolerant copy that also
 accepts the new fields answers_all / history / split while the evaluator does not know them);
 ids unique across the sets; every quote occurs in its document's extracted text after
-qa.normalize.compact (so whitespace and line wraps do not matter); every answer or
+qa.text.normalize.compact (so whitespace and line wraps do not matter); every answer or
 answers_all part occurs in the evidence document (warning otherwise); no tune question
 cites a holdout document or the reverse; follow-ups carry split and history; no two questions
 share a quote. Errors make the exit status 1; warnings do not.
@@ -29,8 +29,8 @@ from xml.etree import ElementTree as ET
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa.load import decode  # noqa: E402
-from qa.normalize import compact  # noqa: E402
+from qa.ingest.load import decode  # noqa: E402
+from qa.text.normalize import compact  # noqa: E402
 
 CORPUS = ROOT / "corpora" / "wild"
 SETS = {
@@ -122,7 +122,7 @@ _FIELDS = {"id", "question", "answers", "answers_all", "evidence", "answerable",
 
 
 def tolerant_load(path: Path) -> list[dict]:
-    """The rules of qa.eval.parse_question, plus the new fields answers_all / history / split."""
+    """The rules of qa.eval.run.parse_question, plus the new fields answers_all / history / split."""
     out, errors = [], []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -169,7 +169,7 @@ def tolerant_load(path: Path) -> list[dict]:
 
 def official_load(path: Path) -> str:
     """'ok', or the loader's complaint (expected while it does not know the new fields)."""
-    from qa.eval import EvalError, load_questions
+    from qa.eval.questions import EvalError, load_questions
     try:
         load_questions(path)
         return "ok"
@@ -181,9 +181,9 @@ def pipeline_misses(paths: list[Path]) -> list[str]:
     """Quotes that no chunk of the project's own load → clean → sections → chunk pipeline contains,
     for the formats qa.load reads. A finding about the pipeline, not about the questions. Holdout
     questions are only counted, so that running this does not show holdout text."""
-    from qa.chunk import chunk_document
-    from qa.load import SUFFIXES, load_file
-    from qa.sections import build_document
+    from qa.ingest.chunk import chunk_document
+    from qa.ingest.load import SUFFIXES, load_file
+    from qa.ingest.sections import build_document
     chunks: dict[str, list[str]] = {}
     out: list[str] = []
     total, missed = collections.Counter(), collections.Counter()
@@ -245,7 +245,7 @@ def main(argv: list[str]) -> int:
             errors.append(str(exc))
             continue
         kinds = collections.Counter(q.get("kind", "") for q in qs)
-        print(f"{name}: {len(qs)} questions; qa.eval.load_questions: {status}")
+        print(f"{name}: {len(qs)} questions; qa.eval.run.load_questions: {status}")
         print("  kinds: " + ", ".join(f"{k}={v}" for k, v in sorted(kinds.items())))
         if "followups" in name:
             for sp in ("tune", "holdout"):

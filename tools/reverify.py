@@ -6,7 +6,7 @@ For each result row of a model run (results.jsonl), the passages are selected ag
 answerer selects them (same retrieval, same token budget, counted with the packaged model's own
 tokenizer), the recorded raw text goes through `Answerer.check` (verification, conflicts), and the
 row is scored again. Prints the rows whose verdict changes and the totals before and after: a change
-to qa/cite.py or qa/figures.py is measured on every recorded answer in seconds instead of an hour.
+to qa/verify/cite.py or qa/text/figures.py is measured on every recorded answer in seconds instead of an hour.
 Generation is deterministic (greedy) and its prompt does not depend on verification, so the replay
 gives what a new run would give, as long as retrieval and the prompt are unchanged.
 """
@@ -19,13 +19,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from qa.answer import Answerer  # noqa: E402
-from qa.answer_eval import answer_correct, final_verdict  # noqa: E402
-from qa.engine import Engine  # noqa: E402
-from qa.eval import load_questions, meta_sources  # noqa: E402
-from qa.llm import _gguf_for  # noqa: E402
-from qa.llm_llamacpp import token_counter  # noqa: E402
-from qa.metrics import has_gold, with_source  # noqa: E402
+from qa.answering.answer import Answerer  # noqa: E402
+from qa.eval.answer_eval import answer_correct, final_verdict  # noqa: E402
+from qa.retrieval.engine import Engine  # noqa: E402
+from qa.eval.run import meta_sources  # noqa: E402
+from qa.eval.questions import load_questions  # noqa: E402
+from qa.generate.llm import _gguf_for  # noqa: E402
+from qa.generate.llm_llamacpp import token_counter  # noqa: E402
+from qa.eval.metrics import has_gold, with_source  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
 

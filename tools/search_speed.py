@@ -31,7 +31,7 @@ CHILD = r"""
 import json, sys, time
 from pathlib import Path
 from qa.settings import Settings
-from qa.engine import Engine
+from qa.retrieval.engine import Engine
 docs, cache, qfile, k = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 kw = {"docs_dir": Path(docs)}
 if cache != "-":

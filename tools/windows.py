@@ -3,11 +3,11 @@
     python tools/windows.py --questions questions/wild-tune.jsonl --docs corpora/wild \
         360,160,160 360,320,160 480,320,160
 
-Each setting is budget_tokens,first_chars,max_chars[,max_items] (qa/prompt.py select_passages). For every
+Each setting is budget_tokens,first_chars,max_chars[,max_items] (qa/answering/prompt.py select_passages). For every
 answerable question, the passages are selected as the answerer selects them (same retrieval, token
 budget counted with the packaged model's tokenizer) and the gold answer is looked for in the
 windows. Prints the share found and the prompt's passage tokens (mean, p90): the window sizes in
-qa/prompt.py are chosen with it, on tune and dev questions, without running the model.
+qa/answering/prompt.py are chosen with it, on tune and dev questions, without running the model.
 """
 from __future__ import annotations
 
@@ -18,12 +18,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from qa.answer_eval import answer_correct  # noqa: E402
-from qa.engine import Engine  # noqa: E402
-from qa.eval import load_questions  # noqa: E402
-from qa.llm import _gguf_for  # noqa: E402
-from qa.llm_llamacpp import token_counter  # noqa: E402
-from qa.prompt import render_passage, select_passages  # noqa: E402
+from qa.eval.answer_eval import answer_correct  # noqa: E402
+from qa.retrieval.engine import Engine  # noqa: E402
+from qa.eval.questions import load_questions  # noqa: E402
+from qa.generate.llm import _gguf_for  # noqa: E402
+from qa.generate.llm_llamacpp import token_counter  # noqa: E402
+from qa.answering.prompt import render_passage, select_passages  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
 

@@ -1,0 +1,94 @@
+"""Stage 8a: answer a question about a document's own record — its 发文字号, 成文日期, 主送机关, 施行日期,
+speaker — from the metadata that qa/ingest/sections.py read off the document (GB/T 9704 公文 fields, law
+history, speech bylines, web page info bars), without the model.
+
+A 1.5B model shown 「标题：…\\n发文字号：国发〔2025〕11号」 still answers a 文号 question with the title now
+and then; the field is already known exactly, so the answer is that field, cited to the metadata
+paragraph (#0), and then verified like any other answer. Only when the question asks for a field
+the matched document records: everything else goes to the model.
+
+Which document: one of the top hits whose title or text holds the question's names and most of its
+words (a 文号 question about a document that is not in the corpus must not get another document's
+文号). Pure functions; qa/answering/answer.py calls `field_answer`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Mapping
+
+from qa.text.normalize import normalize
+from qa.schema import Document, Hit, Paragraph
+from qa.text.sentences import content_tokens
+
+# Field (as qa/ingest/sections.py names it) → how a question asks for it. The words are the 公文 and law
+# vocabulary itself, not any one document's.
+ASKS: dict[str, re.Pattern] = {
+    "发文字号": re.compile(r"文号|字号|发文号|文件号"),
+    "成文日期": re.compile(r"成文日期|成文时间|印发日期|签发日期|(?:哪天|哪一天|何时|什么时候|哪年哪月哪日)(?:印发|签发|成文)"),
+    "施行日期": re.compile(r"施行日期|生效日期|(?:哪天|哪一天|何时|什么时候|从何时|从什么时候|自何时)(?:开始|起)?(?:施行|生效|实施)"),
+    "主送机关": re.compile(r"主送(?:机关|单位)?|(?:发给|下发给|发送给|送给|印发给)(?:哪些|哪个|什么)(?:单位|机关|部门|地方)?"),
+    "发文机关署名": re.compile(r"发文机关|(?:哪个|哪些|什么)(?:机关|部门|单位)(?:印发|发布|制发|发文)"),
+    "讲话人": re.compile(r"讲话人|报告人|(?:是)?谁(?:作|做|讲|发表)的|由谁(?:作|做)"),
+    "作者": re.compile(r"作者|(?:是)?谁(?:作|做|写|撰写)的|由谁(?:作|做|撰写)"),
+    "发布日期": re.compile(r"发布日期|(?:哪天|哪一天|何时|什么时候)发布"),
+}
+# What a question says besides the document's name when it asks for a field.
+_ASKING = re.compile(r"是什么|是多少|是哪天|是哪一天|是谁|有哪些|哪些|哪个|多少|什么|哪天|何时|这份|该|本|这个|这部|的|了|吗|呢")
+
+
+@dataclass(frozen=True)
+class FieldAnswer:
+    doc: str
+    field: str
+    value: str
+    para: Paragraph          # the metadata paragraph that records it
+    text: str                # the answer sentence, without markers
+    # The paragraph of the document's own text that states it ("本条例自2019年5月15日起施行"), which
+    # a reader checks first; None when only the header or byline gives it (a 公文's 文号 line).
+    source: Paragraph | None = None
+
+
+def asked_fields(question: str) -> list[str]:
+    q = normalize(question)
+    return [f for f, pat in ASKS.items() if pat.search(q)]
+
+
+def _names_document(question: str, doc: Document, field: str, text: str | None = None) -> bool:
+    """The question's words, apart from the asking and the field, stand in the document (its title,
+    metadata or text; `text`: all of it normalized, when the caller keeps it): it asks about this
+    document, not one the corpus lacks."""
+    rest = ASKS[field].sub(" ", normalize(question))
+    toks = content_tokens(_ASKING.sub(" ", rest))
+    if not toks:
+        return False
+    if text is None:
+        text = normalize(" ".join([doc.title, *(p.text for p in doc.paragraphs)]))
+    missing = [t for t in toks if t not in text]
+    # One short word a user adds ("现行…条例") may be missing; a longer one names another document
+    # ("关于加强网络安全的意见" is not the 意见 on 政府性债务 that also starts 「国务院关于加强」).
+    return not missing or (len(missing) == 1 and len(missing[0]) <= 2 and len(toks) > 2)
+
+
+def field_answer(question: str, hits: list[Hit], documents: Mapping[str, Document], top: int = 3,
+                 texts: Mapping[str, str] | None = None) -> FieldAnswer | None:
+    """texts: each document's normalized title and text by name (the answerer keeps them), so a long
+    document is not normalized again for every question."""
+    fields = asked_fields(question)
+    if not fields:
+        return None
+    seen: list[str] = []
+    for h in hits[:top]:
+        if h.chunk.doc in seen:
+            continue
+        seen.append(h.chunk.doc)
+        doc = documents.get(h.chunk.doc)
+        if doc is None:
+            continue
+        meta = next((p for p in doc.paragraphs if p.kind == "meta"), None)
+        for f in fields:
+            value = doc.meta.get(f, "").strip()
+            if value and meta is not None and value in meta.text and _names_document(question, doc, f, texts.get(doc.name) if texts else None):
+                source = next((p for p in doc.paragraphs if p.kind != "meta" and value in p.text), None)
+                return FieldAnswer(doc.name, f, value, meta, f"《{doc.title}》的{f}为{value}。", source)
+    return None

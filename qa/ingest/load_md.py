@@ -1,0 +1,56 @@
+"""Markdown (.md) → RawBlocks: ATX headings (# … ######) are headings of that level; every other
+non-blank line is a paragraph (list items and table rows stay as written); HTML comments such as
+<!-- INFO END --> are dropped; a site generator's front matter (its title kept), containers, inline
+HTML and entities are read as the page shows them. The first heading, when it is a level-1 heading at the top, is the title.
+Lines of one paragraph that Markdown would join (no blank line between) stay separate blocks:
+Chinese legal Markdown puts one clause per line."""
+from __future__ import annotations
+
+import html
+import re
+
+from qa.ingest.blocks import RawBlock
+
+_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+# Site generators' Markdown (VuePress, Hugo, Jekyll): YAML front matter, ::: containers, @tab and
+# [[toc]] markers, {attribute} lists after a heading, inline HTML (<p id=…>, <b>, <br>) and entities
+# (&emsp;) stand around the text; a link keeps its text.
+_FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
+_MARKER_LINE = re.compile(r"^\s*(?::::.*|@tab\b.*|\[\[toc\]\])\s*$")
+_ATTRIBUTES = re.compile(r"\s*\{[^{}\n]*=[^{}\n]*\}\s*$")
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>\n]*)?/?>")
+_SPACES = re.compile(r"[ \t\u3000\u2003\u00a0]+")
+_LINK = re.compile(r"\[([^\[\]\n]*)\]\([^()\s]*\)|<((?:https?|ftp)://[^<>\s]+)>")
+
+
+def _inline(text: str) -> str:
+    return html.unescape(_TAG.sub("", _LINK.sub(lambda m: m.group(1) or m.group(2), text)))
+
+
+def md_blocks(text: str) -> tuple[list[RawBlock], list[str]]:
+    text = _COMMENT.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    blocks: list[RawBlock] = []
+    front = _FRONT_MATTER.match(text)
+    if front:
+        text = text[front.end():]
+        title = re.search(r"^title:\s*['\"]?(.+?)['\"]?\s*$", front.group(1), re.M)
+        if title and not _HEADING.match(text.lstrip("\n").split("\n", 1)[0]):
+            blocks.append(RawBlock(title.group(1).strip(), 1))
+    for line in text.split("\n"):
+        if _FENCE.match(line) or _MARKER_LINE.match(line):
+            continue
+        m = _HEADING.match(line)
+        if m:
+            heading = _SPACES.sub(" ", _inline(_ATTRIBUTES.sub("", m.group(2)))).strip()
+            if heading:
+                blocks.append(RawBlock(heading, len(m.group(1))))
+            continue
+        line = _SPACES.sub(" ", _inline(line)).strip()
+        # thematic breaks, setext underlines, and what is left of a row of anchor links ("1 2 3 …")
+        if line and not re.fullmatch(r"[-*_=]{3,}", line) and not re.fullmatch(r"[-*]?[\d\s]*", line):
+            blocks.append(RawBlock(line))
+    return blocks, []

@@ -1,0 +1,151 @@
+"""Assembly of the stages for the three front ends (CLI, eval, chat page): one object per corpus."""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from embeddings.encoder import Encoder, load_encoder
+
+from qa.retrieval.index import BuildStep, Index, IndexFailure, build_index, open_index
+from qa.ingest.load import SUFFIXES, SUPPORTED_TEXT, LoadWarning, RejectedFile, load_bytes, load_directory, load_file
+from qa.retrieval.retrieve import Retriever
+from qa.schema import Hit
+from qa.ingest.sections import build_document
+from qa.settings import Settings
+
+
+@dataclass
+class Engine:
+    settings: Settings
+    encoder: Encoder
+    index: Index
+    retriever: Retriever
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings,
+        progress: Callable[[str], None] | None = None,
+        show_progress: bool = False,
+        rebuild: bool = False,
+    ) -> "Engine":
+        t0 = time.perf_counter()
+        encoder = load_encoder(settings.embed_model, settings.cache_dir, settings.threads)
+        t1 = time.perf_counter()
+        index = open_index(settings, encoder, progress, show_progress, rebuild)
+        t2 = time.perf_counter()
+        retriever = make_retriever(settings, index, encoder)
+        return cls(settings, encoder, index, retriever, {"encoder_s": t1 - t0, "index_s": t2 - t1,
+                                                         "store_s": time.perf_counter() - t2})
+
+    def search(self, query: str, k: int | None = None, mode: str | None = None) -> list[Hit]:
+        return self.retriever.search(query, k or self.settings.top_k, mode or self.settings.mode)
+
+    def add_files(self, files: list[tuple[str, bytes]], progress: Callable[[str], None] | None = None,
+                  cancel: Callable[[], bool] | None = None,
+                  on_step: Callable[[BuildStep], None] | None = None) -> tuple[list[str], list[LoadWarning]]:
+        """Validate uploaded files, index the good ones and add them to docs_dir.
+
+        A file is checked completely before anything is written; it is staged outside docs_dir
+        and moved in only when the new index is written (see _index_uploads), so a rejected,
+        failing, cancelled (cancel() → True) or killed upload leaves documents and index as
+        they were. Questions keep using the previous index until the switch. `on_step` gets
+        BuildStep counts: files checked, then the build's own steps."""
+        accepted: list[tuple[str, bytes]] = []
+        rejected: list[LoadWarning] = []
+        for done, (name, data) in enumerate(files):
+            name = Path(name).name
+            if cancel is not None and cancel():
+                raise IndexFailure("索引更新已取消")
+            if on_step is not None:
+                on_step(BuildStep("check", f"正在检查文件 {done + 1}/{len(files)}：{name}", files_done=done,
+                                  files=len(files)))
+            if Path(name).suffix.lower() not in SUFFIXES:
+                rejected.append(LoadWarning(name, f"不支持的文件类型，{SUPPORTED_TEXT}"))
+                continue
+            if (Path(self.settings.docs_dir) / name).exists():
+                rejected.append(LoadWarning(name, "已有同名文档；如要替换，请先改名或删除原文件"))
+                continue
+            try:
+                # parse it fully: a broken .docx/.pdf is refused here, not at indexing
+                raw = load_bytes(name, data, ocr_cache=Path(self.settings.cache_dir) / "ocr")
+                has_body = any(p.kind == "body" for p in build_document(raw).paragraphs)
+            except RejectedFile as exc:
+                rejected.append(LoadWarning(name, str(exc)))
+                continue
+            except Exception as exc:  # a parser failure on a hostile file is a refusal, not a crash
+                rejected.append(LoadWarning(name, f"无法读取（{type(exc).__name__}）"))
+                continue
+            if not has_body:
+                rejected.append(LoadWarning(name, "没有提取出任何正文段落（可能只有网页导航、版权声明等模板文字），未加入索引"))
+                continue
+            accepted.append((name, data))
+        if on_step is not None:
+            on_step(BuildStep("check", f"已检查 {len(files)} 个文件", files_done=len(files), files=len(files)))
+        if accepted:
+            self._index_uploads(accepted, progress, cancel, on_step)
+        return [n for n, _ in accepted], rejected
+
+    def _index_uploads(self, accepted: list[tuple[str, bytes]], progress, cancel, on_step=None) -> None:
+        """Stage the files outside docs_dir, build the index with them, move them into docs_dir
+        only once the new build is complete on disk, then switch. Killed or failing at any point
+        before the move, docs_dir and CURRENT are exactly as they were (the staging folder and a
+        stray build are swept later); after the move, the next start indexes the same files."""
+        docs_dir = Path(self.settings.docs_dir)
+        root = Path(self.settings.resolved_index_dir) / "staging"
+        for stray in root.glob("*-*") if root.is_dir() else ():  # left by a killed process
+            if not _alive(int(stray.name.split("-")[0])):
+                shutil.rmtree(stray, ignore_errors=True)
+        staging = root / f"{os.getpid()}-{time.time_ns()}"
+        staging.mkdir(parents=True)
+        try:
+            for name, data in accepted:
+                (staging / name).write_bytes(data)
+            ocr = Path(self.settings.cache_dir) / "ocr"
+            if on_step is not None:
+                on_step(BuildStep("read", "正在读取文档目录"))
+            raws, warnings = load_directory(docs_dir, ocr)
+            staged = [load_file(staging / name, ocr) for name, _ in accepted]
+            raws = sorted([*raws, *staged], key=lambda r: r.name)
+
+            def move_in() -> None:
+                for name, _ in accepted:
+                    tmp = docs_dir / f".{name}.uploading"
+                    shutil.copyfile(staging / name, tmp)
+                    os.replace(tmp, docs_dir / name)
+
+            index = build_index(self.settings, self.encoder, raws, warnings, self.index, progress,
+                                cancel=cancel, before_switch=move_in, on_step=on_step)
+            if on_step is not None and self.settings.store:
+                on_step(BuildStep("write", f"正在同步到 Milvus（{self.settings.store}）"))
+            retriever = make_retriever(self.settings, index, self.encoder)
+            # the retriever carries its own index: a search never mixes two builds
+            self.retriever, self.index = retriever, index
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def make_retriever(settings: Settings, index: Index, encoder: Encoder) -> Retriever:
+    """The local FAISS + bm25s retriever, or (settings.store) the same retrieval run by Milvus,
+    its collection first brought in line with the build."""
+    if settings.store:
+        from qa.retrieval.store_milvus import open_milvus_retriever
+
+        return open_milvus_retriever(settings.store, settings.resolved_index_dir, index, encoder, settings.rrf_k,
+                                     settings.candidates)
+    return Retriever(index, encoder, settings.rrf_k, settings.candidates)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

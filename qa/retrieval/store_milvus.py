@@ -1,0 +1,308 @@
+"""Scale-out store: the same retrieval as qa/retrieval/retrieve.py (dense over both views of every chunk,
+BM25 over the chunk text, reciprocal-rank fusion, at most two hits per paragraph) with the search
+run by Milvus instead of FAISS and bm25s in this process.
+
+Selected by the setting `store` (env QA_STORE):
+  milvus://HOST:PORT    a Milvus server (Standalone or Distributed)
+  PATH.db               Milvus Lite, a local file (same pymilvus API; used by the tests)
+
+What stays local: the build in the index directory (documents, paragraphs, chunks, the BM25
+vocabulary whose idf weights sentence overlap in the prompt); it is the source of truth and
+Milvus mirrors it. `sync()` makes the collection hold exactly the build's chunks: each row's key
+is a hash of the chunk's content and vectors, so after a document change only its new chunks are
+inserted and its old ones deleted; an unchanged corpus costs one id listing at start.
+
+One row per chunk: `ctx_vec` and `bare_vec` (the two embedded views, see qa/retrieval/index.py VIEWS), `text`
+(traditional→simplified chunk text with its title and section path, analyzed by Milvus's jieba
+analyzer) and `sparse`, filled by Milvus's BM25 function from `text`. Dense score of a chunk =
+the better of its two views, as in the local store. BM25 scores are Milvus's own (its idf is
+log(1 + (N - df + .5)/(df + .5)), ours Okapi's; Milvus Lite keeps them per segment, so on Lite a
+change rewrites the collection, see MilvusStore); only the BM25 ranking enters the fusion, so the fused order differs
+from the local store's only where the two BM25 rankings differ.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from qa.retrieval.index import VIEWS, Index
+from qa.text.normalize import STOPWORDS, normalize
+from qa.retrieval.retrieve import MAX_HITS_PER_PARAGRAPH, Retriever, cap_per_paragraph, clean_query, rrf
+from qa.schema import Hit
+
+if TYPE_CHECKING:
+    from embeddings.encoder import Encoder
+
+log = logging.getLogger(__name__)
+
+BATCH = 500            # rows per insert / delete call
+MAX_TEXT = 60_000      # VARCHAR max_length is 65,535 bytes… of characters in Milvus; chunks are ~300
+# Punctuation and stopwords are left out of BM25, as our own tokenizer leaves them out (qa/text/normalize.py).
+PUNCT = list("，。、；：？！（）《》「」『』“”‘’【】〔〕…—·,.;:?!()[]<>\"'%/-")
+
+
+class StoreError(RuntimeError):
+    pass
+
+
+def is_milvus(spec: str | None) -> bool:
+    return bool(spec) and (spec.startswith("milvus://") or spec.endswith(".db"))
+
+
+def milvus_uri(spec: str) -> str:
+    """milvus://host:port → http://host:port (pymilvus); a .db path → its absolute path (Lite)."""
+    if spec.startswith("milvus://"):
+        rest = spec[len("milvus://"):].strip("/")
+        if not re.fullmatch(r"[\w.\-]+(:\d+)?", rest):
+            raise StoreError(f"Milvus 地址格式不正确：{spec}（应为 milvus://主机:端口）")
+        return f"http://{rest}"
+    if spec.endswith(".db"):
+        path = Path(spec).expanduser().resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return str(path)
+    raise StoreError(f"不支持的存储设置：{spec}（可用 milvus://主机:端口 或 本地 .db 文件路径）")
+
+
+def collection_name(index_dir: Path, model_id: str) -> str:
+    """One collection per corpus and embedding model (names: letters, digits, underscores)."""
+    key = hashlib.sha1(f"{Path(index_dir).resolve()}|{model_id}".encode()).hexdigest()[:16]
+    return f"policyqa_{key}"
+
+
+def _row_id(chunk, vec_ctx: np.ndarray, vec_bare: np.ndarray) -> int:
+    """A positive int64 that changes when anything stored in the row changes."""
+    h = hashlib.blake2b(digest_size=8)
+    for part in (chunk.id, chunk.doc, "\x1f".join(chunk.para_ids), chunk.context_text):
+        h.update(part.encode("utf-8"))
+        h.update(b"\x00")
+    h.update(np.round(vec_ctx, 5).tobytes())
+    h.update(np.round(vec_bare, 5).tobytes())
+    return int.from_bytes(h.digest(), "big") & 0x7FFF_FFFF_FFFF_FFFF
+
+
+def bm25_text(chunk) -> str:
+    """What Milvus analyzes for BM25: the text our own tokenizer reads (context view; NFKC,
+    traditional → simplified, lower case)."""
+    return normalize(chunk.context_text)[:MAX_TEXT]
+
+
+@dataclass
+class SyncReport:
+    rows: int
+    inserted: int
+    deleted: int
+    seconds: float
+    rewritten: bool = False  # the whole collection was written anew (Milvus Lite, see MilvusStore)
+
+
+class MilvusStore:
+    """One collection mirroring one build's chunks."""
+
+    def __init__(self, spec: str, name: str, dim: int, rewrite: bool | None = None):
+        """rewrite: on any change write the whole collection anew instead of the difference.
+        Default: yes for Milvus Lite, whose BM25 statistics (N, df, mean length) are kept per
+        segment and which cannot be told to merge segments: a document added later would sit in a
+        small segment of its own where its words get a tiny idf, and BM25 would not find it (seen
+        in tests). A Milvus server computes BM25 statistics over the collection: only the
+        difference is written. Either way no text is embedded again (the vectors are the build's)."""
+        from pymilvus import MilvusClient
+
+        self.spec, self.name, self.dim = spec, name, dim
+        self.rewrite = spec.endswith(".db") if rewrite is None else rewrite
+        if spec.endswith(".db"):
+            # Milvus Lite answers the query iterator's timestamp call with "not implemented" (the
+            # iterator then uses the client's clock) and its gRPC server logs a traceback each time.
+            logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
+        try:
+            self.client = MilvusClient(milvus_uri(spec))
+        except StoreError:
+            raise
+        except Exception as exc:  # server down, bad path…
+            raise StoreError(f"无法连接 Milvus（{spec}）：{exc}") from exc
+        if not self.client.has_collection(name):
+            self._create()
+        self.client.load_collection(name)
+
+    def _create(self) -> None:
+        from pymilvus import DataType, Function, FunctionType, MilvusClient
+
+        s = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+        s.add_field("id", DataType.INT64, is_primary=True)
+        s.add_field("doc", DataType.VARCHAR, max_length=1024)
+        s.add_field("ctx_vec", DataType.FLOAT_VECTOR, dim=self.dim)
+        s.add_field("bare_vec", DataType.FLOAT_VECTOR, dim=self.dim)
+        # Milvus's jieba analyzer (Milvus 2.5+ and Milvus Lite alike), our stopwords and punctuation out
+        s.add_field("text", DataType.VARCHAR, max_length=65535, enable_analyzer=True,
+                    analyzer_params={"tokenizer": "jieba",
+                                     "filter": [{"type": "stop", "stop_words": sorted(set(STOPWORDS) | set(PUNCT))}]})
+        s.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+        s.add_function(Function(name="text_bm25", function_type=FunctionType.BM25, input_field_names=["text"],
+                                output_field_names=["sparse"]))
+        ip = self.client.prepare_index_params()
+        # exact inner product on the normalized e5 vectors (= cosine): the same scores as IndexFlatIP;
+        # a server deployment may switch to HNSW here for size
+        ip.add_index(field_name="ctx_vec", index_type="FLAT", metric_type="IP")
+        ip.add_index(field_name="bare_vec", index_type="FLAT", metric_type="IP")
+        ip.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
+                     params={"bm25_k1": 1.5, "bm25_b": 0.75})  # as the local store's BM25
+        self.client.create_collection(self.name, schema=s, index_params=ip)
+
+    # writing -------------------------------------------------------------------------------------
+    def ids(self) -> set[int]:
+        out: set[int] = set()
+        it = self.client.query_iterator(self.name, batch_size=5000, filter="id >= 0", output_fields=["id"])
+        try:
+            while True:
+                rows = it.next()
+                if not rows:
+                    break
+                out.update(int(r["id"]) for r in rows)
+        finally:
+            it.close()
+        return out
+
+    def sync(self, index: Index) -> tuple[list[int], SyncReport]:
+        """Make the collection hold exactly index's chunks; returns the row id of every chunk
+        (in index.chunks order) and what was written."""
+        import time
+
+        t0 = time.perf_counter()
+        n = len(index.chunks)
+        vecs = index.vectors.reconstruct_n(0, VIEWS * n) if n else np.zeros((0, self.dim), np.float32)
+        row_ids = [_row_id(c, vecs[i], vecs[n + i]) for i, c in enumerate(index.chunks)]
+        if len(set(row_ids)) != n:
+            raise StoreError("索引中有重复的块，无法写入 Milvus")
+        have = self.ids()
+        want = set(row_ids)
+        stale = list(have - want)
+        todo = [i for i, r in enumerate(row_ids) if r not in have]
+        rewritten = bool(self.rewrite and (stale or todo) and have)
+        if rewritten:
+            self.client.drop_collection(self.name)
+            self._create()
+            stale, todo = list(have), list(range(n))
+        else:
+            for b in range(0, len(stale), BATCH):
+                self.client.delete(self.name, ids=stale[b:b + BATCH])
+        for b in range(0, len(todo), BATCH):
+            rows = [{"id": row_ids[i], "doc": index.chunks[i].doc[:1000], "ctx_vec": vecs[i].tolist(),
+                     "bare_vec": vecs[n + i].tolist(), "text": bm25_text(index.chunks[i])} for i in todo[b:b + BATCH]]
+            self.client.insert(self.name, rows)
+        if stale or todo:
+            self.client.flush(self.name)
+        if rewritten:
+            self.client.load_collection(self.name)
+        return row_ids, SyncReport(n, len(todo), len(stale), round(time.perf_counter() - t0, 2), rewritten)
+
+    # searching -----------------------------------------------------------------------------------
+    def dense(self, q: np.ndarray, n: int) -> dict[int, float]:
+        """Row id → best cosine over both views, for the n best rows of each view."""
+        best: dict[int, float] = {}
+        for field in ("ctx_vec", "bare_vec"):
+            res = self.client.search(self.name, data=[q.tolist()], anns_field=field, limit=n, output_fields=["id"],
+                                     search_params={"metric_type": "IP"})
+            for hit in res[0]:
+                rid, s = int(hit["id"]), float(hit["distance"])
+                if s > best.get(rid, -np.inf):
+                    best[rid] = s
+        return best
+
+    def vectors(self, ids: list[int]) -> dict[int, np.ndarray]:
+        if not ids:
+            return {}
+        rows = self.client.get(self.name, ids=ids, output_fields=["ctx_vec", "bare_vec"])
+        return {int(r["id"]): np.asarray([r["ctx_vec"], r["bare_vec"]], dtype=np.float32) for r in rows}
+
+    def bm25(self, text: str, n: int) -> list[tuple[int, float]]:
+        """The n best rows by Milvus's BM25, best first (Milvus Lite reports BM25 as a negative
+        distance, a server as a positive score: the order is what counts, the size is the score)."""
+        res = self.client.search(self.name, data=[text], anns_field="sparse", limit=n, output_fields=["id"],
+                                 search_params={"metric_type": "BM25"})
+        return [(int(h["id"]), abs(float(h["distance"]))) for h in res[0]]
+
+    def close(self) -> None:
+        try:
+            self.client.close()
+        except Exception:
+            pass
+
+
+class MilvusRetriever(Retriever):
+    """Retriever whose searches go to Milvus. Same interface and same steps as Retriever.search:
+    depth, fusion (rrf with settings.rrf_k), the per-paragraph cap, Hit.dense as cosine (the
+    gate reads it), idf from the local build."""
+
+    def __init__(self, index: Index, encoder: "Encoder", rrf_k: int, candidates: int, store: MilvusStore,
+                 row_ids: list[int]):
+        super().__init__(index, encoder, rrf_k, candidates)
+        self.store = store
+        self.row_ids = row_ids
+        self.position = {r: i for i, r in enumerate(row_ids)}
+
+    def dense_top(self, q: np.ndarray, n: int) -> tuple[list[int], dict[int, float]]:
+        best = {self.position[r]: s for r, s in self.store.dense(q[0], n).items() if r in self.position}
+        order = sorted(best, key=lambda c: (-best[c], c))[:n]
+        return order, best
+
+    def dense_of(self, q: np.ndarray, ids: list[int]) -> dict[int, float]:
+        vecs = self.store.vectors([self.row_ids[c] for c in ids])
+        return {c: float((vecs[self.row_ids[c]] @ q[0]).max()) for c in ids if self.row_ids[c] in vecs}
+
+    def bm25_top(self, query: str, n: int) -> list[tuple[int, float]]:
+        return [(self.position[r], s) for r, s in self.store.bm25(normalize(query), n) if r in self.position]
+
+    def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
+        query = clean_query(query)
+        chunks = self.index.chunks
+        if not query or not chunks:
+            return []
+        depth = min(max(self.candidates, 3 * k), len(chunks))
+        q = self.query_vector(query) if mode in ("hybrid", "dense") else None
+        bm: dict[int, float] = {}
+        dense: dict[int, float] = {}
+        if mode == "dense":
+            ranked, dense = self.dense_top(q, depth)
+            order = [(i, dense[i]) for i in ranked]
+        elif mode == "bm25":
+            top = self.bm25_top(query, depth)
+            bm = dict(top)
+            order = list(top)
+        else:
+            n = min(self.candidates, len(chunks))
+            ranked, dense = self.dense_top(q, n)
+            top = self.bm25_top(query, n)
+            bm = dict(top)
+            order = rrf([ranked, [i for i, _ in top]] if top else [ranked], self.rrf_k)
+        order = cap_per_paragraph(order, chunks, k, MAX_HITS_PER_PARAGRAPH)
+        if q is not None:
+            missing = [i for i, _ in order if i not in dense]
+            dense.update(self.dense_of(q, missing))
+        return [Hit(chunk=chunks[i], score=s, rank=r, dense=None if q is None else dense.get(i),
+                    bm25=None if mode == "dense" else bm.get(i, 0.0))
+                for r, (i, s) in enumerate(order, 1)]
+
+    def bm25_scores(self, query: str) -> np.ndarray:
+        """BM25 score of every chunk (evaluation only): Milvus's top list, zero elsewhere."""
+        out = np.zeros(len(self.index.chunks), dtype=np.float32)
+        for i, s in self.bm25_top(query, len(self.index.chunks)):
+            out[i] = s
+        return out
+
+
+def open_milvus_retriever(spec: str, index_dir: Path, index: Index, encoder: "Encoder", rrf_k: int,
+                          candidates: int) -> MilvusRetriever:
+    """Connect, mirror the build into its collection (only the difference is written), and
+    return the retriever."""
+    store = MilvusStore(spec, collection_name(index_dir, encoder.model_id), encoder.dim)
+    row_ids, report = store.sync(index)
+    log.info("Milvus %s: %d rows (%d inserted, %d deleted) in %.1f s", store.name, report.rows, report.inserted,
+             report.deleted, report.seconds)
+    retriever = MilvusRetriever(index, encoder, rrf_k, candidates, store, row_ids)
+    retriever.sync_report = report
+    return retriever

@@ -1,0 +1,121 @@
+"""Who may use the HTTP API (qa/serve/api.py): keys and roles, and the Host and Origin a browser sends.
+
+Decided from the request line and headers alone, before any body is read:
+  Host     on a loopback-only server, the Host header must name the loopback (or a configured
+           QA_ALLOWED_HOSTS name): a page of another site reached through DNS rebinding is refused.
+  Origin   a browser request from a page of another site (an Origin that is neither the server's own
+           nor in QA_ALLOWED_ORIGINS) is refused: a web page cannot upload to, or read from, a server
+           on the user's machine with a form post or fetch ("simple requests" have no preflight).
+  Key      with QA_API_KEY set, every /v1 request needs `Authorization: Bearer <key>`; with
+           QA_ADMIN_KEY set, uploads and cancels need that key (asking and reading take either).
+           A server listening beyond the loopback does not start without a key (serve()).
+The OpenAPI page (/docs, /openapi.json) stays readable: it holds no data.
+"""
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+from urllib.parse import urlsplit
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+# What changes the documents or someone's upload: the admin role.
+_ADMIN = (("POST", "/v1/documents"), ("DELETE", "/v1/documents/"))
+
+
+@dataclass(frozen=True)
+class Denial:
+    status: int
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Policy:
+    read_keys: frozenset[str] = frozenset()
+    admin_keys: frozenset[str] = frozenset()
+    hosts: frozenset[str] = frozenset()      # empty: any Host (a server beyond the loopback, keyed)
+    origins: frozenset[str] = frozenset()    # "scheme://host[:port]" or a bare host name
+
+    @classmethod
+    def of(cls, api_key: str = "", admin_key: str = "", allowed_hosts: str = "", allowed_origins: str = "",
+           bind_host: str = "127.0.0.1") -> "Policy":
+        hosts = _items(allowed_hosts)
+        if not hosts and is_loopback(bind_host):
+            hosts = LOOPBACK
+        return cls(_items(api_key), _items(admin_key), frozenset(h.lower() for h in hosts),
+                   frozenset(o.lower().rstrip("/") for o in _items(allowed_origins)))
+
+    @property
+    def keyed(self) -> bool:
+        return bool(self.read_keys or self.admin_keys)
+
+
+def bind_refusal(host: str, api_key: str, admin_key: str) -> str | None:
+    """Why a server may not listen on host (beyond the loopback without a key), or None."""
+    if is_loopback(host) or api_key or admin_key:
+        return None
+    return (f"监听 {host} 时必须设置 API 密钥（环境变量 QA_API_KEY，上传另可设 QA_ADMIN_KEY）；"
+            "只在本机使用请监听 127.0.0.1")
+
+
+def _items(spec: str) -> frozenset[str]:
+    return frozenset(x.strip() for x in (spec or "").split(",") if x.strip())
+
+
+def is_loopback(host: str) -> bool:
+    return host.strip("[]").lower() in LOOPBACK or host.startswith("127.")
+
+
+def host_name(value: str) -> str:
+    """The host of a Host header or URL authority, without its port: "[::1]:8000" → "::1"."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        return value[1:value.index("]")] if "]" in value else value[1:]
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+def _matches(key: str, keys: frozenset[str]) -> bool:
+    return any(hmac.compare_digest(key.encode(), k.encode()) for k in keys)
+
+
+def check(policy: Policy, method: str, path: str, headers: Mapping[str, str]) -> Denial | None:
+    """None when the request may go on; else why not (headers: lower-case names)."""
+    host = host_name(headers.get("host", ""))
+    if policy.hosts and host not in policy.hosts and not (is_loopback(host) and "127.0.0.1" in policy.hosts):
+        return Denial(403, "host_not_allowed", "请求的主机名不被允许 / Host not allowed")
+    origin = headers.get("origin", "").strip().lower().rstrip("/")
+    if origin:
+        o_host = host_name(urlsplit(origin).netloc) if "://" in origin else origin
+        same_site = o_host == host or (is_loopback(o_host) and is_loopback(host))
+        if not (same_site or origin in policy.origins or o_host in policy.origins):
+            return Denial(403, "origin_not_allowed", "不接受来自其他网站页面的请求 / Cross-origin request refused")
+    if not policy.keyed or not path.startswith("/v1/"):
+        return None
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    token = token.strip() if scheme.lower() == "bearer" else ""
+    admin = any(method == m and (path == p or (p.endswith("/") and path.startswith(p))) for m, p in _ADMIN)
+    if not token or not (_matches(token, policy.read_keys) or _matches(token, policy.admin_keys)):
+        return Denial(401, "unauthorized", "需要有效的 API 密钥（Authorization: Bearer <密钥>）/ A valid API key is required")
+    if admin and policy.admin_keys and not _matches(token, policy.admin_keys):
+        return Denial(403, "admin_required", "上传和取消需要管理员密钥 / This operation needs the admin key")
+    return None
+
+
+class AccessGuard:
+    """ASGI middleware: check() on every HTTP request before the app (and its body) is reached;
+    respond(denial) is the ASGI response the API sends for a refusal (its own error shape)."""
+
+    def __init__(self, app, policy: Policy, respond: Callable[[Denial], Any]):
+        self.app = app
+        self.policy = policy
+        self.respond = respond
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+            denial = check(self.policy, scope.get("method", "GET"), scope.get("path", ""), headers)
+            if denial is not None:
+                await self.respond(denial)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
