@@ -97,3 +97,37 @@ def test_attacks_on_a_keyed_server_are_refused_before_the_body_and_change_nothin
     ok = httpx.get(f"{url}/v1/search", params={"q": "生活补助"}, headers={"Authorization": f"Bearer {READ}"})
     assert ok.status_code == 200 and ok.json()["hits"]
     assert httpx.get(f"{url}/docs").status_code == 200
+
+
+@pytest.mark.parametrize("method, path, length, code", [
+    ("POST", "/v1/ask", "2000", None), ("POST", "/v1/ask", str((1 << 20) + 1), "too_large"),
+    ("POST", "/v1/documents", str(50 << 20), None), ("POST", "/v1/documents", str(200 << 20), "too_large"),
+    ("POST", "/v1/ask", "-5", "bad_request"), ("POST", "/v1/ask", "12abc", "bad_request"),
+    ("POST", "/v1/ask", None, None),   # no length: counted as it arrives (the server test below)
+])
+def test_body_size_is_judged_from_its_declared_length(method, path, length, code):
+    from dataclasses import replace
+
+    from qa.serve.access import size_denial
+    policy = replace(Policy.of(), max_upload_body=101 << 20)
+    headers = {} if length is None else {"content-length": length}
+    denial = size_denial(policy, method, path, headers)
+    assert (denial.code if denial else None) == code
+
+
+def test_oversized_bodies_are_refused_before_they_are_read(keyed_api):
+    url, docs = keyed_api
+    auth = {"Authorization": f"Bearer {ADMIN}"}
+    question = {"question": "生活补助是多少？", "history": [["问" * 2000, "答" * 2000]] * 200}   # ≈ 2.4 MB of JSON
+
+    declared = httpx.post(f"{url}/v1/ask", json=question, headers=auth)
+
+    def chunks():   # no Content-Length: sent chunked, cut off at the limit
+        body = __import__("json").dumps(question).encode()
+        for i in range(0, len(body), 64 << 10):
+            yield body[i:i + (64 << 10)]
+    streamed = httpx.post(f"{url}/v1/ask", content=chunks(), headers={**auth, "Content-Type": "application/json"})
+    assert [(r.status_code, r.json()["error"]["code"]) for r in (declared, streamed)] == [(413, "too_large")] * 2
+    assert "1 MB" in declared.json()["error"]["message"]
+    small = httpx.post(f"{url}/v1/ask", json={"question": "生活补助是多少？"}, headers=auth)
+    assert small.status_code == 200 and small.json()["answer"]

@@ -135,6 +135,34 @@ def test_upload_validation_keeps_index_intact(corpus):
     assert eng.search("某县驻村干部生活补助", k=1)[0].chunk.doc == "new.txt"
 
 
+def test_upload_names_a_file_system_or_the_next_start_would_refuse_are_rejected():
+    from qa.retrieval.engine import MAX_NAME_BYTES, name_problem
+
+    assert name_problem("关于做好2025年工作的通知.docx") is None
+    longest = "字" * ((MAX_NAME_BYTES - len(".txt")) // 3) + ".txt"          # 3 bytes a character
+    assert name_problem(longest) is None and "过长" in name_problem("字" + longest)
+    assert "“.”开头" in name_problem(".hidden.txt")
+    assert "控制字符" in name_problem("a\x07b.txt")
+    assert "同名" in name_problem("a.txt", {"a.txt"})
+    assert name_problem("") == "文件名为空"
+
+
+def test_upload_with_bad_names_changes_nothing_and_says_why(corpus):
+    from qa.retrieval.engine import Engine
+
+    eng = Engine.open(corpus)
+    before = eng.index.stats()
+    body = "一、补助标准\n某县驻村干部生活补助为每人每天80元。".encode()
+    accepted, rejected = eng.add_files([("字" * 100 + ".txt", body), (".hidden.txt", body),
+                                        ("../../etc/x.txt", body), ("x.txt", body)])
+    # the path is cut to its last part; the second "x.txt" of one request is refused, not overwritten
+    assert accepted == ["x.txt"] and len(rejected) == 3
+    assert "过长" in rejected[0].reason and len(rejected[0].name) <= 61 and "“.”开头" in rejected[1].reason
+    assert "同名" in rejected[2].reason and rejected[2].name == "x.txt"
+    assert sorted(p.name for p in corpus.docs_dir.iterdir()) == sorted([*SMALL, "x.txt"])
+    assert eng.index.stats()["documents"] == before["documents"] + 1
+
+
 def test_unchanged_documents_are_not_parsed_or_embedded_again(corpus, encoder, seeds_dir):
     first = open_index(corpus, encoder)
     shutil.copy(seeds_dir / "003_523b3058465032b4.txt", corpus.docs_dir)

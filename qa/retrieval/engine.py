@@ -18,6 +18,35 @@ from qa.ingest.sections import build_document
 from qa.settings import Settings
 
 
+# A file is staged as ".<name>.uploading" next to the documents: its name must leave room for that
+# within the 255 bytes most file systems allow for one name.
+MAX_NAME_BYTES = 255 - len(".") - len(".uploading")
+
+
+def name_problem(name: str, seen: set[str] = frozenset()) -> str | None:
+    """Why an uploaded file's name cannot become a document's name, or None. A hidden name (".x")
+    would be indexed now and skipped by the next start; control characters make a name unreadable
+    in lists and logs; a name twice in one upload would overwrite its first copy."""
+    if not name or name in {".", ".."}:
+        return "文件名为空"
+    if name.startswith("."):
+        return "文件名不能以“.”开头（隐藏文件不会被索引）"
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return "文件名含有控制字符"
+    if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+        return f"文件名过长（超过 {MAX_NAME_BYTES} 字节，约 {MAX_NAME_BYTES // 3} 个汉字），请改短后再上传"
+    if name in seen:
+        return "同一次上传中有两个同名文件，只保留了第一个"
+    return None
+
+
+def _shown(name: str, limit: int = 60) -> str:
+    """A name as a message may show it: printable, and cut to a readable length."""
+    name = "".join(c if c.isprintable() else "?" for c in name)
+    return name if len(name) <= limit else name[:limit] + "…"
+
+
+
 @dataclass
 class Engine:
     settings: Settings
@@ -58,13 +87,19 @@ class Engine:
         BuildStep counts: files checked, then the build's own steps."""
         accepted: list[tuple[str, bytes]] = []
         rejected: list[LoadWarning] = []
+        seen: set[str] = set()
         for done, (name, data) in enumerate(files):
-            name = Path(name).name
+            name = Path(name.replace("\\", "/")).name
             if cancel is not None and cancel():
                 raise IndexFailure("索引更新已取消")
             if on_step is not None:
                 on_step(BuildStep("check", f"正在检查文件 {done + 1}/{len(files)}：{name}", files_done=done,
                                   files=len(files)))
+            problem = name_problem(name, seen)
+            seen.add(name)
+            if problem:
+                rejected.append(LoadWarning(_shown(name), problem))
+                continue
             if Path(name).suffix.lower() not in SUFFIXES:
                 rejected.append(LoadWarning(name, f"不支持的文件类型，{SUPPORTED_TEXT}"))
                 continue

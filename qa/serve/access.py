@@ -9,6 +9,9 @@ Decided from the request line and headers alone, before any body is read:
   Key      with QA_API_KEY set, every /v1 request needs `Authorization: Bearer <key>`; with
            QA_ADMIN_KEY set, uploads and cancels need that key (asking and reading take either).
            A server listening beyond the loopback does not start without a key (serve()).
+  Size     a body over its route's limit (uploads: max_upload_body; everything else: max_body) is
+           refused with 413 from its Content-Length, before a byte of it is read; a body sent
+           without a length is counted as it arrives and cut off at the limit.
 The OpenAPI page (/docs, /openapi.json) stays readable: it holds no data.
 """
 from __future__ import annotations
@@ -36,6 +39,9 @@ class Policy:
     admin_keys: frozenset[str] = frozenset()
     hosts: frozenset[str] = frozenset()      # empty: any Host (a server beyond the loopback, keyed)
     origins: frozenset[str] = frozenset()    # "scheme://host[:port]" or a bare host name
+    # A question with its history is kilobytes; 1 MB leaves room for long follow-ups and no more.
+    max_body: int = 1 << 20
+    max_upload_body: int = 1 << 20             # the API sets its upload limit here
 
     @classmethod
     def of(cls, api_key: str = "", admin_key: str = "", allowed_hosts: str = "", allowed_origins: str = "",
@@ -102,6 +108,25 @@ def check(policy: Policy, method: str, path: str, headers: Mapping[str, str]) ->
     return None
 
 
+def body_limit(policy: Policy, method: str, path: str) -> int:
+    return policy.max_upload_body if (method, path) == ("POST", "/v1/documents") else policy.max_body
+
+
+def too_large(limit: int) -> Denial:
+    return Denial(413, "too_large", f"请求内容过大（上限 {limit / (1 << 20):.0f} MB）/ Request body too large")
+
+
+def size_denial(policy: Policy, method: str, path: str, headers: Mapping[str, str]) -> Denial | None:
+    """413 when the declared Content-Length is over the route's limit (an unreadable length: 400)."""
+    length = headers.get("content-length")
+    if length is None:
+        return None
+    if not length.strip().isdigit():
+        return Denial(400, "bad_request", "Content-Length 无效 / Invalid Content-Length")
+    limit = body_limit(policy, method, path)
+    return too_large(limit) if int(length) > limit else None
+
+
 class AccessGuard:
     """ASGI middleware: check() on every HTTP request before the app (and its body) is reached;
     respond(denial) is the ASGI response the API sends for a refusal (its own error shape)."""
@@ -114,8 +139,44 @@ class AccessGuard:
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http":
             headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-            denial = check(self.policy, scope.get("method", "GET"), scope.get("path", ""), headers)
+            method, path = scope.get("method", "GET"), scope.get("path", "")
+            denial = check(self.policy, method, path, headers) or size_denial(self.policy, method, path, headers)
             if denial is not None:
                 await self.respond(denial)(scope, receive, send)
                 return
+            if "content-length" not in headers:
+                await self._counted(scope, receive, send, body_limit(self.policy, method, path))
+                return
         await self.app(scope, receive, send)
+
+    async def _counted(self, scope, receive, send, limit: int) -> None:
+        """The app with a receive that stops a body sent without a length at the limit: the app
+        sees the client leave, and the client gets 413 unless the app has already answered."""
+        seen, over, started = 0, False, False
+
+        async def counted_receive():
+            nonlocal seen, over
+            if over:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    over = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def tracked_send(message):
+            nonlocal started
+            if over:   # the app's own reply to a body it saw cut short (a parse error) is replaced by 413
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, tracked_send)
+        except Exception:
+            if not over:
+                raise
+        if over and not started:
+            await self.respond(too_large(limit))(scope, receive, send)

@@ -26,6 +26,7 @@ import threading
 import time
 import uuid
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any, Iterator
 
 from fastapi import File, Query, Request, UploadFile
@@ -39,13 +40,14 @@ from starlette.concurrency import run_in_threadpool
 from qa.serve.present import answer_json, hit_json
 from qa.serve.access import AccessGuard, Denial, Policy, bind_refusal
 from qa.serve.chat import BUSY, MAX_QUESTION_CHARS, ChatService, ServiceError, Step
-from qa.ingest.load import MAX_BYTES
+from qa.ingest.load import MAX_BINARY_BYTES
 from qa.text.normalize import clean_input
 
 log = logging.getLogger(__name__)
 
 MAX_UPLOAD_FILES = 20
-MAX_UPLOAD_BYTES = 2 * MAX_BYTES  # one request, all files together
+# One request, all files together: one PDF or Word file at the loader's own limit for it.
+MAX_UPLOAD_BYTES = MAX_BINARY_BYTES
 
 
 def error_body(code: str, message: str, type_: str = "invalid_request_error") -> dict:
@@ -172,8 +174,9 @@ def create_app(service: ChatService, title: str = "政策文件问答 API",
     app = FastAPIOffline(title=title, version="1", description=__doc__.split("\n\n")[0], lifespan=lifespan)
     app.state.service = service
     st = service.settings
-    app.add_middleware(AccessGuard, policy=Policy.of(st.api_key, st.admin_key, st.allowed_hosts,
-                                                     st.allowed_origins, bind_host), respond=denial_response)
+    policy = replace(Policy.of(st.api_key, st.admin_key, st.allowed_hosts, st.allowed_origins, bind_host),
+                     max_upload_body=MAX_UPLOAD_BYTES + (1 << 20))  # room for the multipart framing
+    app.add_middleware(AccessGuard, policy=policy, respond=denial_response)
 
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError):
@@ -243,7 +246,9 @@ def create_app(service: ChatService, title: str = "政策文件问答 API",
             raise ServiceError("too_many_files", f"一次最多上传 {MAX_UPLOAD_FILES} 个文件", 400)
         items, total = [], 0
         for f in files:
-            data = await f.read(MAX_BYTES + 1)  # a larger file is rejected by the loader's check
+            # read whole up to the largest size any format allows: the loader applies its format's
+            # limit (a text file's is lower) and says so, nothing is cut silently
+            data = await f.read(MAX_BINARY_BYTES + 1)
             total += len(data)
             if total > MAX_UPLOAD_BYTES:
                 raise ServiceError("too_large", f"上传内容过大（上限 {MAX_UPLOAD_BYTES // 1024 // 1024} MB）", 413)

@@ -178,7 +178,8 @@ class UploadJobs:
                 except Exception as exc:  # disk full, a parser crash…: the previous index is in place
                     log.exception("upload %s failed", job_id)
                     self._update(job_id, state="failed", message=STATE_TEXT["failed"],
-                                 error=str(exc) or exc.__class__.__name__,
+                                 # the log has the details; a client sees no paths or internals
+                                 error=f"索引更新失败（{exc.__class__.__name__}），文档和索引保持不变",
                                  documents_after=len(engine.index.documents), finished=time.time())
                     return
                 after = len(engine.index.documents)
