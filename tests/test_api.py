@@ -108,6 +108,29 @@ def test_ask_stream_sends_evidence_then_tokens_then_final(api):
     assert "100元" in final["answer"] and final["citations"][0]["para"] == SUBSIDY_PARA
 
 
+def test_ask_stream_delivers_each_event_as_it_happens(api, monkeypatch):
+    """The service's real steps, held after the evidence until the client has read it: a server that
+    collected the steps before sending would never deliver it, and the request would time out."""
+    url, service = api
+    seen_evidence = threading.Event()
+    real = service.stream
+
+    def held(*args, **kwargs):
+        for step in real(*args, **kwargs):
+            yield step
+            if step.kind == "evidence":
+                assert seen_evidence.wait(60), "the client did not receive the evidence while the answer was pending"
+    monkeypatch.setattr(service, "stream", held)
+    kinds = []
+    with httpx.stream("POST", f"{url}/v1/ask", json={"question": SUBSIDY_Q, "stream": True}, timeout=90) as r:
+        for line in r.iter_lines():
+            if line.startswith("event: "):
+                kinds.append(line[len("event: "):])
+                if kinds[-1] == "evidence":
+                    seen_evidence.set()
+    assert seen_evidence.is_set() and kinds[-1] == "final" and "token" in kinds[kinds.index("evidence"):]
+
+
 def test_ask_bad_input_never_a_500(api):
     url, _ = api
     _error(httpx.post(f"{url}/v1/ask", content=b"{not json"), 422, "invalid_request")

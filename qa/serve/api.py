@@ -20,6 +20,7 @@ bound how many requests may wait, and the pool is sized above that bound.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import threading
@@ -128,7 +129,8 @@ class _Opened:
         return step_error(last.data) if last.kind == "error" else None
 
     def __iter__(self) -> Iterator[Step]:
-        for step in (*self.head, *self.steps):
+        # chained, not unpacked: each step goes out as the service yields it (true streaming)
+        for step in itertools.chain(self.head, self.steps):
             if step.kind != "queued":
                 yield step
 
