@@ -111,6 +111,22 @@ def test_name_glossary_spells_corpus_names(seed_docs):
         ("Huayuan", "花垣"), ("Shaanxi", "陕西")]
 
 
+def test_corpus_glossary_reads_names_from_titles_and_file_names():
+    """A city report titled without its city (the city is in its file name) and a district's web page:
+    an English question's place names are spelled as these documents write them."""
+    from qa.answering.rewrite import corpus_glossary, glossary_hints
+    from qa.ingest.load import load_file
+    from qa.ingest.sections import build_document
+    from tests.conftest import BLIND3
+
+    docs = [build_document(load_file(BLIND3 / name)) for name in (
+        "平顶山市2019年全市及市本级决算草案的说明.pdf", "2026年广州市天河区幼儿园招生工作方案_天河区政府网.html")]
+    g = corpus_glossary(docs)
+    assert glossary_hints("How much land transfer income did Pingdingshan report for 2019?", g) == [
+        ("Pingdingshan", "平顶山")]
+    assert glossary_hints("When does Tianhe District open kindergarten registration?", g) == [("Tianhe", "天河")]
+
+
 def test_a_question_about_a_place_no_document_is_about_is_refused_before_generation(extractive):
     # the seeds name 甘肃's cities, 辽宁, 陕西, 扎赉特旗… but none names 白银市
     ans = extractive.answer("白银市有多少个贫困村？")

@@ -20,7 +20,7 @@ from qa.generate.llm_base import GenerationError
 from qa.text.normalize import normalize, strip_controls
 from qa.text.guard import Figure, conflicts, instruction_spans, only_instructions
 from qa.answering.prompt import build_messages, select_passages, sentence_score, window
-from qa.answering.rewrite import name_glossary, name_numbered_documents, needs_translation, standalone_question
+from qa.answering.rewrite import corpus_glossary, name_numbered_documents, needs_translation, standalone_question
 from qa.schema import Answer, Hit, Paragraph, Passage
 from qa.ingest.sections import named_by
 from qa.text.sentences import answer_kinds, content_tokens, numbers, sentence_spans
@@ -182,7 +182,7 @@ class Answerer:
     def _glossary(self) -> dict[str, str]:
         index = self.engine.index
         if getattr(self, "_glossary_for", None) is not index:
-            self._glossary_cache = name_glossary(p.text for d in index.documents.values() for p in d.paragraphs)
+            self._glossary_cache = corpus_glossary(index.documents.values())
             self._glossary_for = index
         return self._glossary_cache
 

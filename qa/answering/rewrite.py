@@ -13,6 +13,7 @@ from typing import Callable, Iterable, Mapping
 from pypinyin import lazy_pinyin
 
 from qa.ingest.clean import YEAR_CLOSE, YEAR_OPEN
+from qa.ingest.sections import named_by
 from qa.text.normalize import normalize, to_simplified
 from qa.schema import Document
 from qa.text.sentences import INTERROGATIVE, PLACE_SUFFIXES, content_tokens, named_entities
@@ -73,6 +74,14 @@ def name_glossary(texts: Iterable[str]) -> dict[str, str]:
             if len(base) >= 2 and all(_CJK.match(c) for c in base):
                 out.setdefault("".join(lazy_pinyin(base)), base)
     return out
+
+
+def corpus_glossary(documents: Iterable[Document]) -> dict[str, str]:
+    """name_glossary of a corpus: its titles and file names as well as its paragraphs, because a
+    report often names its city only there (「平顶山市2019年…决算草案的说明.pdf」, see named_by)."""
+    documents = list(documents)
+    return name_glossary([*(d.title for d in documents), *(named_by(d.name) for d in documents),
+                          *(p.text for d in documents for p in d.paragraphs)])
 
 
 # Names whose usual English form is not their pinyin (陕西 is spelled Shaanxi to tell it from 山西).
