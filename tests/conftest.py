@@ -1,7 +1,6 @@
 """Shared pytest fixtures."""
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from pathlib import Path
@@ -74,43 +73,6 @@ def para_with(doc, needle: str):
     found = [p for p in doc.paragraphs if needle in p.text]
     assert len(found) == 1, f"{needle!r} in {len(found)} paragraphs of {doc.name}"
     return found[0]
-
-
-def free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def running_api(app, ready):
-    """A real uvicorn server on a free loopback port serving app (qa.serve.api.create_app(…, ready=ready));
-    yields its base URL, stops it on exit."""
-    import threading
-    import time
-
-    import httpx
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    assert ready.wait(60)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            httpx.get(f"{url}/openapi.json", timeout=2)
-            break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    try:
-        yield url
-    finally:
-        server.should_exit = True
-        thread.join(30)
 
 
 def seed_copy(base: Path, seed_settings, **overrides):

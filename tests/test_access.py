@@ -62,12 +62,13 @@ def keyed_api(tmp_path_factory, seed_settings, seed_engine):
     from qa.serve.api import create_app
     from qa.serve.chat import ChatService
     from qa.retrieval.engine import Engine
-    from tests.conftest import running_api, seed_copy
+    from qa.bench.server import in_thread
+    from tests.conftest import seed_copy
 
     settings = seed_copy(tmp_path_factory.mktemp("keyed"), seed_settings, llm="extractive",
                          api_key=READ, admin_key=ADMIN)
     ready = threading.Event()
-    with running_api(create_app(ChatService(settings, Engine.open(settings)), ready=ready), ready) as url:
+    with in_thread(create_app(ChatService(settings, Engine.open(settings)), ready=ready), ready) as url:
         yield url, settings.docs_dir
 
 

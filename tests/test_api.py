@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -15,7 +13,8 @@ import pytest
 
 from qa.serve.api import create_app
 from qa.serve.chat import BUSY, ChatService
-from tests.conftest import WILD, free_port, running_api, seed_copy
+from qa.bench.server import child, in_thread
+from tests.conftest import WILD, seed_copy
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBSIDY_Q = "定西市驻村帮扶干部的生活补助是多少？"
@@ -30,7 +29,7 @@ def api(tmp_path_factory, seed_settings, seed_engine):
     settings = seed_copy(tmp_path_factory.mktemp("api-corpus"), seed_settings, llm="extractive")
     service = ChatService(settings, Engine.open(settings))  # the lanes as `python -m qa serve` has them
     ready = threading.Event()
-    with running_api(create_app(service, ready=ready), ready) as url:
+    with in_thread(create_app(service, ready=ready), ready) as url:
         yield url, service
 
 
@@ -252,17 +251,13 @@ def test_killed_server_mid_index_loses_nothing(seed_settings, tmp_path):
     before, the index loads, and the next server answers from it."""
     import signal
 
-    from qa.bench.upload import file_tree as tree, start_server
+    from qa.bench.upload import file_tree as tree, qa_server
     from qa.retrieval.index import read_index
 
     copy = seed_copy(tmp_path, seed_settings)
     docs, index = copy.docs_dir, copy.index_dir
 
-    def start() -> tuple[subprocess.Popen, str]:
-        return start_server(docs, index, seed_settings.cache_dir, timeout_s=300)
-
-    proc, url = start()
-    try:
+    with qa_server(docs, index, seed_settings.cache_dir, timeout_s=300) as (proc, url, _):
         docs_before, index_before = tree(docs), tree(index)
         job = httpx.post(f"{url}/v1/documents", files=[("files", (BIG_DOC, (WILD / BIG_DOC).read_bytes()))],
                          timeout=60).json()
@@ -270,25 +265,16 @@ def test_killed_server_mid_index_loses_nothing(seed_settings, tmp_path):
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(30)
         assert proc.returncode == -signal.SIGKILL
-    finally:
-        if proc.poll() is None:
-            proc.kill()
     assert tree(docs) == docs_before  # no new file, no half-written one
     assert tree(index) == index_before  # CURRENT, manifest, every build file: unchanged
     build = index / "builds" / (index / "CURRENT").read_text().strip()
     assert read_index(build).stats()["documents"] == 5
-    proc, url = start()  # the next start uses the index as it was (nothing to rebuild)
-    try:
+    # the next start uses the index as it was (nothing to rebuild)
+    with qa_server(docs, index, seed_settings.cache_dir, timeout_s=300) as (_, url, _):
         health = httpx.get(f"{url}/v1/health").json()
         assert health["index"]["documents"] == 5
         hits = httpx.get(f"{url}/v1/search", params={"q": SUBSIDY_Q, "k": 1}).json()["hits"]
         assert hits[0]["para"] == SUBSIDY_PARA
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
     assert tree(index) == index_before
 
 
@@ -357,27 +343,14 @@ def test_bounded_load_has_no_errors_or_drops(api):
 
 
 def test_serve_command_starts_the_api(seed_settings, tmp_path):
-    port = free_port()
-    env = {**os.environ, "QA_CACHE_DIR": str(seed_settings.cache_dir), "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "qa", "--docs", str(seed_settings.docs_dir), "--index-dir",
-           str(seed_settings.resolved_index_dir), "serve", "--port", str(port), "--model", "extractive"]
-    log = open(tmp_path / "serve.log", "wb")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    log = tmp_path / "serve.log"
+    args = ["-m", "qa", "--docs", str(seed_settings.docs_dir), "--index-dir", str(seed_settings.resolved_index_dir),
+            "serve", "--model", "extractive"]
     try:
-        deadline, health = time.time() + 300, None
-        while time.time() < deadline and proc.poll() is None:
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=5).json()
-                break
-            except httpx.TransportError:
-                time.sleep(0.5)
-        assert health is not None, (tmp_path / "serve.log").read_text(errors="replace")[-2000:]
-        assert health["status"] == "ok" and health["index"]["documents"] == 5
-        assert health["models"]["loaded"] == {"extractive": "已加载（extractive）"}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        with child(args, "/v1/health", env={"QA_CACHE_DIR": str(seed_settings.cache_dir)}, timeout_s=300,
+                   log=log) as (_, url, _):
+            health = httpx.get(f"{url}/v1/health").json()
+    except RuntimeError as exc:
+        pytest.fail(f"{exc}\n{log.read_text(errors='replace')[-2000:]}")
+    assert health["status"] == "ok" and health["index"]["documents"] == 5
+    assert health["models"]["loaded"] == {"extractive": "已加载（extractive）"}

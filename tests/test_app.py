@@ -12,7 +12,6 @@ import html
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -30,6 +29,7 @@ from qa.serve.chat import ChatService
 from qa.verify.cite import REFUSAL
 from qa.ingest.load import LoadWarning
 from qa.settings import Settings
+from qa.bench.server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "artifacts"
@@ -207,15 +207,9 @@ def network_guard():
     _NET["on"] = False
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def _serve(demo):
-    port = _free_port()
+    port = free_port()
     app.launch(demo, "127.0.0.1", port, block=False, quiet=True)
     try:
         yield f"http://127.0.0.1:{port}/"
@@ -565,7 +559,7 @@ def test_large_upload_shows_progress_while_the_chat_answers_and_cancels(copy_ser
 # ---------------------------------------------------------------------------------------------
 
 def test_command_line_starts_the_page(seed_settings, seed_engine, tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "QA_CACHE_DIR": str(seed_settings.cache_dir), "PYTHONUNBUFFERED": "1"}
     cmd = [sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(port), "--model", "extractive",
            "--docs", str(seed_settings.docs_dir), "--index-dir", str(seed_settings.resolved_index_dir)]

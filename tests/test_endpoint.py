@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from qa.answering.answer import Answerer
 from qa.generate.llm import ensure_gguf, load_generator
 from qa.generate.llm_base import GenerationError
 from qa.generate.llm_openai import delta_of, parse_sse_line
+from qa.bench.server import free_port
 
 pytest.importorskip("llama_cpp.server", reason="llama-cpp-python[server] is a test dependency")
 
@@ -26,17 +26,11 @@ QUESTION = "定西市驻村帮扶干部的生活补助是多少？"
 ALIAS = "qwen-0.5b-packaged"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Server:
     """python -m llama_cpp.server on a free local port, waited for until /v1/models answers."""
 
     def __init__(self, gguf: Path, log: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/v1"
         self._log = open(log, "wb")
         self.proc = subprocess.Popen(
@@ -125,7 +119,7 @@ def test_model_name_setting_is_sent(server, seed_engine) -> None:
 
 
 def test_server_down_gives_notice_and_extractive_answer(seed_engine, extractive_answer) -> None:
-    url = f"http://127.0.0.1:{_free_port()}/v1"  # nothing listens there
+    url = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
     a = _answerer(seed_engine, url, llm_connect_timeout=2.0)
     t = time.monotonic()
     ans = a.answer(QUESTION)

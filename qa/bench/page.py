@@ -115,39 +115,12 @@ def measure(url: str | None = None, question: str = DEFAULT_QUESTION, *, model: 
 
 def _measure_local(question: str, model: str | None, timeout_s: float) -> dict:
     """Start `python app.py` (the page as a user starts it) on a free port, measure, stop it."""
-    import socket
-    import subprocess
-    import urllib.request
-
-    from qa.settings import PROJECT_ROOT, Settings
+    from qa.bench.server import child
+    from qa.settings import Settings
 
     settings = Settings.load(llm=model)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    url = f"http://127.0.0.1:{port}/"
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "app.py"), "--port", str(port), "--model", settings.llm],
-                            cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        while True:  # the page answers once the index is open and the model loaded
-            if proc.poll() is not None:
-                raise RuntimeError(f"app.py exited with {proc.returncode}")
-            if time.perf_counter() - t0 > timeout_s:
-                raise TimeoutError("the page did not start")
-            try:
-                urllib.request.urlopen(url, timeout=5).close()
-                break
-            except OSError:
-                time.sleep(0.3)
-        start_s = time.perf_counter() - t0
-        result = measure(url, question, timeout_s=timeout_s)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with child(["app.py", "--model", settings.llm], "/", timeout_s=timeout_s) as (_, url, start_s):
+        result = measure(url + "/", question, timeout_s=timeout_s)
     return {"model": settings.llm, "server_start_s": round(start_s, 2), **result}
 
 

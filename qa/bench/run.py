@@ -138,31 +138,16 @@ def child_generation(model: str, n_questions: int) -> dict:
 def child_page_memory(model: str, n_answers: int) -> dict:
     """The whole chat page (python app.py in its own process) after n answers asked in Chromium:
     its resident memory now (VmRSS) and at its peak (VmHWM)."""
-    import socket
-
     from qa.bench.page import ask, launch_browser, open_page
+    from qa.bench.server import child
     from playwright.sync_api import sync_playwright
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--model", model], cwd=PROJECT_ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        import httpx
-
-        deadline = time.monotonic() + 900
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/", timeout=2, trust_env=False).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(1)
+    with child(["app.py", "--model", model], "/", timeout_s=900) as (proc, url, _):
         qs = [q.question for q in load_questions(QUESTIONS) if q.answerable and q.kind != "english"]
         with sync_playwright() as p:
             browser = launch_browser(p)
             try:
-                page, _, _ = open_page(browser, f"http://127.0.0.1:{port}/")
+                page, _, _ = open_page(browser, url + "/")
                 for q in (qs * 2)[:n_answers]:
                     ask(page, q)
             finally:
@@ -170,80 +155,19 @@ def child_page_memory(model: str, n_answers: int) -> dict:
         status = dict(line.split(":", 1) for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines())
         mb = lambda k: round(int(status[k].split()[0]) / 1024, 1)  # noqa: E731
         return {"model": model, "answers": n_answers, "page_rss_mb": mb("VmRSS"), "page_peak_rss_mb": mb("VmHWM")}
-    finally:
-        proc.terminate()
-        proc.wait(30)
-
-
-def child_baseline(n_questions: int) -> dict:
-    """The plain loop we must beat: top-4 whole chunks, no token budget, no prefix reuse."""
-    from qa.retrieval.engine import Engine
-    from qa.generate.llm import load_generator
-
-    settings = Settings.load()
-    eng = Engine.open(settings)
-    gen = load_generator("1.5b", settings.cache_dir, settings.threads)
-    gen.reuse_prefix = False
-    qs = [q for q in load_questions(QUESTIONS) if q.answerable and q.kind != "english"][:n_questions]
-    total, first, correct = [], [], 0
-    for q in qs:
-        hits = eng.search(q.question, k=4)
-        ctx = "\n\n".join(f"[{i}] {h.chunk.text}" for i, h in enumerate(hits, 1))
-        msgs = [{"role": "system", "content": "只根据资料回答问题，并用[编号]标注出处；资料中没有就说没有提到。"},
-                {"role": "user", "content": f"资料：\n{ctx}\n\n问题：{q.question}"}]
-        t = time.perf_counter()
-        text = gen.chat(msgs, 120)
-        total.append(time.perf_counter() - t)
-        correct += answer_correct(text, q.answers)
-        first.append(gen.last.first_token_s)
-    return {"model": "1.5b plain loop", "answers": len(total), "correct": correct, "first_token_p50_s": round(percentile(first, 50), 2),
-            "total_p50_s": round(percentile(total, 50), 2), "total_p95_s": round(percentile(total, 95), 2),
-            "prefill_tokens_p50": gen.last.prompt_tokens, PEAK: _peak_mb()}
-
-
-def child_scale_search(build: str, queries: str) -> dict:
-    from qa.bench.scale import child_search
-
-    return child_search(build, queries)
-
-
-def child_page(model: str) -> dict:
-    from qa.bench.page import measure
-
-    return measure(model=model)
 
 
 def load_test(clients: int = 16, requests: int = 200) -> dict:
     """`python -m qa serve` (default model 1.5b) on a free local port, then the bounded load test
     (qa/bench/loadtest.py): 45% search, 45% extractive, 10% 1.5B answers."""
-    import socket
-    import urllib.request
-
     from qa.bench.loadtest import run_load
+    from qa.bench.server import child
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--port", str(port)], cwd=PROJECT_ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        t0 = time.perf_counter()
-        while True:
-            if proc.poll() is not None:
-                return {"error": f"python -m qa serve exited with {proc.returncode}"}
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/health", timeout=5).close()
-                break
-            except OSError:
-                time.sleep(0.5)
-        start_s = time.perf_counter() - t0
-        return {"server_start_s": round(start_s, 1), **run_load(f"http://127.0.0.1:{port}", clients, requests)}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        with child(["-m", "qa", "serve"], "/v1/health") as (_, url, started):
+            return {"server_start_s": round(started, 1), **run_load(url, clients, requests)}
+    except RuntimeError as exc:
+        return {"error": str(exc)}
 
 
 def main(argv: list[str] | None = None) -> int:

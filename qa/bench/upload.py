@@ -18,14 +18,12 @@ import hashlib
 import os
 import shutil
 import signal
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from qa.bench.server import child
 from qa.settings import PROJECT_ROOT, Settings
 
 WILD = PROJECT_ROOT / "corpora" / "wild"
@@ -59,31 +57,10 @@ def file_tree(root: Path) -> dict[str, str]:
             for p in sorted(root.rglob("*")) if p.is_file() and "staging" not in p.parts and p.name != ".lock"}
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(docs: Path, index: Path, cache: Path, timeout_s: float = 600) -> tuple[subprocess.Popen, str]:
-    """A real `python -m qa serve` (extractive answers) on docs and index, and its URL once it answers."""
-    import httpx
-
-    port = _port()
-    env = {**os.environ, "QA_CACHE_DIR": str(cache), "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "qa", "--docs", str(docs), "--index-dir", str(index), "serve",
-                             "--port", str(port), "--model", "extractive"], cwd=PROJECT_ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + timeout_s
-    while time.time() < deadline and proc.poll() is None:
-        try:
-            httpx.get(f"{url}/v1/health", timeout=5)
-            return proc, url
-        except httpx.TransportError:
-            time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError("python -m qa serve did not start")
+def qa_server(docs: Path, index: Path, cache: Path, timeout_s: float = 600):
+    """A real `python -m qa serve` (extractive answers) on docs and index: (process, URL, start s)."""
+    return child(["-m", "qa", "--docs", str(docs), "--index-dir", str(index), "serve", "--model", "extractive"],
+                 "/v1/health", env={"QA_CACHE_DIR": str(cache)}, timeout_s=timeout_s)
 
 
 def _ms(xs: list[float], p: float) -> float:
@@ -101,8 +78,7 @@ def measure(mb: float = 5.0) -> dict:
         shutil.copytree(settings.docs_dir, docs, ignore=shutil.ignore_patterns("__pycache__", ".*"))
         text = big_text(mb)
         data = text.encode("utf-8")
-        proc, url = start_server(docs, index, settings.cache_dir)
-        try:
+        with qa_server(docs, index, settings.cache_dir) as (proc, url, _):
             def asked(kind: str, q: str) -> float:
                 t = time.perf_counter()
                 if kind == "search":
@@ -143,12 +119,8 @@ def measure(mb: float = 5.0) -> dict:
                 **{f"{k}_during_p95_ms": _ms(v, 0.95) for k, v in during.items()},
                 "asked_during": sum(len(v) for v in during.values()),
             }
-        finally:
-            proc.kill()
-            proc.wait(30)
         # Killed mid-embedding: nothing of the second upload may remain, nothing else may change.
-        proc, url = start_server(docs, index, settings.cache_dir)
-        try:
+        with qa_server(docs, index, settings.cache_dir) as (proc, url, _):
             docs_before, index_before = file_tree(docs), file_tree(index)
             job = httpx.post(f"{url}/v1/documents", files=[("files", ("法规文件汇编_第二份.txt", data))], timeout=120).json()
             while True:
@@ -159,20 +131,13 @@ def measure(mb: float = 5.0) -> dict:
             killed_at = j["progress"]["fraction"]
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
         result.update(killed_at_fraction=killed_at, after_kill_documents_unchanged=file_tree(docs) == docs_before,
                       after_kill_index_unchanged=file_tree(index) == index_before)
-        proc, url = start_server(docs, index, settings.cache_dir)
-        try:
+        with qa_server(docs, index, settings.cache_dir) as (proc, url, _):
             names = [d["name"] for d in httpx.get(f"{url}/v1/documents", timeout=60).json()["documents"]]
             result["after_restart_documents"] = len(names)
             result["after_restart_search_ok"] = bool(httpx.get(f"{url}/v1/search", params={"q": QUESTIONS[0]},
                                                                timeout=120).json()["hits"])
-        finally:
-            proc.kill()
-            proc.wait(30)
         return result
     finally:
         shutil.rmtree(work, ignore_errors=True)
