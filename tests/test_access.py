@@ -130,5 +130,5 @@ def test_oversized_bodies_are_refused_before_they_are_read(keyed_api):
     streamed = httpx.post(f"{url}/v1/ask", content=chunks(), headers={**auth, "Content-Type": "application/json"})
     assert [(r.status_code, r.json()["error"]["code"]) for r in (declared, streamed)] == [(413, "too_large")] * 2
     assert "1 MB" in declared.json()["error"]["message"]
-    small = httpx.post(f"{url}/v1/ask", json={"question": "生活补助是多少？"}, headers=auth)
+    small = httpx.post(f"{url}/v1/ask", json={"question": "生活补助是多少？"}, headers=auth, timeout=300)
     assert small.status_code == 200 and small.json()["answer"]
