@@ -1034,3 +1034,22 @@ def test_the_two_ends_of_a_period_are_one_dated_event(path, needle, question, ri
     assert support(right, para, question, dt) >= SUPPORT_OVERLAP
     if other:
         assert support(other, para, question, dt) < SUPPORT_OVERLAP
+
+
+@pytest.mark.parametrize("path, quote, other, question, wrong, right", [
+    ("blind-2026-12-06e/澳门特别行政区基本法（1993年3月31日通过）.md", "不实行外汇管制政策", "实行自由贸易政策",
+     "澳门实行外汇管制吗？", "澳门实行外汇管制。[1]", "澳门不实行外汇管制政策。[1]"),
+    ("wild/中华人民共和国劳动法（2018修正）.md", "延长工作时间每日不得超过三小时", "国家实行劳动者每日工作时间不超过八小时",
+     "因特殊原因延长工作时间，每日可以超过三小时吗？", "因特殊原因延长工作时间，每日可以超过三小时。[1]",
+     "因特殊原因延长工作时间，每日不得超过三小时。[1]"),
+])
+def test_an_answer_stating_what_a_passage_denies_is_not_supported_by_any(path, quote, other, question, wrong, right):
+    from tests.conftest import para_with
+    doc = build_document(load_file(WILD.parent / path))
+    denying, using_the_words = para_with(doc, quote), para_with(doc, other)
+    passages = [Passage(1, denying, 0, len(denying.text)), Passage(2, using_the_words, 0, len(using_the_words.text))]
+    assert verify(wrong, passages, question).abstained
+    # without the check the claim's words alone find support (and the citation moves there)
+    assert not verify(wrong, passages, question, off=frozenset({"polarity"})).abstained
+    kept = verify(right, passages, question)
+    assert not kept.abstained and kept.citations[0].para == denying.id

@@ -64,6 +64,20 @@ def test_days_counted_in_ri_are_days(name, written, said):
     assert not any(same_figure(fig("31天"), f) for f in in_law if f.text in written)
 
 
+@pytest.mark.parametrize("path, written, said", [
+    ("wild/中华人民共和国劳动法（2018修正）.md", "年满十六周岁", "16岁"),
+    ("blind-2026-12-06e/澳门特别行政区基本法（1993年3月31日通过）.md", "年满四十周岁", "四十岁"),
+])
+def test_an_age_in_zhousui_is_an_age_in_sui(path, written, said):
+    # laws set ages in 周岁; an answer says 岁. 周 alone counts weeks.
+    from tests.conftest import WILD
+    text = (WILD.parent / path).read_text(encoding="utf-8")
+    assert written in text
+    in_law = [f for f in figures(normalize(text)) if f.text in written]
+    assert in_law and all(f.unit == "岁" for f in in_law) and any(same_figure(fig(said), f) for f in in_law)
+    assert [f.unit for f in figures(normalize("妊娠满28周的孕妇"))] == ["周"]
+
+
 def test_words_with_jin_are_not_approximations():
     assert figures(normalize("最近一次修订"))[0].approx is False
     assert fig("近5000户").approx

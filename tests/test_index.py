@@ -249,7 +249,7 @@ def test_killed_upload_leaves_documents_and_index_as_they_were(corpus, encoder, 
     upload = corpus.docs_dir.parent / "upload.txt"
     upload.write_bytes(UPLOAD)
     script = (
-        "import sys\nfrom qa.engine import Engine\nfrom qa.settings import Settings\n"
+        "import sys\nfrom qa.retrieval.engine import Engine\nfrom qa.settings import Settings\n"
         f"s = Settings.load(docs_dir={str(corpus.docs_dir)!r}, cache_dir={str(qa_cache_dir)!r}, "
         f"index_dir={str(corpus.index_dir)!r})\n"
         "eng = Engine.open(s)\n"

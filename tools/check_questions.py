@@ -179,7 +179,7 @@ def official_load(path: Path) -> str:
 
 def pipeline_misses(paths: list[Path]) -> list[str]:
     """Quotes that no chunk of the project's own load → clean → sections → chunk pipeline contains,
-    for the formats qa.load reads. A finding about the pipeline, not about the questions. Holdout
+    for the formats qa.ingest.load reads. A finding about the pipeline, not about the questions. Holdout
     questions are only counted, so that running this does not show holdout text."""
     from qa.ingest.chunk import chunk_document
     from qa.ingest.load import SUFFIXES, load_file

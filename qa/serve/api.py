@@ -61,7 +61,7 @@ def error_response(exc: ServiceError) -> JSONResponse:
 
 
 def denial_response(d: Denial) -> JSONResponse:
-    """A request qa.access refused: 401 asks for the Bearer key, 403 says it is not allowed."""
+    """A request qa.serve.access refused: 401 asks for the Bearer key, 403 says it is not allowed."""
     if d.status == 401:
         return JSONResponse(error_body(d.code, d.message, "authentication_error"), status_code=401,
                             headers={"WWW-Authenticate": "Bearer"})

@@ -106,6 +106,9 @@ def figures(text: str) -> list[Figure]:
             unit = "月"
         elif unit.endswith("小时"):
             unit = "时"
+        end = m.end()
+        if unit == "周" and text[end:end + 1] == "岁":
+            unit, end = "岁", end + 1   # 「年满四十周岁」: 周岁 counts years of age, as 岁 does (周 alone: weeks)
         if unit == "版" and re.fullmatch(r"(19|20)\d\d", m.group("num")):
             unit = "年"   # an edition's year: 「2024版」 is the 「2024年版」 of a guideline or standard
         if unit == "日" and text[:m.start()].endswith("月"):
@@ -126,7 +129,7 @@ def figures(text: str) -> list[Figure]:
             low = value * 0.9
         elif word == "约":
             low, high = value * 0.95, value * 1.05
-        out.append(Figure(value, unit, m.group(), m.start(), m.end(), bool(word), low, high))
+        out.append(Figure(value, unit, text[m.start():end], m.start(), end, bool(word), low, high))
     for r in _RANGE.finditer(text):
         for i, f in enumerate(out[:-1]):
             if f.start == r.start("a") and not f.unit:

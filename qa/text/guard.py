@@ -17,7 +17,7 @@ Policy language is third-person and impersonal: 「各地区要认真贯彻执�
 「行政机关应当答复申请人」 names its addressee (各单位, 行政机关) and never the reader's answers, so it is
 left alone; tests run this over every sentence of the real documents in corpora/wild/ and seeds/.
 
-Matching runs on qa.normalize output (full-width → half-width, traditional → simplified, lower case), with
+Matching runs on qa.text.normalize output (full-width → half-width, traditional → simplified, lower case), with
 whitespace removed for Chinese, so 「請無視前文」 and 「忽 略 以 上」 are the same sentence.
 
 `conflicts()` finds retrieved passages that give different figures for the same thing, so an answer can
