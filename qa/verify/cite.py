@@ -179,28 +179,28 @@ _PUNCT = "，,。；;、：:（()）“”\"'！？!? "
 _PHRASE_END = re.compile(f"[{re.escape(_PUNCT)}]")   # where the phrase after a figure ends
 
 
-# A negator right before a word (up to two characters between: 「不得擅自实行」); words that begin
-# with 不/无/非/未 without negating (「不断」「无论」「非常」「未来」) are not negators.
+# Words that begin with 不/无/非/未 without negating (「不断」「无论」「非常」「未来」) are not negators.
 _NOT_NEGATION = re.compile(r"不断|不仅|不少|不同|不久|不管|不论|无论|非常|未来|无疑|不止")
-_NEGATOR = re.compile(r"(?:不|未|无|非|没有|没|勿|禁止|不得|不能|不可|不予|不再)[\u4e00-\u9fff]{0,2}$")
+# The negator stands right before the verb, or before one modal (「不得超过」「不予受理」「未能」).
+_NEGATOR = re.compile(r"(?:不|未|无|非|没有|没|勿|禁止)[得能可应再予会准许宜必]?$")
 
 
 def _negated(text: str, word: str) -> bool | None:
-    """Whether word stands negated in text (None when text does not have it)."""
-    found = None
-    for m in re.finditer(re.escape(word), text):
-        before = _NOT_NEGATION.sub("", text[max(0, m.start() - 5):m.start()])[-4:]
-        negated = bool(_NEGATOR.search(before))
-        found = found or negated
-    return found
+    """Whether word stands negated everywhere in text (None when text does not have it)."""
+    seen = [bool(_NEGATOR.search(_NOT_NEGATION.sub("", text[max(0, m.start() - 5):m.start()])[-4:]))
+            for m in re.finditer(re.escape(word), text)]
+    return all(seen) if seen else None
 
 
 def asserts_what_is_negated(claim: str, sentence: str) -> bool:
     """The claim states plainly what the sentence denies: 「澳门实行外汇管制」 against 「澳门特别行政区不实行
     外汇管制政策」. Only that way round: an answer that says 「不能」 where the text says 「取消…资格」
     paraphrases a denial, which words cannot tell."""
-    verbs = {w for w, flag in jieba.posseg.cut(sentence) if flag.startswith("v") and len(w) >= 2}
-    for word in content_tokens(claim) & verbs:   # a negator denies a verb, not the noun it precedes
+    claim_toks = content_tokens(claim)
+    if overlap(claim_toks, content_tokens(sentence)) < SUPPORT_OVERLAP:
+        return False   # not the sentence the claim restates
+    verbs = {w for w, flag in jieba.posseg.cut(sentence) if flag == "v" and len(w) >= 2}
+    for word in claim_toks & verbs:   # a negator denies a verb, not the noun it precedes
         if any(c.isdigit() for c in word):
             continue
         if _negated(sentence, word) and _negated(claim, word) is False:
@@ -209,8 +209,8 @@ def asserts_what_is_negated(claim: str, sentence: str) -> bool:
 
 
 def denied(claim: str, passages: list[Passage]) -> bool:
-    """A passage's sentence closest to the claim denies what the claim states. Then no passage
-    supports it: a claim that only restates a yes-or-no question would otherwise be supported by any
+    """A passage's sentence closest to the claim denies what the claim states. Asked only of the
+    answers to yes-or-no questions, where the negation is the answer; then no passage supports it: a claim that only restates a yes-or-no question would otherwise be supported by any
     paragraph using its words (「澳门实行外汇管制」 by 「澳门特别行政区实行自由贸易政策」)."""
     norm = normalize(claim)
     for p in passages:
@@ -559,10 +559,12 @@ def verify(answer: str, passages: list[Passage], question: str = "",
     # The figures each paragraph writes itself, in its text or section path (not its document's head).
     own = {n: figures(normalize(" ".join((p.para.text, *map(unnumbered, p.para.section))))) for n, p in by_n.items()}
 
+    polar = polar_question(question)   # a yes-or-no question: the answer's negation is its content
+
     def scored(text: str, whole: str | None = None) -> dict[int, float]:
         """whole: the sentence a clause or item was cut from, whose question figures still scope it
         (「第五十七条是…，应当坚持…」: the clause after the comma is still about 第五十七条)."""
-        if "polarity" not in off and denied(text, passages):
+        if "polarity" not in off and polar and denied(text, passages):
             return {n: 0.0 for n in by_n}
         return {n: support(text, p.para, question, None if docs is None else docs.get(p.para.doc, _NO_DOC), translated, off)
                 if within[n] and (whole is None or "scope" in off or in_scope(whole, p.para, q_figs,
