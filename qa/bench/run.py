@@ -157,6 +157,44 @@ def child_page_memory(model: str, n_answers: int) -> dict:
         return {"model": model, "answers": n_answers, "page_rss_mb": mb("VmRSS"), "page_peak_rss_mb": mb("VmHWM")}
 
 
+def child_baseline(n_questions: int) -> dict:
+    """The plain loop we must beat: top-4 whole chunks, no token budget, no prefix reuse."""
+    from qa.retrieval.engine import Engine
+    from qa.generate.llm import load_generator
+
+    settings = Settings.load()
+    eng = Engine.open(settings)
+    gen = load_generator("1.5b", settings.cache_dir, settings.threads)
+    gen.reuse_prefix = False
+    qs = [q for q in load_questions(QUESTIONS) if q.answerable and q.kind != "english"][:n_questions]
+    total, first, correct = [], [], 0
+    for q in qs:
+        hits = eng.search(q.question, k=4)
+        ctx = "\n\n".join(f"[{i}] {h.chunk.text}" for i, h in enumerate(hits, 1))
+        msgs = [{"role": "system", "content": "只根据资料回答问题，并用[编号]标注出处；资料中没有就说没有提到。"},
+                {"role": "user", "content": f"资料：\n{ctx}\n\n问题：{q.question}"}]
+        t = time.perf_counter()
+        text = gen.chat(msgs, 120)
+        total.append(time.perf_counter() - t)
+        correct += answer_correct(text, q.answers)
+        first.append(gen.last.first_token_s)
+    return {"model": "1.5b plain loop", "answers": len(total), "correct": correct, "first_token_p50_s": round(percentile(first, 50), 2),
+            "total_p50_s": round(percentile(total, 50), 2), "total_p95_s": round(percentile(total, 95), 2),
+            "prefill_tokens_p50": gen.last.prompt_tokens, PEAK: _peak_mb()}
+
+
+def child_scale_search(build: str, queries: str) -> dict:
+    from qa.bench.scale import child_search
+
+    return child_search(build, queries)
+
+
+def child_page(model: str) -> dict:
+    from qa.bench.page import measure
+
+    return measure(model=model)
+
+
 def load_test(clients: int = 16, requests: int = 200) -> dict:
     """`python -m qa serve` (default model 1.5b) on a free local port, then the bounded load test
     (qa/bench/loadtest.py): 45% search, 45% extractive, 10% 1.5B answers."""
