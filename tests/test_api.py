@@ -193,6 +193,14 @@ def test_documents_list_view_and_upload(api):
     assert big["accepted"] == [] and "过大" in big["rejected"][0]["reason"]
     _error(httpx.post(f"{url}/v1/documents"), 422, "invalid_request")
     assert httpx.get(f"{url}/v1/health").json()["index"]["documents"] == 6
+    # removed again: out of the index and the folder, its file kept under the index's removed/
+    r = httpx.delete(f"{url}/v1/documents/青松县图书室.txt", timeout=600)
+    assert r.status_code == 200 and r.json() == {"removed": ["青松县图书室.txt"], "documents_after": 5}
+    assert not (Path(service.settings.docs_dir) / "青松县图书室.txt").exists()
+    assert list(service.settings.resolved_index_dir.glob("removed/*/青松县图书室.txt"))
+    hits = httpx.get(f"{url}/v1/search", params={"q": "青松县建成了多少个村级图书室？", "k": 5}).json()["hits"]
+    assert all(h["doc"] != "青松县图书室.txt" for h in hits)
+    _error(httpx.delete(f"{url}/v1/documents/青松县图书室.txt"), 404, "no_document")
 
 
 BIG_DOC = "原发性肝癌诊疗指南（2024年版）.pdf"  # a real 1.5 MB PDF: ~1,000 chunks, ~2,000 texts to embed

@@ -316,3 +316,37 @@ def test_a_compilation_is_embedded_once_per_chunk(corpus, encoder, monkeypatch, 
     from qa.retrieval.retrieve import Retriever
     hits = Retriever(idx, encoder).search(idx.chunks[big[3]].text, k=3, mode="dense")
     assert hits[0].chunk.id == idx.chunks[big[3]].id
+
+
+def test_removing_a_document_rebuilds_without_it_and_keeps_its_file(corpus):
+    from qa.retrieval.engine import Engine
+
+    eng = Engine.open(corpus)
+    eng.add_files([("村道.txt", UPLOAD)])
+    before = _listing(corpus)
+    removed, rejected = eng.remove_documents(["村道.txt", "没有这篇.txt"])
+    assert removed == ["村道.txt"] and [(w.name, w.reason) for w in rejected] == [("没有这篇.txt", "没有这个文档")]
+    assert _listing(corpus) == {k: v for k, v in before.items() if k != "村道.txt"}
+    kept = list((corpus.resolved_index_dir / "removed").glob("*/村道.txt"))
+    assert len(kept) == 1 and kept[0].read_bytes() == UPLOAD          # moved aside, not deleted
+    assert "村道.txt" not in eng.index.documents and eng.index.path == _current(corpus)
+    assert all(h.chunk.doc != "村道.txt" for h in eng.search("第7个行政村新修道路多少公里", k=5))
+    # the last documents stay: an index needs one
+    removed, rejected = eng.remove_documents(list(SMALL))
+    assert removed == [] and all("至少要保留一篇" in w.reason for w in rejected)
+    assert sorted(eng.index.documents) == sorted(SMALL)
+
+
+def test_a_removal_killed_before_its_build_is_done_changes_nothing(corpus, monkeypatch):
+    from qa.retrieval.engine import Engine
+
+    eng = Engine.open(corpus)
+    eng.add_files([("村道.txt", UPLOAD)])
+    before, first = _listing(corpus), eng.index
+
+    def boom(*a, **k):
+        raise OSError("disk full")
+    monkeypatch.setattr(index_mod.faiss, "write_index", boom)
+    with pytest.raises(OSError):
+        eng.remove_documents(["村道.txt"])
+    assert _listing(corpus) == before and eng.index is first and _current(corpus) == first.path

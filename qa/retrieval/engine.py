@@ -11,7 +11,8 @@ from typing import Callable
 from embeddings.encoder import Encoder, load_encoder
 
 from qa.retrieval.index import BuildStep, Index, IndexFailure, build_index, open_index
-from qa.ingest.load import SUFFIXES, SUPPORTED_TEXT, LoadWarning, RejectedFile, load_bytes, load_directory, load_file
+from qa.ingest.load import (SUFFIXES, SUPPORTED_TEXT, LoadWarning, RejectedFile, list_files, load_bytes,
+                             load_directory, load_file)
 from qa.retrieval.retrieve import Retriever
 from qa.schema import Hit
 from qa.ingest.sections import build_document
@@ -125,6 +126,38 @@ class Engine:
         if accepted:
             self._index_uploads(accepted, progress, cancel, on_step)
         return [n for n, _ in accepted], rejected
+
+    def remove_documents(self, names: list[str], progress: Callable[[str], None] | None = None,
+                         on_step: Callable[[BuildStep], None] | None = None) -> tuple[list[str], list[LoadWarning]]:
+        """Take documents out of the corpus. The index is built without them first; only when that
+        build is complete on disk are their files moved out of docs_dir, into the index folder's
+        removed/<time>/ (kept: a removal can be undone by moving the file back), then the switch.
+        Killed or failing before the move, documents and index are as they were. Returns the names
+        removed and, for the others, why not (no such document; the last one stays)."""
+        docs_dir = Path(self.settings.docs_dir)
+        present = [p.name for p in list_files(docs_dir)]
+        gone = [n for n in dict.fromkeys(names) if n in present]
+        rejected = [LoadWarning(_shown(n), "没有这个文档") for n in dict.fromkeys(names) if n not in present]
+        if gone and len(gone) == len(present):
+            rejected += [LoadWarning(_shown(n), "不能删除全部文档：至少要保留一篇（可先上传新文档再删除）") for n in gone]
+            gone = []
+        if not gone:
+            return [], rejected
+        if on_step is not None:
+            on_step(BuildStep("read", "正在读取文档目录"))
+        raws, warnings = load_directory(docs_dir, Path(self.settings.cache_dir) / "ocr")
+        raws = [r for r in raws if r.name not in gone]
+        removed = Path(self.settings.resolved_index_dir) / "removed" / time.strftime("%Y%m%d-%H%M%S")
+
+        def move_out() -> None:
+            removed.mkdir(parents=True, exist_ok=True)
+            for name in gone:
+                shutil.move(str(docs_dir / name), str(removed / name))
+
+        index = build_index(self.settings, self.encoder, raws, warnings, self.index, progress,
+                            before_switch=move_out, on_step=on_step)
+        self.retriever, self.index = make_retriever(self.settings, index, self.encoder), index
+        return gone, rejected
 
     def _index_uploads(self, accepted: list[tuple[str, bytes]], progress, cancel, on_step=None) -> None:
         """Stage the files outside docs_dir, build the index with them, move them into docs_dir

@@ -7,6 +7,7 @@
   POST /v1/documents           multipart upload (field "files"), the same checks as the page: 202 with
                                an upload job, indexed in the background (?wait=true: 200 when indexed)
   GET  /v1/documents/jobs/{id} the job's state and progress;  DELETE: cancel it
+  DELETE /v1/documents/{name}  remove a document (admin key): the file is kept under the index's removed/
   GET  /v1/health              index, models, queues
   GET  /v1/models              the models a client may ask for (OpenAI format)
   POST /v1/chat/completions    OpenAI-compatible (stream or not): the answer text carries the [n]
@@ -240,6 +241,15 @@ def create_app(service: ChatService, title: str = "政策文件问答 API",
     @app.delete("/v1/documents/jobs/{job_id}", summary="取消上传任务（文档和索引保持不变）")
     async def cancel_upload_job(job_id: str) -> dict:
         return service.cancel_upload(job_id).to_json()
+
+    @app.delete("/v1/documents/{name}", summary="删除一篇文档：不含它的索引建好后，文件移到索引目录的 removed/ 下")
+    def remove_document(name: str):
+        removed, rejected = service.remove_documents([name])
+        if not removed:
+            reason = rejected[0].reason if rejected else "没有这个文档"
+            raise ServiceError("no_document" if reason == "没有这个文档" else "last_document", reason,
+                               404 if reason == "没有这个文档" else 409)
+        return {"removed": removed, "documents_after": len(service.engine.index.documents)}
 
     @app.post("/v1/documents", summary="上传文档（与网页相同的检查），后台建立索引", status_code=202)
     async def upload(request: Request, files: list[UploadFile] = File(..., description="一个或多个文件"),

@@ -382,6 +382,15 @@ class ChatService:
             raise ServiceError("no_job", f"没有这个上传任务：{clean_input(job_id, 100)}", 404)
         return job
 
+    def remove_documents(self, names: list[str]) -> tuple[list[str], list]:
+        """Remove documents and rebuild the index without them (waits for a running upload; the
+        chat keeps answering from the previous index until the switch)."""
+        names = [clean_input(n, 1000) for n in names if clean_input(n, 1000)]
+        if not names:
+            raise ServiceError("no_files", "没有指定要删除的文档。", 400)
+        with self._index_lock:
+            return self.engine.remove_documents(names)
+
     def add_files(self, files: list[tuple[str, bytes]]) -> UploadResult:
         """Add uploaded files and wait for the index (the synchronous form of start_upload)."""
         job = self.uploads.wait(self.start_upload(files).id)
