@@ -158,3 +158,24 @@ def test_a_numeral_with_dian_is_a_time_only_with_its_part_of_the_day():
     assert fig("下午三点").value == 15 * 60 and fig("下午4点半").value == 16 * 60 + 30
     assert fig("晚上十点").value == fig("22时").value == 22 * 60
     assert [f.value for f in figures(normalize("6:20—22:00"))] == [380.0, 1320.0]
+
+
+@pytest.mark.parametrize("text, values", [
+    ("人均预期寿命达到 7 0 岁左右 。", [70.0]),                 # a PDF text layer that spaces every digit
+    ("(2 0 0 1 年 2 月 1 6 日云南省第九", [2001.0, 2.0, 16.0]),
+    ("合计 3 5 8", [3.0, 5.0, 8.0]),                            # a table row of small counts stays apart
+])
+def test_letter_spaced_digits_before_a_character_are_one_number(text, values):
+    from qa.text.normalize import normalize
+    assert [f.value for f in figures(normalize(text))] == values
+
+
+def test_a_letter_spaced_pdf_states_its_figures_as_written():
+    from qa.ingest.load import load_file
+    from qa.ingest.sections import build_document
+    from qa.text.normalize import normalize
+    from tests.conftest import WILD
+    doc = build_document(load_file(WILD.parent / "blind-2026-12-06f" / "云南省国民经济和社会发展第十个五年计划纲要.pdf"))
+    text = normalize(" ".join(p.text for p in doc.paragraphs))
+    assert any(same_figure(fig("70岁"), f) for f in figures(text))
+    assert "2001年2月16日" in text.replace(" ", "")

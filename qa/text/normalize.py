@@ -19,6 +19,10 @@ _WS = re.compile(r"\s+")
 # is part of the number, as a comma would be.
 # Not after a label that numbers (「表1 100例」 is table 1, 100 cases).
 _DIGIT_GROUP = re.compile(r"(?<![\d.A-Za-z表图第])\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+(?!\d)")
+# A letter-spaced number of a PDF text layer ("人均预期寿命达到 7 0 岁", "2 0 0 1 年 2 月 1 6 日"):
+# single digits a space apart, before a character or %, are one number. Before a space or the end of
+# a line they stay apart (a table row of small counts).
+_SPACED_DIGITS = re.compile(r"(?<![\d.A-Za-z])\d(?: \d)+(?= ?[\u4e00-\u9fff%])")
 _PUNCT_TOKEN = re.compile(r"^[\W_]+$")
 # Lone surrogates (from undecodable command-line bytes or a broken client) are not text and crash
 # OpenCC and every UTF-8 encoder; they go with the control characters.
@@ -78,7 +82,8 @@ def simplify(text: str) -> str:
 
 def normalize(text: str) -> str:
     """simplify() + lower case, whitespace collapsed."""
-    return _WS.sub(" ", _DIGIT_GROUP.sub(lambda m: _WS.sub("", m.group()), simplify(text))).strip().lower()
+    joined = _SPACED_DIGITS.sub(lambda m: m.group().replace(" ", ""), simplify(text))
+    return _WS.sub(" ", _DIGIT_GROUP.sub(lambda m: _WS.sub("", m.group()), joined)).strip().lower()
 
 
 def compact(text: str) -> str:
