@@ -985,6 +985,10 @@ def test_a_few_after_a_demonstrative_opens_a_list_and_asks_nothing(question, lis
     (INFO_RULES, "应当自收到申请之日起20个工作日内予以答复", "行政机关不能当场答复的，应当在多少个工作日内答复？",
      "行政机关不能当场答复的，应当自收到申请之日起予以答复[1]。",
      "行政机关不能当场答复的，应当自收到申请之日起20个工作日内予以答复[1]。"),
+    # an answer that only names the article has not given the quantity either
+    (LABOUR_LAW, "提出仲裁要求的一方应当自劳动争议发生之日起六十日内",
+     "劳动争议发生后，申请仲裁的期限是多少天？", "依照第八十二条，提出仲裁要求的一方应当向劳动争议仲裁委员会提出书面申请[1]。",
+     "提出仲裁要求的一方应当自劳动争议发生之日起六十日内提出书面申请[1]。"),
 ])
 def test_a_question_for_one_quantity_is_not_answered_without_one(name, quote, question, without, with_figure):
     para, dt = _para_and_text(name, quote)

@@ -27,7 +27,7 @@ _ARABIC = r"\d+(?:,\d{3})*(?:\.\d+)?"
 _FIGURE = re.compile(
     # "最近一次", "附近" are words, not an approximate figure
     rf"(?P<pct>百分之)?(?P<approx1>(?<![最附接将临])近|约|超过|逾|达)?"
-    rf"(?P<num>{_ARABIC}|[{_CN_DIGITS}]{{2,}}|[一二两三四五六七八九十](?=[多余]?个?[{_MEASURE}])|半(?=个?[年月天]))"
+    rf"(?P<num>{_ARABIC}|[{_CN_DIGITS}]{{2,}}|[一二两三四五六七八九十](?=[多余]?个?(?:[{_MEASURE}]|小时|分钟|周岁))|半(?=个?[年月天]))"
     # PDF text layers often set a space between a number and its unit ("6 个月", "75 %").
     rf"(?P<approx3>多|余)?(?: ?(?P<mult>万亿|千万|百万|十万|万|亿))?(?P<approx2>多|余)?(?: ?(?P<unit>%|‰|个月|个?半?小时|[\u4e00-\u9fff]))?"
 )

@@ -393,7 +393,13 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
     return best
 
 
+# An ordinal label (第七条, 第三款, 第二次) names a place in a text or a series, not an amount: an
+# answer that only cites an article has not answered 「最高罚款多少」.
+_ORDINAL = re.compile(r"第\s*[\d零〇一二两三四五六七八九十百千]+\s*(?:条|款|项|章|节|编|部分|次|届|号|批|期|版|目)")
+
+
 def states_quantity(text: str) -> bool:
+    text = _ORDINAL.sub(" ", text)
     return bool(figures(normalize(text))) or bool(_QUANTITY.search(text))
 
 
