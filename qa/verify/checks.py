@@ -27,7 +27,7 @@ CHECKS: dict[str, str] = {
     "contrast": "a figure for a contrasted kind of the asked thing does not answer",
     "date": "a stated date answers the event it is recorded with, in the question's year",
     "names": "each new name of a claim stands in the cited sentence or its context",
-    "polarity": "a claim does not state plainly what its cited sentence denies (「实行」 against 「不实行」)",
+    "polarity": "the answer to a yes-or-no question does not state plainly a verb its closest sentence negates",
     "words": "at least half of a claim's new content words stand in the cited sentence",
     "delete": "a sentence whose figure stands in no passage is deleted (off: marked for the reader)",
     "filler": "sentences about the sources or repeating the question are dropped",
