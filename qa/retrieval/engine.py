@@ -41,6 +41,10 @@ def name_problem(name: str, seen: set[str] = frozenset()) -> str | None:
     return None
 
 
+# Why a removal names no document: the API answers it with 404, any other refusal with 409.
+NO_SUCH_DOCUMENT = "没有这个文档"
+
+
 def _shown(name: str, limit: int = 60) -> str:
     """A name as a message may show it: printable, and cut to a readable length."""
     name = "".join(c if c.isprintable() else "?" for c in name)
@@ -72,6 +76,10 @@ class Engine:
         retriever = make_retriever(settings, index, encoder)
         return cls(settings, encoder, index, retriever, {"encoder_s": t1 - t0, "index_s": t2 - t1,
                                                          "store_s": time.perf_counter() - t2})
+
+    @property
+    def ocr_cache(self) -> Path:
+        return Path(self.settings.cache_dir) / "ocr"
 
     def search(self, query: str, k: int | None = None, mode: str | None = None) -> list[Hit]:
         return self.retriever.search(query, k or self.settings.top_k, mode or self.settings.mode)
@@ -109,7 +117,7 @@ class Engine:
                 continue
             try:
                 # parse it fully: a broken .docx/.pdf is refused here, not at indexing
-                raw = load_bytes(name, data, ocr_cache=Path(self.settings.cache_dir) / "ocr")
+                raw = load_bytes(name, data, ocr_cache=self.ocr_cache)
                 has_body = any(p.kind == "body" for p in build_document(raw).paragraphs)
             except RejectedFile as exc:
                 rejected.append(LoadWarning(name, str(exc)))
@@ -137,7 +145,7 @@ class Engine:
         docs_dir = Path(self.settings.docs_dir)
         present = [p.name for p in list_files(docs_dir)]
         gone = [n for n in dict.fromkeys(names) if n in present]
-        rejected = [LoadWarning(_shown(n), "没有这个文档") for n in dict.fromkeys(names) if n not in present]
+        rejected = [LoadWarning(_shown(n), NO_SUCH_DOCUMENT) for n in dict.fromkeys(names) if n not in present]
         if gone and len(gone) == len(present):
             rejected += [LoadWarning(_shown(n), "不能删除全部文档：至少要保留一篇（可先上传新文档再删除）") for n in gone]
             gone = []
@@ -145,8 +153,7 @@ class Engine:
             return [], rejected
         if on_step is not None:
             on_step(BuildStep("read", "正在读取文档目录"))
-        raws, warnings = load_directory(docs_dir, Path(self.settings.cache_dir) / "ocr")
-        raws = [r for r in raws if r.name not in gone]
+        raws, warnings = load_directory(docs_dir, self.ocr_cache)
         removed = Path(self.settings.resolved_index_dir) / "removed" / time.strftime("%Y%m%d-%H%M%S")
 
         def move_out() -> None:
@@ -154,9 +161,7 @@ class Engine:
             for name in gone:
                 shutil.move(str(docs_dir / name), str(removed / name))
 
-        index = build_index(self.settings, self.encoder, raws, warnings, self.index, progress,
-                            before_switch=move_out, on_step=on_step)
-        self.retriever, self.index = make_retriever(self.settings, index, self.encoder), index
+        self._switch([r for r in raws if r.name not in gone], warnings, progress, None, move_out, on_step)
         return gone, rejected
 
     def _index_uploads(self, accepted: list[tuple[str, bytes]], progress, cancel, on_step=None) -> None:
@@ -174,12 +179,10 @@ class Engine:
         try:
             for name, data in accepted:
                 (staging / name).write_bytes(data)
-            ocr = Path(self.settings.cache_dir) / "ocr"
             if on_step is not None:
                 on_step(BuildStep("read", "正在读取文档目录"))
-            raws, warnings = load_directory(docs_dir, ocr)
-            staged = [load_file(staging / name, ocr) for name, _ in accepted]
-            raws = sorted([*raws, *staged], key=lambda r: r.name)
+            raws, warnings = load_directory(docs_dir, self.ocr_cache)
+            staged = [load_file(staging / name, self.ocr_cache) for name, _ in accepted]
 
             def move_in() -> None:
                 for name, _ in accepted:
@@ -187,15 +190,19 @@ class Engine:
                     shutil.copyfile(staging / name, tmp)
                     os.replace(tmp, docs_dir / name)
 
-            index = build_index(self.settings, self.encoder, raws, warnings, self.index, progress,
-                                cancel=cancel, before_switch=move_in, on_step=on_step)
-            if on_step is not None and self.settings.store:
-                on_step(BuildStep("write", f"正在同步到 Milvus（{self.settings.store}）"))
-            retriever = make_retriever(self.settings, index, self.encoder)
-            # the retriever carries its own index: a search never mixes two builds
-            self.retriever, self.index = retriever, index
+            self._switch(sorted([*raws, *staged], key=lambda r: r.name), warnings, progress, cancel, move_in, on_step)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+
+    def _switch(self, raws, warnings, progress, cancel, before_switch, on_step) -> None:
+        """Build the index of raws (before_switch() runs once the build is on disk, right before
+        CURRENT points to it), then answer from it."""
+        index = build_index(self.settings, self.encoder, raws, warnings, self.index, progress,
+                            cancel=cancel, before_switch=before_switch, on_step=on_step)
+        if on_step is not None and self.settings.store:
+            on_step(BuildStep("write", f"正在同步到 Milvus（{self.settings.store}）"))
+        # the retriever carries its own index: a search never mixes two builds
+        self.retriever, self.index = make_retriever(self.settings, index, self.encoder), index
 
 
 def make_retriever(settings: Settings, index: Index, encoder: Encoder) -> Retriever:

@@ -43,6 +43,7 @@ from qa.serve.present import answer_json, hit_json
 from qa.serve.access import AccessGuard, Denial, Policy, bind_refusal
 from qa.serve.chat import BUSY, MAX_QUESTION_CHARS, ChatService, ServiceError, Step
 from qa.ingest.load import MAX_BINARY_BYTES
+from qa.retrieval.engine import NO_SUCH_DOCUMENT
 from qa.text.normalize import clean_input
 
 log = logging.getLogger(__name__)
@@ -246,9 +247,9 @@ def create_app(service: ChatService, title: str = "政策文件问答 API",
     def remove_document(name: str):
         removed, rejected = service.remove_documents([name])
         if not removed:
-            reason = rejected[0].reason if rejected else "没有这个文档"
-            raise ServiceError("no_document" if reason == "没有这个文档" else "last_document", reason,
-                               404 if reason == "没有这个文档" else 409)
+            reason = rejected[0].reason if rejected else NO_SUCH_DOCUMENT
+            missing = reason == NO_SUCH_DOCUMENT
+            raise ServiceError("no_document" if missing else "last_document", reason, 404 if missing else 409)
         return {"removed": removed, "documents_after": len(service.engine.index.documents)}
 
     @app.post("/v1/documents", summary="上传文档（与网页相同的检查），后台建立索引", status_code=202)

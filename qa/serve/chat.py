@@ -385,7 +385,7 @@ class ChatService:
     def remove_documents(self, names: list[str]) -> tuple[list[str], list]:
         """Remove documents and rebuild the index without them (waits for a running upload; the
         chat keeps answering from the previous index until the switch)."""
-        names = [clean_input(n, 1000) for n in names if clean_input(n, 1000)]
+        names = [n for n in (clean_input(n, 1000) for n in names) if n]
         if not names:
             raise ServiceError("no_files", "没有指定要删除的文档。", 400)
         with self._index_lock:

@@ -208,13 +208,14 @@ def asserts_what_is_negated(claim: str, sentence: str) -> bool:
     return False
 
 
-def denied(claim: str, passages: list[Passage]) -> bool:
-    """A passage's sentence closest to the claim denies what the claim states. Asked only of the
-    answers to yes-or-no questions, where the negation is the answer; then no passage supports it: a claim that only restates a yes-or-no question would otherwise be supported by any
-    paragraph using its words (「澳门实行外汇管制」 by 「澳门特别行政区实行自由贸易政策」)."""
+def denied(claim: str, texts: list[str]) -> bool:
+    """A passage's sentence closest to the claim denies what the claim states (texts: the passages'
+    paragraphs, normalized). Asked only of the answers to yes-or-no questions, where the negation is
+    the answer; then no passage supports it: a claim that only restates a yes-or-no question would
+    otherwise be supported by any paragraph using its words (「澳门实行外汇管制」 by 「澳门特别行政区实行
+    自由贸易政策」)."""
     norm = normalize(claim)
-    for p in passages:
-        text = normalize(p.para.text)
+    for text in texts:
         a, b = best_sentence(norm, text)
         if asserts_what_is_negated(norm, text[a:b]):
             return True
@@ -565,12 +566,14 @@ def verify(answer: str, passages: list[Passage], question: str = "",
     # The figures each paragraph writes itself, in its text or section path (not its document's head).
     own = {n: figures(normalize(" ".join((p.para.text, *map(unnumbered, p.para.section))))) for n, p in by_n.items()}
 
-    polar = polar_question(question)   # a yes-or-no question: the answer's negation is its content
+    # A yes-or-no question: the answer's negation is its content (paragraphs normalized once).
+    polar_texts = ([normalize(p.para.text) for p in passages]
+                   if "polarity" not in off and polar_question(question) else None)
 
     def scored(text: str, whole: str | None = None) -> dict[int, float]:
         """whole: the sentence a clause or item was cut from, whose question figures still scope it
         (「第五十七条是…，应当坚持…」: the clause after the comma is still about 第五十七条)."""
-        if "polarity" not in off and polar and denied(text, passages):
+        if polar_texts is not None and denied(text, polar_texts):
             return {n: 0.0 for n in by_n}
         return {n: support(text, p.para, question, None if docs is None else docs.get(p.para.doc, _NO_DOC), translated, off)
                 if within[n] and (whole is None or "scope" in off or in_scope(whole, p.para, q_figs,
