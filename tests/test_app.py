@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 import app
+from qa.serve import page_html
 from qa.answering.answer import Answerer
 from qa.serve.chat import ChatService
 from qa.verify.cite import REFUSAL
@@ -65,22 +66,22 @@ def subsidy(extractive):
 
 def test_citation_html_highlights_supporting_sentence(subsidy):
     c = subsidy.citations[0]
-    h = app.render_citation(c, 2)
+    h = page_html.render_citation(c, 2)
     marked = re.findall(r"<mark>(.*?)</mark>", h)
     assert marked == [html.escape(c.quote)] and "每人每天100元" in marked[0]
     # the whole paragraph, its document name and section path are shown
     plain = re.sub(r"<[^>]+>", "", h)
     assert html.escape(c.text) in plain
     assert c.doc in h and html.escape(c.section) in h
-    assert f'<details class="qa-source" id="{app.cite_id(2, c.n)}"' in h
-    assert f'href="#{app.para_anchor(c.para)}.' in h  # the document-viewer link, with the sentence span
+    assert f'<details class="qa-source" id="{page_html.cite_id(2, c.n)}"' in h
+    assert f'href="#{page_html.para_anchor(c.para)}.' in h  # the document-viewer link, with the sentence span
 
 
 def test_answer_html_links_each_citation_to_its_source(subsidy):
-    h = app.render_answer(subsidy, 3)
+    h = page_html.render_answer(subsidy, 3)
     for c in subsidy.citations:
-        assert f'<a class="qa-cite" href="#{app.cite_id(3, c.n)}"' in h
-        assert f'id="{app.cite_id(3, c.n)}"' in h
+        assert f'<a class="qa-cite" href="#{page_html.cite_id(3, c.n)}"' in h
+        assert f'id="{page_html.cite_id(3, c.n)}"' in h
     assert "qa-final" in h and "100元" in h
     assert "\n" not in h  # one HTML block: the chat's Markdown never sees a line break
 
@@ -88,64 +89,64 @@ def test_answer_html_links_each_citation_to_its_source(subsidy):
 def test_refusal_is_clear_and_offers_closest_passages(extractive):
     ans = extractive.answer("今天北京的天气怎么样？")
     assert ans.abstained and ans.passages
-    h = app.render_answer(ans, 0)
+    h = page_html.render_answer(ans, 0)
     assert 'class="qa-refusal"' in h and REFUSAL in h and "qa-cite" not in h
     for p in ans.passages:
-        assert html.escape(p.text) in h and f'href="#{app.para_anchor(p.para.id)}.' in h
+        assert html.escape(p.text) in h and f'href="#{page_html.para_anchor(p.para.id)}.' in h
 
 
 def test_hostile_document_text_is_escaped(subsidy, seed_engine):
     evil = "<script>alert(1)</script>"
     c = dataclasses.replace(subsidy.citations[0], text=f"{evil}每人每天100元。", span=(len(evil), len(evil) + 9),
                             title='"><img src=x onerror=alert(1)>', section="<b>章节</b>", doc="<i>x</i>.txt")
-    h = app.render_citation(c, 0)
+    h = page_html.render_citation(c, 0)
     assert "<script" not in h and "<img" not in h and "<b>" not in h and "<i>" not in h
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in h and "<mark>每人每天100元。</mark>" in h
 
     ans = dataclasses.replace(subsidy, text=f"{evil}补助是100元[1]。", citations=[c], passages=[], repairs=[evil],
                               notices=[evil], standalone=evil)
-    h = app.render_answer(ans, 0)
+    h = page_html.render_answer(ans, 0)
     assert "<script" not in h and "<img" not in h and h.count("&lt;script&gt;") == 5
-    assert app.render_question(evil) == '<div class="qa-q">&lt;script&gt;alert(1)&lt;/script&gt;</div>'
+    assert page_html.render_question(evil) == '<div class="qa-q">&lt;script&gt;alert(1)&lt;/script&gt;</div>'
 
     doc = seed_engine.index.documents[subsidy.citations[0].doc]
     para = dataclasses.replace(doc.paragraphs[1], text=evil + "${alert(2)}")
     bad_doc = dataclasses.replace(doc, title=evil, name="<x>.txt", paragraphs=(doc.paragraphs[0], para))
-    h = app.render_document(bad_doc, focus=para.id)
+    h = page_html.render_document(bad_doc, focus=para.id)
     assert "<script" not in h and "<x>" not in h and "&lt;script&gt;" in h
-    h = app.render_status({"documents": 1}, [LoadWarning(evil, evil)])
+    h = page_html.render_status({"documents": 1}, [LoadWarning(evil, evil)])
     assert "<script" not in h
-    h = app.render_upload_result([evil], [LoadWarning(evil, evil)], 1, 2)
+    h = page_html.render_upload_result([evil], [LoadWarning(evil, evil)], 1, 2)
     assert "<script" not in h
 
 
 def test_document_viewer_has_an_anchor_per_paragraph(subsidy, seed_engine):
     c = subsidy.citations[0]
     doc = seed_engine.index.documents[c.doc]
-    h = app.render_document(doc, focus=c.para, span=c.span)
+    h = page_html.render_document(doc, focus=c.para, span=c.span)
     ids = re.findall(r'<p id="([^"]+)"', h)
-    assert ids == [app.para_anchor(p.id) for p in doc.paragraphs]
+    assert ids == [page_html.para_anchor(p.id) for p in doc.paragraphs]
     focused = re.findall(r'<p id="([^"]+)" class="[^"]*qa-focus[^"]*"[^>]*>(.*?)</p>', h)
-    assert len(focused) == 1 and focused[0][0] == app.para_anchor(c.para)
+    assert len(focused) == 1 and focused[0][0] == page_html.para_anchor(c.para)
     assert f"<mark>{html.escape(c.quote)}</mark>" in focused[0][1]
     for heading in doc.paragraphs[-1].section:  # headings are shown where their sections start
         assert html.escape(heading) in h
     # the viewer link of a citation resolves back to the same paragraph and sentence
-    assert app.parse_doc_ref(app.doc_ref(c.para, c.span)) == (c.para, c.span)
+    assert page_html.parse_doc_ref(page_html.doc_ref(c.para, c.span)) == (c.para, c.span)
 
 
 def test_paragraph_anchor_round_trip(seed_engine):
     ids = list(seed_engine.index.paragraphs) + ["a b#1", "政策 文件.md#12", "x-y.z.txt#3", "-2d-#0", "e\u0301.md#1"]
     for pid in ids:
-        a = app.para_anchor(pid)
+        a = page_html.para_anchor(pid)
         assert re.fullmatch(r"para-[A-Za-z0-9_-]+", a), a
-        assert app.anchor_para(a) == pid
+        assert page_html.anchor_para(a) == pid
     for bad in ("para-<script>", "x-1", "para-a.b", "", "para--zz-"):
-        assert app.anchor_para(bad) is None
+        assert page_html.anchor_para(bad) is None
 
 
 def _html(turns) -> str:
-    return app.render_turn(turns[-1], len(turns) - 1)
+    return page_html.render_turn(turns[-1], len(turns) - 1)
 
 
 def test_chat_service_streams_evidence_before_the_answer(seed_settings, seed_engine):
@@ -161,7 +162,7 @@ def test_chat_service_streams_evidence_before_the_answer(seed_settings, seed_eng
     svc.ask("s1", "那陇南市呢？")
     last = list(svc.answer_next("s1", "extractive", 5))[-1]
     assert "qa-rewrite" in _html(last) and "陇南" in _html(last)
-    assert len(last) == 2 and app.render_turn(last[0], 0) == htmls[-1]
+    assert len(last) == 2 and page_html.render_turn(last[0], 0) == htmls[-1]
     assert svc.turns("s2") == []  # sessions are separate
 
 
