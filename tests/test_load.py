@@ -116,3 +116,26 @@ def test_site_generator_markdown_reads_as_the_page_shows_it():
     assert doc.blocks[0].text == "江门市扬尘污染防治条例" and doc.blocks[0].level == 1   # the front matter's title
     assert "第一章 总则" in texts and "（二）栽植行道树，所挖树穴在四十八小时内不能栽植的，对树穴和种植土应当采取覆盖等有效扬尘污染防治措施。" in texts
     assert not [t for t in texts if "&emsp;" in t or "<" in t or t.startswith(":::") or "[[toc]]" in t]
+
+
+def test_markdown_table_rows_name_their_columns_like_docx_and_html_tables():
+    from qa.ingest.load import load_file
+
+    doc = load_file(Path(__file__).parent / "fixtures" / "md" / "罪名补充规定（七）.md")
+    rows = [b.text for b in doc.blocks if b.table]
+    assert len(rows) == 25                       # every body row of the table, the header row in each
+    assert rows[0] == "刑法条文：第一百三十三条之二 （《刑法修正案（十一）》第二条）；罪名：妨害安全驾驶罪"
+    assert "刑法条文：第二百九十一条之二 （《刑法修正案（十一）》第三十三条）；罪名：高空抛物罪" in rows
+    assert not [b for b in doc.blocks if "|" in b.text or set(b.text) <= set("-| ")]   # no table syntax left
+
+
+def test_markdown_emphasis_is_markup_in_documents_of_two_origins():
+    from qa.ingest.load import load_file
+    from tests.conftest import BLIND
+
+    for path in (BLIND.parent / "blind-2026-12-06d" / "上海一中院_执行案件中涉上市公司股票司法处置的办理思路和执行要点.md",
+                 BLIND.parent / "blind-2026-12-06f" / "2026年中国人民银行工作会议召开（会议通稿）.md"):
+        raw = path.read_text(encoding="utf-8")
+        assert "**" in raw
+        doc = load_file(path)
+        assert not [b.text for b in doc.blocks if "**" in b.text], path.name

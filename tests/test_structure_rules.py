@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from qa.ingest.clean import clean
-from qa.ingest.load import RawBlock, RawDocument, load_file
-from qa.ingest.sections import build_document, is_markdown
+from qa.ingest.load import RawBlock, RawDocument, load_bytes, load_file
+from qa.ingest.sections import build_document
 from tests.conftest import WILD, para_with
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,7 +52,7 @@ NOTICE_MD = WILD / "关于职工全年月平均工作时间和工资折算问题
 
 def _cleaned(path: Path):
     raw = raw_of(path)
-    return clean(raw.text, markdown=is_markdown(raw), blocks=raw.blocks)
+    return clean(raw.text, blocks=raw.blocks)
 
 
 def _removed(c, rule):
@@ -159,9 +159,8 @@ def test_short_lines_are_never_lost():
         "会议时间：2024年3月1日上午9点", "会议地点：三楼会议室", "参会人员：各部门负责人", "请准时参加"]
     assert notice.meta["发文机关署名"] == "办公室" and notice.meta["成文日期"] == "2024年2月28日"
     assert notice.report.share == 1.0
-    md = build_document(RawDocument("要点.md", None, (
-        "# 工作要点\n\n- 加强组织领导\n- 完善制度建设\n\n| 项目 | 金额 |\n|---|---|\n| 道路 | 100万元 |\n"),
-        "x", "utf-8", format="md"))
+    md = build_document(load_bytes("要点.md", (
+        "# 工作要点\n\n- 加强组织领导\n- 完善制度建设\n\n| 项目 | 金额 |\n|---|---|\n| 道路 | 100万元 |\n").encode()))
     assert [(p.text, p.section) for p in md.paragraphs[1:]] == [
         ("- 加强组织领导", ()), ("- 完善制度建设", ()), ("项目：道路；金额：100万元", ())]
     assert md.report.share == 1.0 and md.report.warnings == ()

@@ -6,7 +6,7 @@ import pytest
 from qa.ingest.clean import META_RULES, clean, drop_pinyin
 from qa.ingest.load import load_file
 from qa.text.normalize import compact
-from qa.ingest.sections import build_document, is_markdown, reading_order
+from qa.ingest.sections import build_document, reading_order
 from tests.conftest import para_with
 
 from tests.conftest import WILD
@@ -86,15 +86,15 @@ def test_title_sections_and_metadata(name, wild_docs):
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_every_sentence_is_kept(name, wild_docs):
-    """≥ 95% of the text is kept (only markup comments dropped), and every sentence of the source is
+    """≥ 95% of the text is kept (nothing dropped), and every sentence of the source is
     found in the document as read: metadata, headings and paragraphs."""
     doc = wild_docs[name]
     rep = doc.report
     assert rep.share >= 0.95 and rep.paragraphs > 0 and rep.warnings == ()
-    assert set(rep.dropped) <= {"markup-comment"}
+    assert not rep.dropped
     kept = compact("".join(text for _, text, _ in reading_order(doc)))
     raw = load_file(WILD / name)
-    cleaned = clean(raw.text, markdown=is_markdown(raw), blocks=raw.blocks)
+    cleaned = clean(raw.text, blocks=raw.blocks)
     # header and signature lines moved into metadata: their values are checked per document above
     meta_lines = {n for ln, rule in cleaned.removed if rule in META_RULES for n in range(ln.start, ln.end + 1)}
     assert len(meta_lines) <= 6

@@ -5,11 +5,9 @@ date line under a title, a 发文字号, an issuer above a date at the end), nev
 document. Each rule has a name, recorded with every line it removes, so the kept-text report (and
 a curious user) can see why a line went. docs/formats.md lists which documents test each rule.
 
-Markup (Markdown and the rendered blocks of other formats):
-  heading         "#"*n + " " + text is a heading of level n ("#" stripped); a level-1 heading at the
-                  very top is the document title
-  markup-comment  HTML comments (<!-- INFO END -->) are dropped
-  table           Markdown table rows become 「列名：值；列名：值」 lines; the |---| rule row is markup
+Markup: the loaders give each line's heading level and table mark (qa/ingest/load_*.py; Markdown
+comments, emphasis and table syntax never reach this stage); a level-1 heading at the very top is
+the document title.
 Boilerplate rules (lines removed):
   url             a line that is only a URL, optionally labelled (原文链接：https://…), or a URL and a page counter
   citation-code   a database citation code (【法宝引证码】CLI.2.331159, 引证码：CLI.1.xxx)
@@ -140,7 +138,6 @@ MAX_TITLE_LINES = 3  # a title is set on one to three lines (GB/T 9704: 标题 m
 # Rules whose lines move into metadata (kept), the rest drop text (listed in the kept-text report).
 META_RULES = frozenset({"title", "doc-number", "addressee", "date", "occasion", "byline", "author",
                         "promulgation", "column", "field", "signature"})
-MARKUP_RULES = frozenset({"markup-comment", "markup"})
 
 
 @dataclass(frozen=True)
@@ -164,7 +161,7 @@ class Cleaned:
         """Lines whose text left the document (not moved into metadata), by rule."""
         out: dict[str, list[str]] = {}
         for ln, rule in self.removed:
-            if rule not in META_RULES and rule != "markup" and ln.text.strip():
+            if rule not in META_RULES and ln.text.strip():
                 out.setdefault(rule, []).append(ln.text.strip())
         return out
 
@@ -314,13 +311,9 @@ def _join_title(parts: list[str]) -> str:
     return re.sub(r"[\s\u3000]+", " ", out).strip()
 
 
-def _parse_markup(src: list[str], markdown: bool, blocks: tuple) -> tuple[list[Line], list[tuple[Line, str]]]:
-    """Source lines → Lines with heading levels and table rows; comments and table rules removed."""
+def _marked_lines(src: list[str], blocks: tuple) -> list[Line]:
+    """Source lines → Lines with the heading level and table mark of their block (plain text: none)."""
     lines: list[Line] = []
-    removed: list[tuple[Line, str]] = []
-    in_comment = False
-    header: list[str] | None = None   # column names of the Markdown table being read
-    prev_cells: list[str] = []
     for i, t in enumerate(src, 1):
         level, table = 0, False
         if blocks and i - 1 < len(blocks):
@@ -328,70 +321,15 @@ def _parse_markup(src: list[str], markdown: bool, blocks: tuple) -> tuple[list[L
             level, table = b.level, b.table
             if level:
                 t = re.sub(r"^\s*#{1,6}\s+", "", t)
-        elif markdown:
-            # HTML comments, possibly over several lines
-            kept_part, comment = "", ""
-            rest = t
-            while rest:
-                if in_comment:
-                    end = rest.find("-->")
-                    if end < 0:
-                        comment += rest
-                        rest = ""
-                    else:
-                        comment += rest[: end + 3]
-                        rest = rest[end + 3:]
-                        in_comment = False
-                else:
-                    start = rest.find("<!--")
-                    if start < 0:
-                        kept_part += rest
-                        rest = ""
-                    else:
-                        kept_part += rest[:start]
-                        rest = rest[start:]
-                        in_comment = True
-                        comment += "<!--"
-                        rest = rest[4:]
-            if comment.strip():
-                removed.append((Line(i, i, comment.strip()), "markup-comment"))
-            t = kept_part
-            s = t.strip()
-            if m := re.match(r"^(#{1,6})\s+(.*?)\s*#*$", s):
-                level, t = len(m.group(1)), m.group(2)
-            elif s.startswith("|") and s.endswith("|") and len(s) > 1:
-                cells = [c.strip() for c in s.strip("|").split("|")]
-                if all(re.fullmatch(r":?-{1,}:?", c) for c in cells if c):
-                    if lines and lines[-1].table and lines[-1].start == i - 1:
-                        # the header row: its names go into every row below
-                        header = prev_cells
-                        hdr = lines.pop()
-                        lines.append(Line(hdr.start, hdr.end, ""))
-                        removed.append((hdr, "markup"))
-                    t = ""
-                else:
-                    prev_cells = cells
-                    table = True
-                    if header and len(header) == len(cells):
-                        t = "；".join(f"{h}：{c}" for h, c in zip(header, cells) if c)
-                    else:
-                        t = "；".join(c for c in cells if c)
-            else:
-                header = None
-                t = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", t)                   # images
-                t = re.sub(r"\[([^\]]+)\]\((?:[^)]*)\)", r"\1", t)             # links keep their text
-                t = re.sub(r"(\*\*|__)(.+?)\1", r"\2", t)                      # bold
         lines.append(Line(i, i, drop_pinyin(t.strip()), level, table))
-    return lines, removed
+    return lines
 
 
-def clean(text: str, *, markdown: bool = False, blocks: tuple = ()) -> Cleaned:
+def clean(text: str, *, blocks: tuple = ()) -> Cleaned:
     raw = strip_controls(text.replace("\r\n", "\n").replace("\r", "\n")).replace("\xa0", " ")
-    src = raw.split("\n")
-    lines, markup_removed = _parse_markup(src, markdown, blocks)
-    out = Cleaned(lines=[], removed=list(markup_removed))
-    out.total_chars = sum(chars(ln.text) for ln in lines) + sum(chars(ln.text) for ln, r in markup_removed
-                                                                 if r == "markup-comment")
+    lines = _marked_lines(raw.split("\n"), blocks)
+    out = Cleaned(lines=[])
+    out.total_chars = sum(chars(ln.text) for ln in lines)
     meta_rows: list[int] = []
 
     def add_meta(key: str, value: str, ln: Line) -> None:

@@ -1,5 +1,7 @@
-"""Markdown (.md) → RawBlocks: ATX headings (# … ######) are headings of that level; every other
-non-blank line is a paragraph (list items and table rows stay as written); HTML comments such as
+"""Markdown (.md) → RawBlocks: ATX headings (# … ######) are headings of that level; a table (a row
+of cells, its |---| delimiter row, then rows) becomes one 「列名：值；列名：值」 block per row, as the
+tables of .docx and .html do (load_common.table_rows); emphasis and images are markup; every other
+non-blank line is a paragraph (list items stay as written); HTML comments such as
 <!-- INFO END --> are dropped; a site generator's front matter (its title kept), containers, inline
 HTML and entities are read as the page shows them. The first heading, when it is a level-1 heading at the top, is the title.
 Lines of one paragraph that Markdown would join (no blank line between) stay separate blocks:
@@ -10,6 +12,7 @@ import html
 import re
 
 from qa.ingest.blocks import RawBlock
+from qa.ingest.load_common import table_rows
 
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
@@ -27,8 +30,23 @@ _SPACES = re.compile(r"[ \t\u3000\u2003\u00a0]+")
 _LINK = re.compile(r"\[([^\[\]\n]*)\]\([^()\s]*\)|<((?:https?|ftp)://[^<>\s]+)>")
 
 
+_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^()\s]*\)")
+_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+# A table: a row with a cell separator, then its delimiter row (|---|:--:|), then its rows.
+_DELIMITER_ROW = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
+_CELL_SPLIT = re.compile(r"(?<!\\)\|")
+
+
 def _inline(text: str) -> str:
+    text = _EMPHASIS.sub(r"\2", _IMAGE.sub("", text))
     return html.unescape(_TAG.sub("", _LINK.sub(lambda m: m.group(1) or m.group(2), text)))
+
+
+def _cells(line: str) -> list[str]:
+    line = line.strip()
+    line = line[1:] if line.startswith("|") else line
+    line = line[:-1] if line.endswith("|") and not line.endswith("\\|") else line
+    return [_SPACES.sub(" ", _inline(c.replace("\\|", "|"))).strip() for c in _CELL_SPLIT.split(line)]
 
 
 def md_blocks(text: str) -> tuple[list[RawBlock], list[str]]:
@@ -40,8 +58,20 @@ def md_blocks(text: str) -> tuple[list[RawBlock], list[str]]:
         title = re.search(r"^title:\s*['\"]?(.+?)['\"]?\s*$", front.group(1), re.M)
         if title and not _HEADING.match(text.lstrip("\n").split("\n", 1)[0]):
             blocks.append(RawBlock(title.group(1).strip(), 1))
-    for line in text.split("\n"):
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
         if _FENCE.match(line) or _MARKER_LINE.match(line):
+            continue
+        if "|" in line and i < len(lines) and _DELIMITER_ROW.match(lines[i]) and "|" in lines[i]:
+            grid = [_cells(line)]
+            i += 1
+            while i < len(lines) and "|" in lines[i] and lines[i].strip():
+                grid.append(_cells(lines[i]))
+                i += 1
+            blocks.extend(RawBlock(row, table=True) for row in table_rows(grid))
             continue
         m = _HEADING.match(line)
         if m:

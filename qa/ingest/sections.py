@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.ingest.clean import (
-    DATE_LINE, LAW_ARTICLE, LAW_DIVISION, LIST_ITEM, MARKUP_RULES, SENTENCE_END, Cleaned, Line, byline, chars,
+    DATE_LINE, LAW_ARTICLE, LAW_DIVISION, LIST_ITEM, SENTENCE_END, Cleaned, Line, byline, chars,
     clean, is_person_name,
 )
 from qa.ingest.load import RawDocument
@@ -262,7 +262,7 @@ def is_markdown(raw: RawDocument) -> bool:
 
 
 def build_document(raw: RawDocument, cleaned: Cleaned | None = None) -> Document:
-    cleaned = cleaned or clean(raw.text, markdown=is_markdown(raw), blocks=raw.blocks)
+    cleaned = cleaned or clean(raw.text, blocks=raw.blocks)
     law = is_law(cleaned.lines)
     explicit = any(ln.level for ln in cleaned.lines)
     # Only plain text has to have its headings guessed from short lines; other formats mark them.
@@ -320,7 +320,7 @@ def kept_report(raw: RawDocument, cleaned: Cleaned, meta: dict, paragraphs: list
     if not body:
         warnings.append("没有提取出任何正文段落")
     if share < KEPT_WARN:
-        top = sorted(((v, r) for r, v in dropped.items() if r not in MARKUP_RULES), reverse=True)[:3]
+        top = sorted(((v, r) for r, v in dropped.items()), reverse=True)[:3]
         why = "、".join(f"{r} {v} 字" for v, r in top)
         warnings.append(f"只保留了 {share:.0%} 的文字（删除：{why}）")
     return KeptReport(
