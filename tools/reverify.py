@@ -24,8 +24,7 @@ from qa.eval.answer_eval import answer_correct, final_verdict  # noqa: E402
 from qa.retrieval.engine import Engine  # noqa: E402
 from qa.eval.run import meta_sources  # noqa: E402
 from qa.eval.questions import load_questions  # noqa: E402
-from qa.generate.llm import _gguf_for  # noqa: E402
-from qa.generate.llm_llamacpp import token_counter  # noqa: E402
+from qa.generate.llm import token_counter  # noqa: E402
 from qa.eval.metrics import has_gold, with_source  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
@@ -49,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     engine = Engine.open(settings)
     answerer = Answerer(engine, None, settings)
     sources = meta_sources(engine.index.documents.values(), settings.docs_dir, Path(settings.cache_dir) / "ocr")
-    count = token_counter(_gguf_for(a.model, settings.cache_dir))
+    count = token_counter(a.model, settings.cache_dir)
     questions = {q.id: q for q in load_questions(a.questions)}
     rows = [json.loads(line) for line in (a.run / "results.jsonl").open(encoding="utf-8")]
     before = after = refused_before = refused_after = answered_before = answered_after = n = 0

@@ -21,8 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from qa.eval.answer_eval import answer_correct  # noqa: E402
 from qa.retrieval.engine import Engine  # noqa: E402
 from qa.eval.questions import load_questions  # noqa: E402
-from qa.generate.llm import _gguf_for  # noqa: E402
-from qa.generate.llm_llamacpp import token_counter  # noqa: E402
+from qa.generate.llm import token_counter  # noqa: E402
 from qa.answering.prompt import render_passage, select_passages  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
@@ -38,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     settings = Settings() if a.docs is None else Settings(docs_dir=a.docs)
     engine = Engine.open(settings)
-    count = token_counter(_gguf_for(a.model, settings.cache_dir))
+    count = token_counter(a.model, settings.cache_dir)
     qs = [q for q in load_questions(a.questions) if q.answerable and not q.history]
     hits = {q.id: engine.search(q.question, k=a.k) for q in qs}
     idf = engine.retriever.bm25.idf

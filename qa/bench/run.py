@@ -4,7 +4,7 @@
   python -m qa.bench --only retrieval     # retrieval | generation | page | ingest | load | scale
   python -m qa.bench --only scale [--scale 300000]   # synthetic corpus: build, load, memory, search, recall
   python -m qa.bench --only upload [--upload-mb 5]    # a 5 MB upload through the API: responsiveness, progress, kill
-  python -m qa.bench --only generation --models 1.5b,transformers:1.5b,extractive --page-answers 10
+  python -m qa.bench --only generation --models 1.5b,llamacpp:1.5b,extractive --page-answers 10
 
 Each model is measured in its own subprocess so that peak memory belongs to that model alone.
 """
@@ -217,8 +217,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="folders whose real chunks are recombined (relative to the project)")
     ap.add_argument("--hnsw", action="store_true", help="approximate index at any size (tests of the recall path)")
     ap.add_argument("--fresh", action="store_true", help=argparse.SUPPRESS)  # cold loads are always timed now
-    ap.add_argument("--models", default="1.5b,transformers:1.5b,extractive",
-                    help="generation backends, the first is compared with the transformers one")
+    ap.add_argument("--models", default="1.5b,llamacpp:1.5b,extractive",
+                    help="generation backends, the first is compared with the next local one (same run)")
     ap.add_argument("--cold", default="all",
                     help="backends whose first-ever start (empty cache) is timed: all, or a comma list")
     ap.add_argument("--page-answers", type=int, default=10,
@@ -260,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         if a.page_answers:
             _print("页面内存", report["page_memory"])
         by = {r["model"]: r for r in rows if "error" not in r}
-        new, old = by.get(models[0]), next((by[m] for m in models[1:] if m.startswith("transformers:")), None)
+        new, old = by.get(models[0]), next((by[m] for m in models[1:] if m in by and m != "extractive"), None)
         if new and old:
             # Ratios within this one run on this one machine: the lead's acceptance figures.
             print(f"\n  {models[0]} 对比 {old['model']}（同一次运行）：")

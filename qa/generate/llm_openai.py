@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from typing import Callable, Iterator
 
 import httpx
 
 from qa.generate.llm_base import BaseGenerator, GenerationError, GenStats
-from qa.generate.llm_llamacpp import encode_with, open_vocab, template_of
 
 
 def parse_sse_line(line: str) -> dict | None:
@@ -61,13 +59,13 @@ def delta_of(event: dict) -> tuple[str, str | None]:
 
 
 class OpenAIGenerator(BaseGenerator):
-    def __init__(self, base_url: str, vocab: Path, model: str = "", api_key: str = "",
+    def __init__(self, base_url: str, vocab, model: str = "", api_key: str = "",
                  connect_timeout: float = 5.0, read_timeout: float = 60.0, total_timeout: float = 180.0) -> None:
         super().__init__(base_url)
         self.base_url = base_url.rstrip("/")
         self.model_id = self.base_url
-        self._vocab = open_vocab(vocab)
-        self.template = template_of(self._vocab)
+        self._vocab = vocab      # qa.generate.vocab.Vocab: the packaged model's tokenizer and chat template
+        self.template = vocab.template
         self.model = model
         self.total_timeout = total_timeout
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -77,7 +75,7 @@ class OpenAIGenerator(BaseGenerator):
         self._timeouts = (connect_timeout, read_timeout)
 
     def encode(self, text: str, special: bool = True) -> list[int]:
-        return encode_with(self._vocab, text, special)
+        return self._vocab.encode(text, special)
 
     def _fail(self, exc: Exception) -> GenerationError:
         where = self.base_url

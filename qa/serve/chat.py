@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator
 
 from qa.answering.answer import Answerer
+from qa.generate.llm import engine_installed
 from qa.retrieval.engine import Engine
 from qa.ingest.load import LoadWarning
 from qa.text.normalize import clean_input
@@ -28,8 +29,9 @@ from qa.serve.uploads import UploadJob, UploadJobs
 log = logging.getLogger(__name__)
 
 BUSY = "繁忙，请稍后再试"
-# Model specs a visitor may choose; the configured default (settings.llm) is always allowed too.
-MODELS = ("1.5b", "0.5b", EXTRACTIVE)
+# Model specs a visitor may choose (those whose engine is installed: the 0.5B needs the llama.cpp
+# extra); the configured default (settings.llm) is always allowed too.
+MODELS = tuple(m for m in ("1.5b", "0.5b", EXTRACTIVE) if engine_installed(m))
 MAX_QUESTION_CHARS = 2000  # cleaned at the boundary; the answerer cuts further and says so
 MAX_SEARCH_K = 50
 
