@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.generate import llm
+from qa.generate import checksum, llm
 from qa.generate.llm_base import GenerationError
 
 NAME = "0.5b"
@@ -52,11 +52,11 @@ def test_corrupted_joined_file_is_rebuilt(gguf: Path, tmp_path: Path) -> None:
     dest.parent.mkdir()
     shutil.copyfile(gguf, dest)
     stamp = dest.with_name(dest.name + ".sha256.json")
-    llm._write_stamp(dest, stamp, PM.sha256)
+    checksum.write_stamp(dest, stamp, PM.sha256)
     _flip_byte(dest, 12345)  # changes mtime, so the cheap stamp check must not trust it
     os.utime(dest, ns=(dest.stat().st_atime_ns, dest.stat().st_mtime_ns + 1_000_000_000))
     assert llm.ensure_gguf(NAME, tmp_path) == dest
-    assert llm._hash_file(dest) == PM.sha256
+    assert checksum.hash_file(dest) == PM.sha256
 
 
 def test_corrupted_part_names_package(gguf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
