@@ -300,3 +300,18 @@ def test_openvino_runs_on_a_cpu_capped_to_avx2(ovgen) -> None:
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert "BF16" not in out["caps"] and "FP32" in out["caps"]   # the cap took effect
     assert "100" in out["answer"] and "100" in ovgen.chat(MSGS, 20), out["answer"]
+
+
+def test_each_spec_names_its_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert llm.engine_of("openvino:1.5b") == ("openvino", "1.5b")
+    assert llm.engine_of("llamacpp:1.5b") == ("llamacpp", "1.5b")
+    assert llm.engine_of("0.5b") == ("llamacpp", "0.5b")          # Q5_0 tensors: beyond OpenVINO's reader
+    assert llm.engine_of("/models/other.gguf") == ("openvino", "/models/other.gguf")
+    # The packaged 1.5B runs where its engine is fastest: OpenVINO with AVX-512 or AMX; without them
+    # llama.cpp when installed (the test extra installs it), else OpenVINO still.
+    monkeypatch.setattr(llm, "wide_vectors", lambda: True)
+    assert llm.engine_of("1.5b") == ("openvino", "1.5b")
+    monkeypatch.setattr(llm, "wide_vectors", lambda: False)
+    assert llm.engine_of("1.5b") == ("llamacpp", "1.5b")
+    monkeypatch.setattr(llm.importlib.util, "find_spec", lambda name: None)
+    assert llm.engine_of("1.5b") == ("openvino", "1.5b")

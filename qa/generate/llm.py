@@ -19,6 +19,7 @@ checksummed here, streaming, with a progress bar; engines convert it once into t
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import importlib.util
@@ -198,13 +199,29 @@ def _gguf_sha(spec: str, path: Path, cache_dir: Path) -> str:
     return sha256_stamped(path, cache_dir / "stamps" / f"{key}.json")
 
 
+@functools.lru_cache(maxsize=1)
+def wide_vectors() -> bool:
+    """Whether the CPU has AVX-512 or AMX, where OpenVINO's kernels prefill ~3× faster than the portable
+    llama.cpp build; capped to AVX2 they are 15% slower and decode at half its speed
+    (docs/results/2026-12-06-generation-openvino.md). Unknown (no /proc/cpuinfo): yes."""
+    try:
+        flags = set(Path("/proc/cpuinfo").read_text(errors="replace").split())
+    except OSError:
+        return True
+    return bool(flags & {"avx512f", "amx_tile"})
+
+
 def engine_of(spec: str) -> tuple[str, str]:
     """("openvino" | "llamacpp", the packaged name or GGUF path) for a local GGUF spec: an explicit
-    prefix wins; a packaged name runs on its own engine; any other GGUF file on OpenVINO."""
+    prefix wins; a packaged name runs on its own engine, except that a CPU without AVX-512 runs the
+    1.5B on llama.cpp when that is installed; any other GGUF file on OpenVINO."""
     for engine, prefix in (("openvino", OPENVINO_PREFIX), ("llamacpp", LLAMACPP_PREFIX)):
         if spec.startswith(prefix):
             return engine, spec[len(prefix):]
-    return (PACKAGED[spec].engine if spec in PACKAGED else "openvino"), spec
+    engine = PACKAGED[spec].engine if spec in PACKAGED else "openvino"
+    if engine == "openvino" and spec in PACKAGED and not wide_vectors() and importlib.util.find_spec("llama_cpp"):
+        engine = "llamacpp"
+    return engine, spec
 
 
 def engine_installed(spec: str) -> bool:
