@@ -1028,6 +1028,10 @@ def test_a_file_name_in_words_tells_what_the_document_is_about():
     ("blind-2026-12-06c/2026年广州市天河区幼儿园招生工作方案_天河区政府网.html", "2022年9月1日至2023年8月31日",
      "天河区2026年秋季幼儿园小班招收的是哪个时间段出生的孩子？",
      "天河区2026年秋季幼儿园小班招收的是2022年9月1日至2023年8月31日期间出生的孩子。", None),
+    # a city's Q&A page (.html): an application window that opens and closes at an hour of the day
+    ("blind-2026-12-06h/广州市2025年度积分制入户工作热点13问_广州市人社局网站.html", "2025年10月10日9时至",
+     "2025年度积分制入户的网上申报什么时候截止？",
+     "2025年度积分制入户网上申报截止时间是：2025年11月10日17时。", None),
 ])
 def test_the_two_ends_of_a_period_are_one_dated_event(path, needle, question, right, other):
     from qa.ingest.load import load_file
@@ -1057,3 +1061,48 @@ def test_an_answer_stating_what_a_passage_denies_is_not_supported_by_any(path, q
     assert not verify(wrong, passages, question, off=frozenset({"polarity"})).abstained
     kept = verify(right, passages, question)
     assert not kept.abstained and kept.citations[0].para == denying.id
+
+
+@pytest.mark.parametrize("path, quote, named, other", [
+    # a Party decision on a school's web page: the reader writes 、 where the file name has none
+    ("blind-2026-12-06h/中共中央关于进一步全面深化改革推进中国式现代化的决定_绍兴一中学习专栏转载页.html",
+     "2024年7月18日中国共产党第二十届中央委员会第三次全体会议通过",
+     "《中共中央关于进一步全面深化改革、推进中国式现代化的决定》是哪一天通过的？",
+     "《中共中央关于全面深化改革若干重大问题的决定》是哪一天通过的？"),
+    # a judicial interpretation (.md): the reader drops the 、 between the two issuing courts
+    ("blind-2026-12-06b/最高人民法院、最高人民检察院关于办理危害食品安全刑事案件适用法律若干问题的解释（2021）.md",
+     "生产、销售不符合食品安全标准的食品",
+     "《最高人民法院最高人民检察院关于办理危害食品安全刑事案件适用法律若干问题的解释》是怎么规定的？",
+     "《最高人民法院关于审理拒不执行判决、裁定案件具体应用法律若干问题的解释》是怎么规定的？"),
+])
+def test_a_title_the_question_writes_with_other_separators_is_the_documents_own(path, quote, named, other):
+    from qa.ingest.sections import named_by
+    from qa.verify.cite import in_frame
+    from tests.conftest import BLIND
+    file = BLIND.parent / path
+    doc = build_document(load_file(file))
+    para = next(p for p in doc.paragraphs if quote in p.text)
+    head = normalize(" ".join([doc.title, *(p.text for p in doc.paragraphs if p.kind == "meta"), named_by(file.name)]))
+    dt = DocText(head, normalize(" ".join(p.text for p in doc.paragraphs)))
+    assert in_frame(named, para, dt) and not in_frame(other, para, dt)
+
+
+@pytest.mark.parametrize("path, quote, question, right, wrong", [
+    # a university's competition rules (.html): four prizes, four amounts, 「分别」
+    ("blind-2026-12-06h/河南理工大学学生竞赛管理与奖励办法（修订）_制度宝App内置页.html", "每件作品分别奖励",
+     "学生作品拿了全国赛二等奖，学校给选送单位每件作品奖励多少钱？",
+     "学校给选送单位每件作品奖励5000元。", "学校给选送单位每件作品奖励10000元。"),
+    # a national work report (.txt): two pollutants, two cuts
+    ("wild/2014年政府工作报告.txt", "二氧化硫、化学需氧量排放量分别下降",
+     "化学需氧量排放量下降了多少？", "化学需氧量排放量下降2.9%。", "化学需氧量排放量下降3.5%。"),
+    # a city work report (.md): the item shares its words with the list's last item
+    ("blind-2026-12-06f/2026年贵阳市政府工作报告（贵阳市第十五届人大第六次会议）.md", "城市、农村自来水普及率分别",
+     "农村自来水普及率达到了多少？", "农村自来水普及率达到98.5%。", "农村自来水普及率达到99.5%。"),
+])
+def test_figures_given_respectively_belong_to_their_items_in_order(path, quote, question, right, wrong):
+    from tests.conftest import BLIND
+    doc = build_document(load_file(BLIND.parent / path))
+    para = next(p for p in doc.paragraphs if quote in p.text)
+    assert support(right, para, question) >= SUPPORT_OVERLAP
+    assert support(wrong, para, question) < SUPPORT_OVERLAP
+    assert support(wrong, para, question, off=frozenset({"respective"})) >= SUPPORT_OVERLAP   # the check is what stops it

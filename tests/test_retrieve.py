@@ -133,3 +133,20 @@ def test_dense_top_orders_equal_scores_by_chunk_index():
     exact = (views @ q[0]).reshape(VIEWS, -1).max(axis=0)
     assert order == np.argsort(-exact, kind="stable")[:10].tolist()
     assert all(abs(best[c] - exact[c]) < 1e-5 for c in order)
+
+
+def test_a_translated_question_also_searches_in_its_own_words(seed_engine):
+    """A small model's translation of an English question can name the wrong place or thing; the
+    multilingual encoder reads the user's own words, so their dense ranking joins the fusion."""
+    english = "How much is the daily living allowance for cadres stationed in villages in Dingxi?"
+    wrong = "陇南市驻村干部的交通补贴是多少？"   # the kind of translation a 1.5B model writes
+
+    def rank(hits):
+        return next((h.rank for h in hits if "每人每天100元" in h.chunk.text), None)
+
+    plain, both = seed_engine.search(wrong, k=5), seed_engine.search(wrong, k=5, also=english)
+    assert rank(both) == 1 and rank(plain) > 1
+    # nothing else changes: no second wording, the same hits; bm25 and dense modes ignore it
+    assert [h.chunk.id for h in seed_engine.search(wrong, k=5, also=None)] == [h.chunk.id for h in plain]
+    assert [h.chunk.id for h in seed_engine.search(wrong, k=5, mode="bm25", also=english)] == \
+        [h.chunk.id for h in seed_engine.search(wrong, k=5, mode="bm25")]

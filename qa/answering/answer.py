@@ -222,7 +222,10 @@ class Answerer:
             yield Event("rewrite", standalone)
         query = standalone or q
         t_rw = time.perf_counter()
-        hits = self.engine.search(query, k=k or self.settings.top_k)
+        # A question we translated also searches in the user's own words: a small model's translation
+        # can name the wrong body or year (「第十四届」 for 二十届), the multilingual encoder cannot.
+        hits = self.engine.search(query, k=k or self.settings.top_k,
+                                  also=q if standalone and needs_translation(q) else None)
         ans.hits = hits
         idf = self.engine.retriever.bm25.idf
         off = self.settings.checks_off

@@ -23,6 +23,7 @@ from typing import Callable, Mapping
 
 from tqdm import tqdm
 
+from qa.answering.rewrite import needs_translation
 from qa.eval.answer_eval import answer_fields
 from qa.verify.checks import spec_of
 from qa.ingest.load import load_directory, load_file
@@ -152,12 +153,12 @@ def timed_search(engine, depth: int) -> Callable[[str, str], tuple]:
     the configurations of a run."""
     searched: dict[tuple[str, str], tuple] = {}
 
-    def search(query: str, mode: str) -> tuple:
-        if (query, mode) not in searched:
+    def search(query: str, mode: str, also: str | None = None) -> tuple:
+        if (query, mode, also) not in searched:
             t0 = time.perf_counter()
-            hits = engine.search(query, k=depth, mode=mode)
-            searched[(query, mode)] = hits, time.perf_counter() - t0
-        return searched[(query, mode)]
+            hits = engine.search(query, k=depth, mode=mode, also=also)
+            searched[(query, mode, also)] = hits, time.perf_counter() - t0
+        return searched[(query, mode, also)]
     return search
 
 
@@ -180,9 +181,11 @@ def evaluate_question(q: Question, config: Config, search: Callable, answerer, c
     sources = sources or {}
     fields = answer_fields(answerer, q, sources) if answerer is not None else None
     query = (fields or {}).get("standalone") or q.question
+    # A translated question also searches in its own words, as the answerer does (qa/answering/answer.py).
+    also = q.question if query != q.question and needs_translation(q.question) else None
     ranks, own = {}, None
     for mode in MODES:  # all three, so every row also carries the retrieval mode comparison
-        hits, seconds = search(query, mode)
+        hits, seconds = search(query, mode, also)
         ranks[mode] = hit_rank(_passages(hits, sources), q.evidence) if q.answerable else None
         if mode == config.mode:
             own = hits[: config.k], seconds

@@ -81,8 +81,9 @@ class Engine:
     def ocr_cache(self) -> Path:
         return Path(self.settings.cache_dir) / "ocr"
 
-    def search(self, query: str, k: int | None = None, mode: str | None = None) -> list[Hit]:
-        return self.retriever.search(query, k or self.settings.top_k, mode or self.settings.mode)
+    def search(self, query: str, k: int | None = None, mode: str | None = None, also: str | None = None) -> list[Hit]:
+        """also: another wording of the question whose dense ranking joins the fusion (hybrid mode)."""
+        return self.retriever.search(query, k or self.settings.top_k, mode or self.settings.mode, also)
 
     def add_files(self, files: list[tuple[str, bytes]], progress: Callable[[str], None] | None = None,
                   cancel: Callable[[], bool] | None = None,

@@ -120,7 +120,14 @@ class Retriever:
         n = len(self.index.chunks)
         return np.asarray([v for _, v in sorted(self.dense_of(q, list(range(n))).items())], dtype=np.float32)
 
-    def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
+    def also_ranking(self, also: str | None, n: int) -> list[list[int]]:
+        """The dense ranking of a second wording of the question (the user's own words when the query
+        is our translation of them: the encoder is multilingual, a wrong translation is not): one
+        more list for the fusion, none without it."""
+        also = clean_query(also or "")
+        return [self.dense_top(self.query_vector(also), n)[0]] if also else []
+
+    def search(self, query: str, k: int = 5, mode: str = "hybrid", also: str | None = None) -> list[Hit]:
         query = clean_query(query)
         chunks = self.index.chunks
         if not query or not chunks:
@@ -141,7 +148,7 @@ class Retriever:
             bm_rank = [int(i) for i in top_indices(bm25, min(self.candidates, len(chunks))) if bm25[i] > 0]
             if bm_rank:
                 rankings.append(bm_rank)
-            order = rrf(rankings, self.rrf_k)
+            order = rrf(rankings + self.also_ranking(also, min(self.candidates, len(chunks))), self.rrf_k)
         order = cap_per_paragraph(order, chunks, k, MAX_HITS_PER_PARAGRAPH)
         if q is not None:
             missing = [i for i, _ in order if i not in dense]

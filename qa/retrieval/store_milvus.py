@@ -257,7 +257,7 @@ class MilvusRetriever(Retriever):
     def bm25_top(self, query: str, n: int) -> list[tuple[int, float]]:
         return [(self.position[r], s) for r, s in self.store.bm25(normalize(query), n) if r in self.position]
 
-    def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
+    def search(self, query: str, k: int = 5, mode: str = "hybrid", also: str | None = None) -> list[Hit]:
         query = clean_query(query)
         chunks = self.index.chunks
         if not query or not chunks:
@@ -278,7 +278,7 @@ class MilvusRetriever(Retriever):
             ranked, dense = self.dense_top(q, n)
             top = self.bm25_top(query, n)
             bm = dict(top)
-            order = rrf([ranked, [i for i, _ in top]] if top else [ranked], self.rrf_k)
+            order = rrf(([ranked, [i for i, _ in top]] if top else [ranked]) + self.also_ranking(also, n), self.rrf_k)
         order = cap_per_paragraph(order, chunks, k, MAX_HITS_PER_PARAGRAPH)
         if q is not None:
             missing = [i for i, _ in order if i not in dense]

@@ -16,6 +16,7 @@ from typing import Mapping
 import jieba.posseg
 
 from qa.text.guard import instruction_spans
+from qa.verify.respective import misassigned
 from qa.text.normalize import normalize, tokenize
 from qa.schema import Citation, Claim, Paragraph, Passage
 from qa.ingest.sections import unnumbered
@@ -120,7 +121,17 @@ def of_named_law(question: str, para: Paragraph, doc: DocText | None, text: str)
     """A law the question names answers from that law (its title) or a paragraph that names it
     (text: the paragraph's normalized text): 「监察法第七十条」 is not the 第七十条 of another regulation."""
     head = doc.head if doc is not None else normalize(para.title)
-    return all(name in head or abbreviation_found(name, head) or name in text for name in named_laws(question))
+    return all(name in head or abbreviation_found(name, head) or name in text
+               or _bare(name) in _bare(head) or _bare(name) in _bare(text) for name in named_laws(question))
+
+
+# Separators a title is written with or without: 「全面深化改革、推进…」「全面深化改革 推进…」「全面深化改革推进…」
+# are one title (a file name drops them, a web page writes a space, a reader a 、).
+_TITLE_SEPARATORS = re.compile(r"[\s、，,·・]")
+
+
+def _bare(title: str) -> str:
+    return _TITLE_SEPARATORS.sub("", title)
 
 
 def in_frame(question: str, para: Paragraph, doc: DocText | None) -> bool:
@@ -354,6 +365,9 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
             continue
         if misdated(claim_dates, main):
             continue
+        # ...and, where the sentence gives its figures 「分别」, the one of the item the question names.
+        if new_figs and "respective" not in off and misassigned(claim, question, main):
+            continue
         # A date the paragraph writes is judged among the paragraph's dated events; one the metadata
         # frames, among the metadata's.
         if stated_dates:
@@ -417,8 +431,10 @@ _FIELD_OR_CLAUSE = re.compile(r"[；;\n]|\s+(?=[\u4e00-\u9fff]{2,6}[:：])")
 _DateEvents = list[tuple[tuple[int, int, int], str]]   # (date, its event) in a record
 
 
-# Two dates joined into a period (「2022年9月1日至2023年8月31日」) are one event.
-_DATE_RANGE = re.compile(r"[日号]\s*(?:至|到|—|－|-|~|～)\s*$")
+# Two dates joined into a period (「2022年9月1日至2023年8月31日」, also with the hour the period opens:
+# 「2025年10月10日9时至2025年11月10日17时」, 「3月1日上午9:00至…」) are one event.
+_DATE_RANGE = re.compile(r"[日号]\s*(?:(?:上午|下午|晚上|凌晨)?\s*\d{1,2}\s*(?:[时点](?:\s*\d{1,2}\s*分)?|[:：]\s*\d{2}))?"
+                         r"\s*(?:至|到|—|－|-|~|～)\s*$")
 
 
 def _date_events(text: str) -> _DateEvents:
