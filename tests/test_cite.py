@@ -1106,3 +1106,31 @@ def test_figures_given_respectively_belong_to_their_items_in_order(path, quote, 
     assert support(right, para, question) >= SUPPORT_OVERLAP
     assert support(wrong, para, question) < SUPPORT_OVERLAP
     assert support(wrong, para, question, off=frozenset({"respective"})) >= SUPPORT_OVERLAP   # the check is what stops it
+
+
+@pytest.mark.parametrize("path, quote, question, right, wrong", [
+    # a transport industry standard (.pdf): the cover gives its dates as 2011-05-23 / 2011-08-01
+    ("blind-2026-12-06i/JTT808-2011道路运输车辆卫星定位系统终端通讯协议及数据格式（报批稿）.pdf", "2011-08-01",
+     "JT/T 808-2011 这个行业标准是哪天开始实施的？",
+     "这个行业标准是2011年8月1日开始实施的。", "这个行业标准是2011年8月11日开始实施的。"),
+    # a regulator's penalty notice (.html): the page's info bar dates it 2025-06-03
+    ("PENALTY", "发布日期", "这份行政处罚信息公开表是哪天发布的？",
+     "这份行政处罚信息公开表是2025年6月3日发布的。", "这份行政处罚信息公开表是2025年3月6日发布的。"),
+])
+def test_a_date_written_with_separators_is_the_same_date(path, quote, question, right, wrong):
+    from tests.conftest import BLIND
+    if path == "PENALTY":
+        path = next(str(p.relative_to(BLIND.parent)) for p in BLIND.parent.glob("*/国家金融监督管理总局浙江监管局行政处罚信息公开表*"))
+    doc = build_document(load_file(BLIND.parent / path))
+    para = next(p for p in doc.paragraphs if quote in p.text)
+    assert support(right, para, question) >= SUPPORT_OVERLAP
+    assert support(wrong, para, question) < SUPPORT_OVERLAP
+
+
+def test_a_concessive_clause_counts_without_asking():
+    from qa.text.sentences import counted_noun
+    # round 9's treaty question asks a date; the count is the 「不管…」 clause's
+    assert counted_noun("按照避碰规则公约第四条，不管有多少国家参加，公约在哪个日期之前都不得生效？") == ""
+    assert counted_noun("无论有多少个项目申报，评审结果在哪天公布？") == ""
+    assert counted_noun("有多少国家参加了公约？") == "国家"
+    assert counted_noun("不管怎样，全市有多少个贫困村？") == "贫困村"   # the clause counts nothing: the question still does

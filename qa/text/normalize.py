@@ -23,6 +23,9 @@ _DIGIT_GROUP = re.compile(r"(?<![\d.A-Za-z表图第])\d{1,3}(?:[ \u00a0\u2009\u2
 # single digits a space apart, before a character or %, are one number. Before a space or the end of
 # a line they stay apart (a table row of small counts).
 _SPACED_DIGITS = re.compile(r"(?<![\d.A-Za-z])\d(?: \d)+(?= ?[\u4e00-\u9fff%])")
+# A date written with separators (「2011-08-01实施」 on a standard's cover, 「2024.03.05」, 「2024/3/5」) is the
+# date 「2011年8月1日」: one separator, a year of 19xx/20xx, a real month and day.
+_ISO_DATE = re.compile(r"(?<![\d.])((?:19|20)\d{2})([-./])(0?[1-9]|1[0-2])\2(0?[1-9]|[12]\d|3[01])(?![\d.])")
 _PUNCT_TOKEN = re.compile(r"^[\W_]+$")
 # Lone surrogates (from undecodable command-line bytes or a broken client) are not text and crash
 # OpenCC and every UTF-8 encoder; they go with the control characters.
@@ -81,8 +84,10 @@ def simplify(text: str) -> str:
 
 
 def normalize(text: str) -> str:
-    """simplify() + lower case, whitespace collapsed."""
+    """simplify() + lower case, whitespace collapsed; letter-spaced and space-grouped digits joined,
+    dates written with separators in the 年月日 form."""
     joined = _SPACED_DIGITS.sub(lambda m: m.group().replace(" ", ""), simplify(text))
+    joined = _ISO_DATE.sub(lambda m: f"{m.group(1)}年{int(m.group(3))}月{int(m.group(4))}日", joined)
     return _WS.sub(" ", _DIGIT_GROUP.sub(lambda m: _WS.sub("", m.group()), joined)).strip().lower()
 
 

@@ -99,13 +99,17 @@ _COUNTERS = set("个名人位户家所项期批次条座处种类件")
 _WHOLE = {"全部", "所有", "全体"}   # "多少农村贫困人口全部脱贫": says how many, not of what
 
 
+_CONCESSIVE = re.compile(r"(?:不管|无论|不论)[^，,。？?；;]*[，,]")
+
+
 @lru_cache(maxsize=256)   # asked once per passage and claim while one answer is verified
 def counted_noun(question: str) -> str:
     """The head of what a question counts ("多少个深度贫困村" → "贫困村"; "多少名干部" → "干部"):
     the last word of the noun phrase right after 多少/几 and its classifier, adjectives before it
     allowed ("多少个优秀驻村工作队" → "工作队"). "" when the question counts nothing or the phrase is
     not a plain noun phrase ("多少特别国债来…" starts with an adverb)."""
-    words = [(w.word, w.flag) for w in jieba.posseg.cut(normalize(question))]
+    # A concessive clause counts without asking (「不管有多少国家参加，公约在哪个日期之前都不得生效」).
+    words = [(w.word, w.flag) for w in jieba.posseg.cut(_CONCESSIVE.sub("", normalize(question)))]
     for i, (w, _) in enumerate(words):
         bare = w in ("多少", "几")   # its classifier, if any, is the next word ("几个" is one word)
         if bare or (w.startswith("几") and len(w) == 2 and w[1] in _COUNTERS):
