@@ -59,8 +59,9 @@ def test_hostile_document_with_model(tmp_path, qa_cache_dir, seeds_dir, answerer
 
 
 def test_eval_row_measures_retrieval_on_the_translated_question(answerer, seed_engine):
-    # The answer to an English question is built from its Chinese translation; the eval row must
-    # report that retrieval (passages, ranks), not a search of the untranslated English text.
+    # The answer to an English question is built from its Chinese translation (the user's own words
+    # searching too); the eval row must report that retrieval (passages, ranks), not a search of the
+    # untranslated English text alone.
     from qa.eval.run import Config, evaluate_question, timed_search
     from qa.eval.questions import load_questions
     from tests.conftest import SEEDS
@@ -68,8 +69,9 @@ def test_eval_row_measures_retrieval_on_the_translated_question(answerer, seed_e
     q = next(q for q in load_questions(SEEDS.parent / "questions" / "dev.jsonl") if q.id == "q003")
     row = evaluate_question(q, Config("hybrid", 5, "1.5b"), timed_search(seed_engine, 10), answerer, "")
     assert row["query"] == row["standalone"] and "陇南" in row["query"]
-    searched = seed_engine.search(row["query"], k=5)
+    searched = seed_engine.search(row["query"], k=5, also=q.question)
     assert [r["para"] for r in row["retrieved"]] == [h.chunk.para_ids[0] for h in searched]
+    assert [r["para"] for r in row["retrieved"]] != [h.chunk.para_ids[0] for h in seed_engine.search(q.question, k=5)]
     assert row["hit_rank"] == 1 and row["correct"]
 
 
