@@ -29,3 +29,12 @@ def test_scale_bench_prints_every_figure_at_a_tiny_size():
         assert 0.9 <= figures["recall@10"] <= 1.0 and 0.9 <= figures["recall_candidates"] <= 1.0
         assert "峰值" in block and "(bm25" in block
     assert re.search(r"CPU .+ × \d+", text)
+
+
+def test_the_generation_bench_names_what_each_engine_needed_at_install():
+    from importlib.metadata import version
+
+    from qa.bench.run import install_artefact
+    assert install_artefact("openvino:1.5b") == f"openvino-genai {version('openvino-genai')} (wheel)"
+    assert install_artefact("llamacpp:1.5b") == f"llama-cpp-python {version('llama-cpp-python')} (compiled from source at install)"
+    assert install_artefact("extractive") == "—"

@@ -97,12 +97,28 @@ def child_cold(model: str) -> dict:
         return {"load_cold_s": round(time.perf_counter() - t0, 1), "cold_peak_rss_mb": _peak_mb()}
 
 
+def install_artefact(model: str) -> str:
+    """What the engine of a model spec needed at install: prebuilt wheels, or a compile."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from qa.generate.llm import PACKAGED, engine_of
+
+    if model not in PACKAGED and not model.startswith(("openvino:", "llamacpp:")):
+        return "—"
+    engine = engine_of(model)[0]
+    package = "openvino-genai" if engine == "openvino" else "llama-cpp-python"
+    try:
+        return f"{package} {version(package)} ({'wheel' if engine == 'openvino' else 'compiled from source at install'})"
+    except PackageNotFoundError:
+        return f"{package} not installed"
+
+
 def child_generation(model: str, n_questions: int) -> dict:
     from qa.retrieval.engine import Engine
     from qa.serve.service import load_answerer
 
     settings = Settings.load()
-    out: dict = {"model": model}
+    out: dict = {"model": model, "install": install_artefact(model)}
     eng = Engine.open(settings)
     t0 = time.perf_counter()
     answerer = load_answerer(eng, model)
