@@ -55,7 +55,7 @@ log = logging.getLogger("qa.app")
 TITLE = "政策文件问答助手"
 # Example questions and the follow-up demo are made from the loaded documents (qa/answering/suggest.py).
 MODEL_CHOICES = [(label, spec) for label, spec in [
-    ("Qwen2.5 1.5B（默认，OpenVINO）", "1.5b"),
+    ("Qwen2.5 1.5B（默认）", "1.5b"),
     ("Qwen2.5 0.5B（llama.cpp，较不准确）", "0.5b"),
     ("摘录模式（不用模型，直接摘录原文）", "extractive"),
 ] if engine_installed(spec)]
