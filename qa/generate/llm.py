@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa.generate.checksum import hash_file, sha256_stamped, write_stamp  # noqa: F401  (hash_file re-exported)
-from qa.generate.llm_base import BaseGenerator, GenerationError, GenStats, ModelError  # noqa: F401  (re-exported)
+from qa.generate.llm_base import DEFAULT_CTX, BaseGenerator, GenerationError, GenStats, ModelError  # noqa: F401  (re-exported)
 
 if TYPE_CHECKING:
     from qa.settings import Settings
@@ -290,7 +290,7 @@ def load_generator(spec: str, cache_dir: Path | None = None, threads: int | None
     elif spec.startswith((OPENVINO_PREFIX, LLAMACPP_PREFIX)) or spec in PACKAGED or path.suffix.lower() == ".gguf":
         engine, inner = engine_of(spec)
         gguf = _gguf_for(inner, cache_dir)
-        n_ctx = settings.llm_ctx if settings is not None else 4096
+        n_ctx = settings.llm_ctx if settings is not None else DEFAULT_CTX
         if engine == "openvino":
             from qa.generate.llm_openvino import OpenVINOGenerator, ensure_ir
 

@@ -28,6 +28,11 @@ class GenerationError(RuntimeError):
     The message is a complete Chinese sentence for the user; the answerer falls back to extractive mode."""
 
 
+# Prompts are ~1,000 tokens at most (passage budget + system prompt) plus 120 new tokens; a follow-up
+# rewrite adds a little. 4096 leaves room (~115 MB of f16 KV for the 1.5B on llama.cpp).
+DEFAULT_CTX = 4096
+
+
 @dataclass
 class GenStats:
     prompt_tokens: int = 0

@@ -1,4 +1,5 @@
-"""Generate stage, default backend: llama.cpp (llama-cpp-python) runs the packaged Q4_K_M GGUF as is.
+"""Generate stage, llama.cpp backend (the optional extra [llamacpp]): llama-cpp-python runs the packaged
+Q4_K_M GGUF as is; the default where the CPU lacks AVX-512 (qa/generate/llm.py engine_of).
 
 Decoding a 1B-class model on a CPU is bound by memory bandwidth, so reading 4-6 bit weights instead of a
 dequantized bf16 copy is the lever: no conversion, no second copy on disk, ~1.3 GB resident for
@@ -11,11 +12,9 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator
 
-from qa.generate.llm_base import BaseGenerator, ChatTemplate, GenerationError, GenStats, ModelError, Utf8Stream, common_prefix
+from qa.generate.llm_base import (DEFAULT_CTX, BaseGenerator, ChatTemplate, GenerationError, GenStats, ModelError,
+                                  Utf8Stream, common_prefix)
 
-# Prompts are ~1,000 tokens at most (passage budget + system prompt) plus 120 new tokens; a follow-up
-# rewrite adds a little. 4096 leaves room and costs ~115 MB of f16 KV for the 1.5B.
-DEFAULT_CTX = 4096
 # System prompts whose KV state is kept: the answer's and the follow-up rewrite's (qa/answering/prompt.py,
 # qa/answering/rewrite.py), plus one spare.
 SYSTEM_STATES = 3
@@ -30,15 +29,6 @@ def _import_llama():
     return Llama
 
 
-def open_vocab(path: Path):
-    """Only the tokenizer and metadata of a GGUF (no weights): for counting tokens."""
-    Llama = _import_llama()
-    try:
-        return Llama(model_path=str(path), vocab_only=True, verbose=False)
-    except Exception as e:
-        raise ModelError(f"无法读取模型词表 / cannot read the GGUF vocabulary {path}: {e}") from e
-
-
 def template_of(llm) -> ChatTemplate:
     meta = llm.metadata
     vocab = {"bos": meta.get("tokenizer.ggml.bos_token_id"), "eos": meta.get("tokenizer.ggml.eos_token_id")}
@@ -49,13 +39,6 @@ def template_of(llm) -> ChatTemplate:
 
 def encode_with(llm, text: str, special: bool = True) -> list[int]:
     return llm.tokenize(text.encode("utf-8"), add_bos=False, special=special)
-
-
-def token_counter(path: Path) -> Callable[[str], int]:
-    """count(text) → its tokens under a GGUF's tokenizer, weights not loaded: to budget passages as
-    the answerer does without the model (tools/reverify.py, tools/ablate.py, tools/windows.py)."""
-    vocab = open_vocab(path)
-    return lambda text: len(encode_with(vocab, text, special=False))
 
 
 class LlamaCppGenerator(BaseGenerator):

@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator
 
-from qa.generate.checksum import hash_file, sha256_stamped
-from qa.generate.llm_base import BaseGenerator, ChatTemplate, GenerationError, GenStats, ModelError
+from qa.generate.checksum import hash_file, sha256_stamped, write_stamp
+from qa.generate.llm_base import BaseGenerator, ChatTemplate, GenerationError, GenStats, ModelError, common_prefix
 
 MANIFEST = "policyqa_manifest.json"
 IR_FILES = ("openvino_model.xml", "openvino_model.bin", "openvino_tokenizer.xml", "openvino_tokenizer.bin",
@@ -40,13 +40,17 @@ def _import_genai():
     return openvino_genai
 
 
+def _stamp(d: Path, name: str) -> Path:
+    return d / "stamps" / f"{name}.json"
+
+
 def manifest_ok(d: Path, sha: str) -> bool:
     """The IR in `d` was converted from the GGUF whose sha256 is `sha`, and no file changed since."""
     try:
         m = json.loads((d / MANIFEST).read_text())
         if m["source_sha256"] != sha:
             return False
-        return all(sha256_stamped(d / f, d / "stamps" / f"{f}.json") == m["files"][f] for f in IR_FILES)
+        return all(sha256_stamped(d / f, _stamp(d, f)) == m["files"][f] for f in IR_FILES)
     except (OSError, ValueError, KeyError):
         return False
 
@@ -83,9 +87,9 @@ def convert_gguf(gguf: Path, sha: str, out: Path, threads: int) -> None:
         missing = [f for f in IR_FILES if not (tmp / f).is_file()]
         if missing:
             raise ModelError(f"OpenVINO 转换不完整 / conversion wrote no {missing}")
+        digests = {f: hash_file(tmp / f) for f in IR_FILES}
         (tmp / MANIFEST).write_text(json.dumps({
-            "source": gguf.name, "source_sha256": sha, "openvino_genai": og.__version__,
-            "files": {f: hash_file(tmp / f) for f in IR_FILES},
+            "source": gguf.name, "source_sha256": sha, "openvino_genai": og.__version__, "files": digests,
             "seconds": round(time.perf_counter() - t0, 1), "created": time.strftime("%Y-%m-%dT%H:%M:%S")}, indent=1))
         if out.exists():
             shutil.rmtree(out)   # stale, or changed since it was converted
@@ -94,6 +98,11 @@ def convert_gguf(gguf: Path, sha: str, out: Path, threads: int) -> None:
         except OSError:
             if not manifest_ok(out, sha):   # lost a race only if the other process left a good copy
                 raise
+            return
+        # The digests just taken stamp the files where they now stand, so the check that follows does
+        # not hash 1.3 GB a second time.
+        for f, digest in digests.items():
+            write_stamp(out / f, _stamp(out, f), digest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -167,12 +176,7 @@ class OpenVINOGenerator(BaseGenerator):
 
         # One pipeline, one KV: calls are serialized like the llama.cpp backend's.
         with self._lock:
-            n = 0
-            for a, b in zip(self._previous, ids):
-                if a != b:
-                    break
-                n += 1
-            stats.reused_tokens = n if self.reuse_prefix else 0
+            stats.reused_tokens = common_prefix(self._previous, ids) if self.reuse_prefix else 0
             if not self.reuse_prefix:
                 self._clear_kv()
             self._previous = ids

@@ -46,6 +46,8 @@ def misassigned(claim: str, question: str, sentence: str) -> bool:
     """Whether the claim gives the question's one item a figure that, in the sentence, is another
     item's (by the order of 「分别」). Unsure cases (no such list, the question names no item or
     several, the claim none of the list's figures) pass."""
+    if _RESPECTIVELY not in sentence and "分別" not in sentence:
+        return False   # most sentences: nothing to normalize (called for each sentence a claim is checked against)
     q = normalize(question)
     claim_figs = figures(normalize(claim))
     for items, figs in respective_pairs(sentence):
