@@ -4,7 +4,7 @@ Why: prefill dominates a RAG prompt on a CPU, and OpenVINO picks its kernels at 
 AVX-512 VNNI, AMX) from a prebuilt wheel, where the portable llama.cpp build leaves the wide vector
 units idle (docs/generators.md has the measurement). Nothing to compile at install.
 
-Conversion: OpenVINO GenAI reads the GGUF itself (its own GGUF reader, in memory, ~10 s, ~3.7 GB peak
+Conversion: OpenVINO GenAI reads the GGUF itself (its own GGUF reader, in memory, ~10 s, ~3.8 GB peak
 for the 1.5B) and writes the IR next to the file it was given; that happens once, in a staging folder
 under cache_dir/openvino/, and every IR file's sha256 goes into a manifest that is checked (by size and
 mtime stamp, rehashed when they change) before each load. Greedy decoding; the stateful pipeline keeps
@@ -76,7 +76,7 @@ def convert_gguf(gguf: Path, sha: str, out: Path, threads: int) -> None:
     print(f"正在把模型转换为 OpenVINO 格式（只做一次，约 10–60 秒）：{gguf.name}", file=sys.stderr, flush=True)
     try:
         t0 = time.perf_counter()
-        # In a child process: the reader's ~3.7 GB peak is returned to the system when it exits,
+        # In a child process: the reader's ~3.8 GB peak is returned to the system when it exits,
         # instead of staying in the server's heap.
         done = subprocess.run([sys.executable, "-c", _CONVERT, str(link), str(threads)],
                               capture_output=True, text=True, errors="replace")
