@@ -7,7 +7,7 @@ answer), a document viewer on the right (the whole cleaned document, scrolled to
 paragraph), settings / index status / upload in the sidebar.
 
 How an answer, its clickable [n] citations and the document viewer are drawn: qa/serve/page_html.py
-(plain HTML, escaped) and qa/serve/page_assets/ (CSS and the two page scripts).
+(plain HTML, escaped) and qa/serve/page_assets/ (CSS and the page scripts).
 
 The conversation logic is qa.serve.chat.ChatService (shared with the HTTP API, no Gradio); this file
 only renders its turns as HTML and wires events. A question is first staged (shown at once as
@@ -45,8 +45,10 @@ from qa.generate.llm import engine_installed  # noqa: E402
 from qa.ingest.load import SUFFIXES  # noqa: E402
 from qa.retrieval.engine import Engine  # noqa: E402
 from qa.serve.chat import AnswererFactory, ChatService, ServiceError, upload_result  # noqa: E402
+from qa.serve.access import Policy, bind_refusal  # noqa: E402
+from qa.serve.page_guard import PageAccess, PageGuard  # noqa: E402
 from qa.serve.page_html import (EMPTY_VIEWER, asset, document_choices, document_html, open_paragraph_html,  # noqa: E402
-                                render_upload_progress, status_html, to_messages, upload_html)
+                                removal_html, render_upload_progress, render_upload_result, status_html, to_messages, upload_html)
 from qa.serve.service import load_answerer  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
@@ -68,6 +70,12 @@ RUN_WORKERS = 32
 
 def _session(request: gr.Request | None) -> str:
     return getattr(request, "session_hash", None) or "local"
+
+
+def _who(request: gr.Request | None) -> str:
+    """For the audit log: the page, the login name (「open」 on a page without keys), the client address."""
+    client = getattr(getattr(request, "client", None), "host", None) or "?"
+    return f"page {getattr(request, 'username', None) or 'open'} {client}"
 
 
 def _model_label(spec: str) -> str:
@@ -98,7 +106,10 @@ def make_theme() -> gr.themes.Base:
 CSS = asset("page.css")
 # Page script: a click on [n] opens that source (a <details>) in place, flashes it, and opens the
 # cited paragraph in the document viewer; no server round trip for the source itself.
-CITE_JS = asset("cite.js")
+# 「删除此文档」 asks the browser to confirm first; a cancelled confirm sends no name.
+CONFIRM_REMOVE_JS = "(name) => (name && confirm('删除文档「' + name + '」？它将从索引中移除（文件移到索引目录的 removed/ 下，可恢复）。')) ? name : null"
+# On narrow screens it also starts with the settings sidebar closed, so the question box is seen first.
+PAGE_JS = asset("page.js")
 # The viewer's js_on_load: "在文档中查看" links fetch the document through the open_paragraph server
 # function and scroll the viewer to the highlighted paragraph.
 VIEWER_JS = asset("viewer.js")
@@ -117,6 +128,7 @@ def build_app(settings: Settings, answerer_factory: AnswererFactory = load_answe
         service = ChatService(settings, engine, answerer_factory, models=[v for _, v in MODEL_CHOICES])
     if preload:
         service.answerer(settings.llm)
+    access = PageAccess(Policy.of(settings.api_key, settings.admin_key))
 
     choices = list(MODEL_CHOICES)
     if settings.llm not in {v for _, v in choices}:
@@ -168,6 +180,8 @@ def build_app(settings: Settings, answerer_factory: AnswererFactory = load_answe
             with gr.Column(scale=2, min_width=360):
                 gr.Markdown("### 文档查看")
                 doc_pick = gr.Dropdown(document_choices(service), value=None, label="选择文档", elem_id="qa-doc-pick")
+                remove = gr.Button("删除此文档", size="sm", variant="stop", elem_id="qa-doc-remove", interactive=False)
+                remove_msg = gr.HTML("", elem_id="qa-remove-msg")
 
                 def open_paragraph(ref: str) -> str:  # called from the page script (no queue)
                     return open_paragraph_html(service, ref)
@@ -235,19 +249,45 @@ def build_app(settings: Settings, answerer_factory: AnswererFactory = load_answe
 
         model.change(choose_model, [model], [status], concurrency_limit=RUN_WORKERS, concurrency_id="answer", **private)
 
-        def show_document(name: str | None):
-            return document_html(service, name)
+        def show_document(name: str | None, request: gr.Request):
+            return document_html(service, name), gr.update(interactive=bool(name) and access.may_change_documents(
+                getattr(request, "username", None)))
 
-        doc_pick.change(show_document, [doc_pick], [viewer], **private)
+        doc_pick.change(show_document, [doc_pick], [viewer, remove], **private)
+
+        # Removal rebuilds the index without the document (the chat answers from the previous index
+        # meanwhile); the file is kept under the index folder's removed/.
+        def remove_document(name: str | None, request: gr.Request):
+            if not name:
+                return gr.update(), gr.update(), gr.update(), gr.update()
+            if not access.may_change_documents(getattr(request, "username", None)):
+                return removal_html([], name, "删除文档需要以 admin 身份、用管理员密钥登录"), gr.update(), gr.update(), gr.update()
+            try:
+                removed, rejected = service.remove_documents([name], _who(request))
+            except ServiceError as exc:
+                return removal_html([], name, exc.message), gr.update(), gr.update(), gr.update()
+            if not removed:
+                return (removal_html([], name, rejected[0].reason if rejected else "没有这篇文档"),
+                        gr.update(), gr.update(), gr.update())
+            return (removal_html(removed, name, None, len(service.engine.index.documents)), status_html(service),
+                    gr.update(choices=document_choices(service), value=None), EMPTY_VIEWER)
+
+        remove.click(remove_document, [doc_pick], [remove_msg, status, doc_pick, viewer], js=CONFIRM_REMOVE_JS,
+                     concurrency_limit=1, concurrency_id="index", show_progress="full", **private)
 
         # An upload is a background job (qa/serve/uploads.py): this generator only polls it, so the
         # progress bar moves while the chat keeps answering from the previous index.
-        def add_uploads(paths):
+        def add_uploads(paths, request: gr.Request):
             files = [(Path(p).name, Path(p).read_bytes()) for p in paths or []]
             if not files:
                 yield "", gr.update(), gr.update(), gr.update(), None, gr.update(visible=False)
                 return
-            job = service.start_upload(files)
+            if not access.may_change_documents(getattr(request, "username", None)):
+                n = len(service.engine.index.documents)
+                yield (render_upload_result([], [], n, n, "上传文档需要以 admin 身份、用管理员密钥登录"), gr.update(), gr.update(),
+                       None, None, gr.update(visible=False))
+                return
+            job = service.start_upload(files, _who(request))
             while not job.done:
                 yield render_upload_progress(job), gr.update(), gr.update(), gr.update(), job.id, gr.update(visible=True)
                 time.sleep(UPLOAD_POLL_S)
@@ -277,12 +317,24 @@ def build_app(settings: Settings, answerer_factory: AnswererFactory = load_answe
 
 
 def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, *, block: bool = True, quiet: bool = False):
-    """Start the server with the page's theme, CSS and script (Gradio 6 takes these in launch)."""
+    """Start the server with the page's theme, CSS and script (Gradio 6 takes these in launch), its
+    Host/Origin checks and Chinese labels (PageGuard), and a login when keys are set (PageAccess);
+    beyond the loopback only with a key."""
+    st = demo.qa_service.settings
+    refusal = bind_refusal(host, st.api_key, st.admin_key)
+    if refusal:
+        raise ServiceError("key_required", refusal, 400)
+    policy = Policy.of(st.api_key, st.admin_key, st.allowed_hosts, st.allowed_origins, host)
+    from starlette.middleware import Middleware
+
     return demo.launch(
         server_name=host, server_port=port, prevent_thread_lock=not block, quiet=quiet,
         share=False, ssr_mode=False, mcp_server=False, pwa=False, show_error=True,
         footer_links=["api", "settings"], max_file_size="20mb",
-        theme=make_theme(), css=CSS, js=CITE_JS,
+        theme=make_theme(), css=CSS, js=PAGE_JS,
+        auth=PageAccess(policy).login if policy.keyed else None,
+        auth_message="请输入访问密钥（用户名任意；上传和删除文档请用 admin 和管理员密钥）" if policy.keyed else None,
+        app_kwargs={"middleware": [Middleware(PageGuard, policy=policy)]},
     )
 
 
@@ -302,6 +354,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings.load(docs_dir=args.docs, index_dir=args.index_dir, llm=args.model, top_k=args.top_k)
     print(f"正在打开索引（{settings.docs_dir}）并加载模型 {settings.llm} …", file=sys.stderr, flush=True)
+    refusal = bind_refusal(args.host, settings.api_key, settings.admin_key)
+    if refusal:  # before the index and the model are loaded
+        print(refusal, file=sys.stderr)
+        return 2
     demo = build_app(settings)
     print(f"页面地址：http://{args.host}:{args.port}", file=sys.stderr, flush=True)
     launch(demo, args.host, args.port)

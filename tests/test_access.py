@@ -132,3 +132,19 @@ def test_oversized_bodies_are_refused_before_they_are_read(keyed_api):
     assert "1 MB" in declared.json()["error"]["message"]
     small = httpx.post(f"{url}/v1/ask", json={"question": "生活补助是多少？"}, headers=auth, timeout=300)
     assert small.status_code == 200 and small.json()["answer"]
+
+
+def test_roles_of_keys_for_the_audit_log_and_the_page_login():
+    from qa.serve.access import role_of
+    from qa.serve.page_guard import PageAccess
+
+    keyed = Policy.of(READ, ADMIN)
+    assert [role_of(keyed, {"authorization": f"Bearer {k}"}) for k in (ADMIN, READ)] == ["admin", "reader"]
+    assert role_of(Policy.of(), {}) == "open"
+    assert role_of(Policy.of(READ), {"authorization": f"Bearer {READ}"}) == "admin"   # no admin key: any key may
+    page = PageAccess(keyed)
+    assert [page.login(u, k) for u, k in [("张三", READ), ("张三", ADMIN), ("admin", ADMIN), ("admin", READ),
+                                         ("张三", "nope"), ("张三", "")]] == [True, True, True, False, False, False]
+    assert (page.may_change_documents("admin"), page.may_change_documents("张三"), page.may_change_documents(None)) \
+        == (True, False, False)
+    assert PageAccess(Policy.of(READ)).may_change_documents("张三") and PageAccess(Policy.of()).may_change_documents(None)

@@ -201,6 +201,11 @@ def test_documents_list_view_and_upload(api):
     hits = httpx.get(f"{url}/v1/search", params={"q": "青松县建成了多少个村级图书室？", "k": 5}).json()["hits"]
     assert all(h["doc"] != "青松县图书室.txt" for h in hits)
     _error(httpx.delete(f"{url}/v1/documents/青松县图书室.txt"), 404, "no_document")
+    # each change is in the audit log: who (face, role, client), what, the result
+    audit = [(a["who"], a["action"], a["documents"], a["result"]) for a in service.audit.lines()]
+    assert ("api open 127.0.0.1", "upload", ["青松县图书室.txt"], "done") in audit
+    assert audit[-2:] == [("api open 127.0.0.1", "remove", ["青松县图书室.txt"], "done"),
+                          ("api open 127.0.0.1", "remove", ["青松县图书室.txt"], "refused")]
 
 
 BIG_DOC = "原发性肝癌诊疗指南（2024年版）.pdf"  # a real 1.5 MB PDF: ~1,000 chunks, ~2,000 texts to embed

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -346,15 +347,18 @@ class CountingAnswerer(Answerer):
                 cls.active -= 1
 
 
-@pytest.fixture(scope="module")
-def corpus_copy(tmp_path_factory, seed_settings, seed_engine) -> Settings:
+def _copy_corpus(base: Path, seed_settings: Settings) -> Settings:
     """seeds/ copied to a temp dir, with a copy of the (already built) seed index: same files,
     so the index is reused as is; uploads only ever touch this copy."""
-    base = tmp_path_factory.mktemp("app-corpus")
     docs = base / "docs"
     shutil.copytree(seed_settings.docs_dir, docs, ignore=shutil.ignore_patterns("__pycache__", ".*"))
     shutil.copytree(seed_settings.resolved_index_dir, base / "index")
     return seed_settings.with_(docs_dir=docs, index_dir=base / "index", llm="extractive")
+
+
+@pytest.fixture(scope="module")
+def corpus_copy(tmp_path_factory, seed_settings, seed_engine) -> Settings:
+    return _copy_corpus(tmp_path_factory.mktemp("app-corpus"), seed_settings)
 
 
 @pytest.fixture(scope="module")
@@ -553,6 +557,115 @@ def test_large_upload_shows_progress_while_the_chat_answers_and_cancels(copy_ser
     assert svc.engine.index.path == before_index
     assert _external(requests) == [] and network_guard == []
     page.context.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# 4b. A phone in an English browser, removing a document, keys and other sites
+# ---------------------------------------------------------------------------------------------
+
+@needs_browser
+def test_phone_in_an_english_browser_sees_the_question_box_first_and_chinese_labels(copy_server, browser):
+    url, _ = copy_server
+    ctx = browser.new_context(locale="en-US", viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    page = ctx.new_page()
+    page.goto(url, wait_until="load", timeout=120_000)
+    box = page.locator("#qa-input textarea")
+    box.wait_for(state="visible", timeout=120_000)
+    page.wait_for_function("() => document.querySelector('.sidebar') && !document.querySelector('.sidebar.open')",
+                           timeout=30_000)
+    y = box.bounding_box()
+    assert y is not None and y["y"] + y["height"] <= 844, y  # on the first screen, not under the sidebar
+    assert page.evaluate("() => navigator.language") == "zh-CN"
+    for sel in ("#qa-send", "#qa-clear"):
+        assert page.locator(sel).bounding_box()["height"] >= 44, sel
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "app-phone-en-US.png"))
+    page.locator(".sidebar .toggle-button").click()
+    page.locator("#qa-upload").wait_for(state="visible")
+    page.wait_for_timeout(300)
+    text = page.locator("body").inner_text()
+    assert "将文件拖放到此处" in text or "点击上传" in text, text[-600:]
+    assert "Drop File Here" not in text and "Click to Upload" not in text and "Use via API" not in text
+    assert page.locator(".sidebar .toggle-button").bounding_box()["height"] >= 44
+    page.screenshot(path=str(ARTIFACTS / "app-phone-en-US-sidebar.png"))
+    ctx.close()
+
+
+@needs_browser
+def test_removing_a_document_from_the_page_rebuilds_the_index_and_keeps_the_file(copy_server, browser, corpus_copy):
+    from qa.bench.page import open_page
+
+    url, demo = copy_server
+    svc = demo.qa_service
+    res = svc.add_files([("临时通知.txt", "临时通知\n一、各单位于十二月十日前报送材料。\n".encode("utf-8"))])
+    assert res.accepted == ["临时通知.txt"], res
+    before = len(svc.engine.index.documents)
+    page, _, _ = open_page(browser, url)
+    page.on("dialog", lambda d: d.accept())
+    page.locator("#qa-doc-pick input").click()
+    page.get_by_role("option", name=re.compile("临时通知.txt")).click()
+    page.locator("#qa-viewer p.qa-p").first.wait_for(state="visible", timeout=30_000)
+    page.locator("#qa-doc-remove").click()
+    ok = page.locator("#qa-remove-msg .qa-upload-ok")
+    ok.wait_for(state="visible", timeout=300_000)
+    assert "临时通知.txt" in ok.inner_text() and f"{before - 1} 篇文档" in ok.inner_text()
+    assert "临时通知.txt" not in svc.engine.index.documents and len(svc.engine.index.documents) == before - 1
+    assert not (Path(corpus_copy.docs_dir) / "临时通知.txt").exists()
+    kept = list((Path(corpus_copy.resolved_index_dir) / "removed").glob("*/临时通知.txt"))
+    assert len(kept) == 1 and "十二月十日" in kept[0].read_text(encoding="utf-8")
+    audit = svc.audit.lines()
+    assert [(a["action"], a["documents"], a["result"]) for a in audit[-2:]] == [
+        ("upload", ["临时通知.txt"], "done"), ("remove", ["临时通知.txt"], "done")]
+    assert audit[-1]["who"] == "page open 127.0.0.1"
+    page.context.close()
+
+
+@pytest.fixture(scope="module")
+def keyed_server(tmp_path_factory, seed_settings, seed_engine, network_guard):
+    settings = _copy_corpus(tmp_path_factory.mktemp("keyed-corpus"), seed_settings).with_(
+        api_key="read-key", admin_key="admin-key")
+    demo = app.build_app(settings, lambda eng, spec: Answerer(eng, None))
+    with _serve(demo) as url:
+        yield url, demo
+
+
+def _get(url: str, headers: dict) -> tuple[int, str]:
+    req = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode("utf-8", "replace")
+
+
+def test_keyed_page_needs_a_login_refuses_other_sites_and_lets_only_admin_upload(keyed_server, tmp_path):
+    from gradio_client import Client
+
+    url, demo = keyed_server
+    status, body = _get(url + "gradio_api/info", {})
+    assert status == 401, (status, body[:200])
+    status, body = _get(url, {"Host": "evil.example"})
+    assert status == 403 and "Host" in body
+    status, body = _get(url + "config", {"Origin": "http://evil.example"})
+    assert status == 403 and "其他网站" in body
+    with pytest.raises(Exception):
+        Client(url, auth=("reader", "wrong-key"), verbose=False)
+    doc = tmp_path / "会议纪要.txt"
+    doc.write_text("会议纪要\n一、会议决定于十二月二十日召开年终总结会。\n", encoding="utf-8")
+    from gradio_client import handle_file
+
+    reader = Client(url, auth=("reader", "read-key"), verbose=False)
+    out = reader.predict([handle_file(str(doc))], api_name="/upload")
+    assert "admin" in out[0] and "会议纪要.txt" not in demo.qa_service.engine.index.documents
+    admin = Client(url, auth=("admin", "admin-key"), verbose=False)
+    out = admin.predict([handle_file(str(doc))], api_name="/upload")
+    assert "已加入索引" in out[0] and "会议纪要.txt" in demo.qa_service.engine.index.documents, out[0]
+    assert demo.qa_service.audit.lines()[-1]["who"] == "page admin 127.0.0.1"
+
+
+def test_page_beyond_the_loopback_does_not_start_without_a_key(capsys):
+    assert app.main(["--host", "0.0.0.0", "--port", "1"]) == 2
+    assert "QA_API_KEY" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------------------------------------

@@ -81,7 +81,7 @@ def host_name(value: str) -> str:
     return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
 
 
-def _matches(key: str, keys: frozenset[str]) -> bool:
+def matches_key(key: str, keys: frozenset[str]) -> bool:
     return any(hmac.compare_digest(key.encode(), k.encode()) for k in keys)
 
 
@@ -101,11 +101,22 @@ def check(policy: Policy, method: str, path: str, headers: Mapping[str, str]) ->
     scheme, _, token = headers.get("authorization", "").partition(" ")
     token = token.strip() if scheme.lower() == "bearer" else ""
     admin = any(method == m and (path == p or (p.endswith("/") and path.startswith(p))) for m, p in _ADMIN)
-    if not token or not (_matches(token, policy.read_keys) or _matches(token, policy.admin_keys)):
+    if not token or not (matches_key(token, policy.read_keys) or matches_key(token, policy.admin_keys)):
         return Denial(401, "unauthorized", "需要有效的 API 密钥（Authorization: Bearer <密钥>）/ A valid API key is required")
-    if admin and policy.admin_keys and not _matches(token, policy.admin_keys):
+    if admin and policy.admin_keys and not matches_key(token, policy.admin_keys):
         return Denial(403, "admin_required", "上传和取消需要管理员密钥 / This operation needs the admin key")
     return None
+
+
+def role_of(policy: Policy, headers: Mapping[str, str]) -> str:
+    """For the audit log: "admin" or "reader" by the key a request carries, "open" on a keyless server."""
+    if not policy.keyed:
+        return "open"
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    token = token.strip() if scheme.lower() == "bearer" else ""
+    if token and (matches_key(token, policy.admin_keys) or not policy.admin_keys):
+        return "admin"
+    return "reader"
 
 
 def body_limit(policy: Policy, method: str, path: str) -> int:

@@ -40,7 +40,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.concurrency import run_in_threadpool
 
 from qa.serve.present import answer_json, hit_json
-from qa.serve.access import AccessGuard, Denial, Policy, bind_refusal
+from qa.serve.access import AccessGuard, Denial, Policy, bind_refusal, role_of
 from qa.serve.chat import BUSY, MAX_QUESTION_CHARS, ChatService, ServiceError, Step
 from qa.ingest.load import MAX_BINARY_BYTES
 from qa.retrieval.engine import NO_SUCH_DOCUMENT
@@ -182,6 +182,11 @@ def create_app(service: ChatService, title: str = "政策文件问答 API",
                      max_upload_body=MAX_UPLOAD_BYTES + (1 << 20))  # room for the multipart framing
     app.add_middleware(AccessGuard, policy=policy, respond=denial_response)
 
+    def who(request: Request) -> str:
+        """For the audit log: the face, the role of the key used, the client address."""
+        client = request.client.host if request.client else "?"
+        return f"api {role_of(policy, {k.lower(): v for k, v in request.headers.items()})} {client}"
+
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError):
         return error_response(exc)
@@ -244,8 +249,8 @@ def create_app(service: ChatService, title: str = "政策文件问答 API",
         return service.cancel_upload(job_id).to_json()
 
     @app.delete("/v1/documents/{name}", summary="删除一篇文档：不含它的索引建好后，文件移到索引目录的 removed/ 下")
-    def remove_document(name: str):
-        removed, rejected = service.remove_documents([name])
+    def remove_document(name: str, request: Request):
+        removed, rejected = service.remove_documents([name], who(request))
         if not removed:
             reason = rejected[0].reason if rejected else NO_SUCH_DOCUMENT
             missing = reason == NO_SUCH_DOCUMENT
@@ -266,7 +271,7 @@ def create_app(service: ChatService, title: str = "政策文件问答 API",
             if total > MAX_UPLOAD_BYTES:
                 raise ServiceError("too_large", f"上传内容过大（上限 {MAX_UPLOAD_BYTES // 1024 // 1024} MB）", 413)
             items.append((f.filename or "unnamed.txt", data))
-        job = service.start_upload(items)
+        job = service.start_upload(items, who(request))
         if not wait:
             # the index is built in the background; questions keep using the previous one
             return JSONResponse({**job.to_json(), "url": f"/v1/documents/jobs/{job.id}"}, status_code=202,

@@ -14,6 +14,7 @@ import threading
 from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Callable, Iterator
 
 from qa.answering.answer import Answerer
@@ -22,6 +23,7 @@ from qa.retrieval.engine import Engine
 from qa.ingest.load import LoadWarning
 from qa.text.normalize import clean_input
 from qa.schema import Answer, Document, Hit, Paragraph, Passage
+from qa.serve.audit import AuditLog
 from qa.serve.service import EXTRACTIVE, load_answerer
 from qa.settings import Settings
 from qa.serve.uploads import UploadJob, UploadJobs
@@ -170,7 +172,10 @@ class ChatService:
         # different sessions run side by side, as their lanes allow
         self._turn_locks: dict[str, threading.Lock] = {}
         # uploads index in a background worker (one build at a time) while questions go on
-        self.uploads = UploadJobs(lambda: self.engine, self._index_lock)
+        self.audit = AuditLog(Path(settings.resolved_index_dir) / "audit.log")
+        self.uploads = UploadJobs(lambda: self.engine, self._index_lock,
+                                  on_finish=lambda job: self.audit.record(job.who, "upload", job.accepted or job.files,
+                                                                          job.state))
 
     # models ----------------------------------------------------------------------------------
     def check_model(self, spec: str | None) -> str:
@@ -365,12 +370,13 @@ class ChatService:
         return {"stats": idx.stats(), "warnings": list(idx.warnings), "models": self.model_notes(),
                 "lanes": {"model": self.model_lane.stats(), "fast": self.fast_lane.stats()}}
 
-    def start_upload(self, files: list[tuple[str, bytes]]) -> UploadJob:
+    def start_upload(self, files: list[tuple[str, bytes]], who: str = "") -> UploadJob:
         """Hand uploaded files to a background job and return it at once (state "queued"); the
-        job checks them, stages them outside docs_dir and indexes them; poll upload_job(id)."""
+        job checks them, stages them outside docs_dir and indexes them; poll upload_job(id).
+        `who` (face, role, client) goes to the audit log when the job ends."""
         if not files:
             raise ServiceError("no_files", "没有收到文件：请选择要上传的文档。", 400)
-        return self.uploads.start([(clean_input(name, 255) or "unnamed.txt", data) for name, data in files])
+        return self.uploads.start([(clean_input(name, 255) or "unnamed.txt", data) for name, data in files], who)
 
     def upload_job(self, job_id: str) -> UploadJob:
         job = self.uploads.get(clean_input(job_id, 100))
@@ -384,14 +390,20 @@ class ChatService:
             raise ServiceError("no_job", f"没有这个上传任务：{clean_input(job_id, 100)}", 404)
         return job
 
-    def remove_documents(self, names: list[str]) -> tuple[list[str], list]:
+    def remove_documents(self, names: list[str], who: str = "") -> tuple[list[str], list]:
         """Remove documents and rebuild the index without them (waits for a running upload; the
-        chat keeps answering from the previous index until the switch)."""
+        chat keeps answering from the previous index until the switch); audited."""
         names = [n for n in (clean_input(n, 1000) for n in names) if n]
         if not names:
             raise ServiceError("no_files", "没有指定要删除的文档。", 400)
         with self._index_lock:
-            return self.engine.remove_documents(names)
+            try:
+                removed, rejected = self.engine.remove_documents(names)
+            except Exception:
+                self.audit.record(who, "remove", names, "failed")
+                raise
+        self.audit.record(who, "remove", removed or names, "done" if removed else "refused")
+        return removed, rejected
 
     def add_files(self, files: list[tuple[str, bytes]]) -> UploadResult:
         """Add uploaded files and wait for the index (the synchronous form of start_upload)."""

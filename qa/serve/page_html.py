@@ -2,7 +2,7 @@
 
 How a citation click works, with no round trip: every answer is rendered as one HTML block whose
 sources are <details id="qa-t<turn>-c<n>"> elements; a [n] in the answer is <a class="qa-cite"
-href="#qa-t<turn>-c<n>">, and the page script (page_assets/cite.js) opens and scrolls to that
+href="#qa-t<turn>-c<n>">, and the page script (page_assets/page.js) opens and scrolls to that
 <details>. "在文档中查看" links (<a class="qa-open-doc" href="#para-<paragraph anchor>.<start>-<end>">)
 ask the server for the document HTML (page_assets/viewer.js).
 
@@ -274,6 +274,14 @@ def render_upload_result(accepted: list[str], rejected: list[LoadWarning], befor
     if rejected and not accepted and not error:
         parts.append(f'<div class="qa-upload-note">索引未改变（仍为 {after} 篇文档）。</div>')
     return "".join(parts)
+
+
+def removal_html(removed: list[str], name: str, refusal: str | None, after: int = 0) -> str:
+    """The outcome of 「删除此文档」: removed (and how many documents remain), or why not."""
+    if refusal or not removed:
+        return f'<div class="qa-upload-bad">未删除 {esc(name)}：{esc(refusal or "没有这篇文档")}</div>'
+    names = "、".join(esc(n) for n in removed)
+    return f'<div class="qa-upload-ok">已删除：{names}（索引现有 {after} 篇文档；文件在索引目录的 removed/ 下）</div>'
 
 
 def render_upload_progress(job: UploadJob) -> str:

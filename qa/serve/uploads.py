@@ -51,6 +51,7 @@ class UploadJob:
     documents_before: int = 0
     documents_after: int = 0
     error: str | None = None
+    who: str = ""                # for the audit log: face, role, client (never sent to clients)
     created: float = field(default_factory=time.time)
     finished: float | None = None
 
@@ -90,16 +91,18 @@ class UploadJobs:
 
     KEEP = 200  # finished jobs remembered for polling; the oldest are forgotten beyond this
 
-    def __init__(self, engine_of: Callable[[], "Engine"], index_lock: threading.Lock | None = None):
+    def __init__(self, engine_of: Callable[[], "Engine"], index_lock: threading.Lock | None = None,
+                 on_finish: Callable[[UploadJob], None] | None = None):
         self._engine_of = engine_of
+        self._on_finish = on_finish
         self._index_lock = index_lock or threading.Lock()
         self._lock = threading.Lock()
         self._jobs: OrderedDict[str, UploadJob] = OrderedDict()
         self._cancel: dict[str, threading.Event] = {}
         self._finished: dict[str, threading.Event] = {}
 
-    def start(self, files: list[tuple[str, bytes]]) -> UploadJob:
-        job = UploadJob(uuid.uuid4().hex[:16], tuple(n for n, _ in files))
+    def start(self, files: list[tuple[str, bytes]], who: str = "") -> UploadJob:
+        job = UploadJob(uuid.uuid4().hex[:16], tuple(n for n, _ in files), who=who)
         with self._lock:
             self._jobs[job.id] = job
             self._cancel[job.id] = threading.Event()
@@ -189,4 +192,9 @@ class UploadJobs:
                              rejected=tuple(rejected), documents_after=after, finished=time.time())
         finally:
             files.clear()  # the bytes are no longer needed; a remembered job keeps only names
+            if self._on_finish is not None:
+                try:
+                    self._on_finish(self.get(job_id))
+                except Exception:
+                    log.exception("upload %s: on_finish failed", job_id)
             finished.set()

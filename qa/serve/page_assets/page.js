@@ -1,6 +1,21 @@
 () => {
   if (window.__qaCiteInit) return;
   window.__qaCiteInit = true;
+  // Narrow screens (phones): the settings sidebar would cover the chat, so it starts closed and the
+  // question box is the first thing seen. Gradio draws the sidebar after this script may run: retry briefly.
+  if (window.matchMedia('(max-width: 768px)').matches) {
+    let tries = 0;
+    const closeSidebar = () => {
+      const sb = document.querySelector('.sidebar');
+      if (sb && sb.classList.contains('open')) {
+        const t = sb.querySelector('.toggle-button');
+        if (t) t.click();
+      }
+      if ((!sb || sb.classList.contains('open')) && ++tries < 200) setTimeout(closeSidebar, 50);
+    };
+    closeSidebar();
+  }
+  // A click on [n] opens that source in place, flashes it and opens the cited paragraph in the viewer.
   document.addEventListener('click', (e) => {
     const a = e.target && e.target.closest ? e.target.closest('a.qa-cite') : null;
     if (!a) return;
