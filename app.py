@@ -360,7 +360,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     demo = build_app(settings)
     print(f"页面地址：http://{args.host}:{args.port}", file=sys.stderr, flush=True)
-    launch(demo, args.host, args.port)
+    launch(demo, args.host, args.port, block=False)
+    try:
+        while demo.is_running:
+            time.sleep(0.1)
+    except KeyboardInterrupt:
+        # Ctrl-C: running answers stop at their next token (not at the end of the generation), then the server.
+        print("正在停止…", file=sys.stderr, flush=True)
+        demo.qa_service.stop_all()
+        demo.close(verbose=False)
     return 0
 
 

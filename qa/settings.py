@@ -51,7 +51,7 @@ class Settings:
     candidates: int = 50  # per-retriever depth before fusion
     # Where searches run: "" = FAISS + bm25s in this process (qa/retrieval/index.py); "milvus://HOST:PORT" = a
     # Milvus server, "PATH.db" = Milvus Lite (qa/retrieval/store_milvus.py). The build stays local either way.
-    store: str = ""
+    store: str = field(default="", repr=False)   # may carry a Milvus password
     # Checks switched off, comma-separated names of qa/verify/checks.py CHECKS (measuring what each is worth).
     ablate: str = ""
     # The HTTP API (qa/serve/access.py): keys (comma-separated; QA_API_KEY to ask and read, QA_ADMIN_KEY to

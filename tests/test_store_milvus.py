@@ -155,10 +155,21 @@ def test_update_after_a_document_change(tmp_path, seeds_dir, qa_cache_dir, encod
 
 def test_store_setting_is_checked():
     from qa.settings import Settings
-    from qa.retrieval.store_milvus import StoreError, milvus_uri
+    from qa.retrieval.store_milvus import MilvusTarget, StoreError, milvus_target
 
     with pytest.raises(ValueError, match="不支持的存储设置"):
         Settings.load(store="redis://127.0.0.1:6379")
-    assert milvus_uri("milvus://127.0.0.1:19530") == "http://127.0.0.1:19530"
-    with pytest.raises(StoreError, match="格式不正确"):
-        milvus_uri("milvus://bad host/")
+    assert milvus_target("milvus://127.0.0.1:19530") == MilvusTarget("http://127.0.0.1:19530")
+    # credentials and database: pymilvus's token "user:password", the password percent-decoded, never shown
+    t = milvus_target("milvus://qa_reader:p%40ss%3Aw0rd@milvus.internal:19530/policy")
+    assert t == MilvusTarget("http://milvus.internal:19530", "qa_reader:p@ss:w0rd", "policy")
+    assert t.shown == "http://qa_reader:***@milvus.internal:19530" and "w0rd" not in t.shown
+    assert milvus_target("milvus://root:Milvus@[::1]:19530/") == MilvusTarget("http://[::1]:19530", "root:Milvus")
+    with pytest.raises(StoreError, match="格式不正确") as err:
+        milvus_target("milvus://bad host/")
+    with pytest.raises(StoreError) as err:
+        milvus_target("milvus://u:secret@bad host:1")
+    assert "secret" not in str(err.value)
+    from qa.retrieval.store_milvus import shown_store
+    assert shown_store("milvus://u:secret@h:1/db") == "http://u:***@h:1" and "secret" not in repr(
+        Settings.load(store="milvus://u:secret@h:1/db"))

@@ -201,7 +201,9 @@ class Engine:
         index = build_index(self.settings, self.encoder, raws, warnings, self.index, progress,
                             cancel=cancel, before_switch=before_switch, on_step=on_step)
         if on_step is not None and self.settings.store:
-            on_step(BuildStep("write", f"正在同步到 Milvus（{self.settings.store}）"))
+            from qa.retrieval.store_milvus import shown_store
+
+            on_step(BuildStep("write", f"正在同步到 Milvus（{shown_store(self.settings.store)}）"))
         # the retriever carries its own index: a search never mixes two builds
         self.retriever, self.index = make_retriever(self.settings, index, self.encoder), index
 

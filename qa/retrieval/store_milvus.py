@@ -3,7 +3,7 @@ BM25 over the chunk text, reciprocal-rank fusion, at most two hits per paragraph
 run by Milvus instead of FAISS and bm25s in this process.
 
 Selected by the setting `store` (env QA_STORE):
-  milvus://HOST:PORT    a Milvus server (Standalone or Distributed)
+  milvus://[USER:PASSWORD@]HOST:PORT[/DB]    a Milvus server (Standalone or Distributed)
   PATH.db               Milvus Lite, a local file (same pymilvus API; used by the tests)
 
 What stays local: the build in the index directory (documents, paragraphs, chunks, the BM25
@@ -27,6 +27,7 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -55,18 +56,49 @@ def is_milvus(spec: str | None) -> bool:
     return bool(spec) and (spec.startswith("milvus://") or spec.endswith(".db"))
 
 
-def milvus_uri(spec: str) -> str:
-    """milvus://host:port → http://host:port (pymilvus); a .db path → its absolute path (Lite)."""
+@dataclass(frozen=True)
+class MilvusTarget:
+    """Where pymilvus connects: a server URL or a Lite file, with the server's credentials and database."""
+    uri: str
+    token: str = ""       # "user:password" (Milvus's token form), empty without authentication
+    db_name: str = ""     # empty: the server's default database
+
+    @property
+    def shown(self) -> str:
+        """For messages and logs: the address without the password."""
+        user = self.token.split(":", 1)[0]
+        return self.uri.replace("://", f"://{user}:***@", 1) if self.token else self.uri
+
+
+_SERVER = re.compile(r"(?:(?P<user>[^:@/\s]+)(?::(?P<password>[^@/\s]*))?@)?(?P<host>[\w.\-]+|\[[0-9a-fA-F:]+\])"
+                     r"(?::(?P<port>\d+))?(?:/(?P<db>\w*))?/?")
+
+
+def milvus_target(spec: str) -> MilvusTarget:
+    """milvus://[user[:password]@]host[:port][/db] → a server target (user and password may be
+    percent-encoded); a .db path → Milvus Lite at that absolute path."""
     if spec.startswith("milvus://"):
-        rest = spec[len("milvus://"):].strip("/")
-        if not re.fullmatch(r"[\w.\-]+(:\d+)?", rest):
-            raise StoreError(f"Milvus 地址格式不正确：{spec}（应为 milvus://主机:端口）")
-        return f"http://{rest}"
+        m = _SERVER.fullmatch(spec[len("milvus://"):])
+        if not m:
+            shown = re.sub(r"(://[^:@/]*:)[^@]*@", r"\1***@", spec)
+            raise StoreError(f"Milvus 地址格式不正确：{shown}（应为 milvus://主机:端口，"
+                             f"或 milvus://用户名:密码@主机:端口/数据库）")
+        host = m["host"] + (f":{m['port']}" if m["port"] else "")
+        token = f"{unquote(m['user'])}:{unquote(m['password'] or '')}" if m["user"] else ""
+        return MilvusTarget(f"http://{host}", token, m["db"] or "")
     if spec.endswith(".db"):
         path = Path(spec).expanduser().resolve()
         path.parent.mkdir(parents=True, exist_ok=True)
-        return str(path)
+        return MilvusTarget(str(path))
     raise StoreError(f"不支持的存储设置：{spec}（可用 milvus://主机:端口 或 本地 .db 文件路径）")
+
+
+def shown_store(spec: str) -> str:
+    """A store setting fit to show: a server's password masked."""
+    try:
+        return milvus_target(spec).shown if spec.startswith("milvus://") else spec
+    except StoreError:
+        return re.sub(r"(://[^:@/]*:)[^@]*@", r"\1***@", spec)
 
 
 def collection_name(index_dir: Path, model_id: str) -> str:
@@ -119,12 +151,11 @@ class MilvusStore:
             # Milvus Lite answers the query iterator's timestamp call with "not implemented" (the
             # iterator then uses the client's clock) and its gRPC server logs a traceback each time.
             logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
+        target = milvus_target(spec)
         try:
-            self.client = MilvusClient(milvus_uri(spec))
-        except StoreError:
-            raise
-        except Exception as exc:  # server down, bad path…
-            raise StoreError(f"无法连接 Milvus（{spec}）：{exc}") from exc
+            self.client = MilvusClient(target.uri, token=target.token, db_name=target.db_name)
+        except Exception as exc:  # server down, bad path, refused credentials…
+            raise StoreError(f"无法连接 Milvus（{target.shown}）：{exc}".replace(target.token or "\0", "***")) from exc
         if not self.client.has_collection(name):
             self._create()
         self.client.load_collection(name)

@@ -235,6 +235,13 @@ class ChatService:
         with self._lock:
             self._sessions[session] = []  # a new list: a running answer sees the swap and stops
 
+    def stop_all(self) -> None:
+        """Stop every running answer at its next token (a server shutting down): each conversation
+        is swapped for an empty one, which a running answer sees as 「cleared」."""
+        with self._lock:
+            for session in list(self._sessions):
+                self._sessions[session] = []
+
     def forget(self, session: str) -> None:
         with self._lock:
             self._sessions.pop(session, None)
