@@ -701,3 +701,46 @@ def test_command_line_starts_the_page(seed_settings, seed_engine, tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+def test_ctrl_c_while_answering_stops_the_page_before_the_answer_ends(seed_settings, seed_engine, tmp_path):
+    """SIGINT (Ctrl-C) after the evidence is shown and before the answer is complete: the running
+    answer is stopped at its next token and the process exits cleanly. The time it took is printed
+    and written to artifacts/ (a figure, not an assertion)."""
+    import signal
+
+    from gradio_client import Client
+
+    port = free_port()
+    env = {**os.environ, "QA_CACHE_DIR": str(seed_settings.cache_dir), "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(port), "--model", "1.5b",
+           "--docs", str(seed_settings.docs_dir), "--index-dir", str(seed_settings.resolved_index_dir)]
+    log = open(tmp_path / "app.log", "wb")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 600
+        while time.time() < deadline and proc.poll() is None:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        client.predict("请概括陇南市和定西市在脱贫攻坚中的主要做法，并分别举例说明。", api_name="/stage")
+        job = client.submit("1.5b", 5, api_name="/run")
+        while time.time() < deadline and "qa-evidence" not in str(job.outputs()[-1:] or ""):
+            time.sleep(0.05)
+        assert "qa-final" not in str(job.outputs()[-1]), "the answer ended before Ctrl-C could be sent"
+        t0 = time.perf_counter()
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=60)
+        elapsed = time.perf_counter() - t0
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "ctrl-c.txt").write_text(f"Ctrl-C mid-answer → exit in {elapsed:.2f} s\n", encoding="utf-8")
+        print(f"Ctrl-C mid-answer → exit in {elapsed:.2f} s")
+        assert code == 0, (tmp_path / "app.log").read_text(errors="replace")[-2000:]
+        assert "正在停止" in (tmp_path / "app.log").read_text(errors="replace")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        log.close()

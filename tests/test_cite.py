@@ -602,6 +602,18 @@ def test_a_sentence_that_restates_the_question_is_no_answer(name, quote, questio
     assert not v.abstained and v.text == answer
 
 
+@pytest.mark.parametrize("sentence, question", [
+    # two documents of different origin: a ministry rule and a provincial regulation
+    ("环保部门发现涉嫌环境违法的行为后，要在7个工作日内决定是否立案。", "环保部门发现涉嫌环境违法的行为后，要在多少个工作日内决定是否立案？"),
+    ("审批机关应当自受理之日起二十个工作日内作出是否批准的决定。", "审批机关应当自受理之日起多少个工作日内作出是否批准的决定？"),
+])
+def test_a_sentence_giving_a_figure_the_question_lacks_answers_it_even_keeping_its_interrogative(sentence, question):
+    # 「是否立案」 is what is decided, not what is asked: the sentence gives the figure asked for
+    from qa.text.sentences import restates_question
+    assert not restates_question(sentence, question)
+    assert restates_question(sentence.replace("7", "多少").replace("二十", "多少"), question)
+
+
 @pytest.mark.parametrize("name, question, empty, told, polar", [
     (REPORT_2022, "2022年政府工作报告是哪位总理作的？", "2022年政府工作报告是总理作的。", "2022年政府工作报告是李克强作的。",
      ("2022年政府工作报告是李克强作的吗？", "2022年政府工作报告是李克强作的。")),

@@ -170,6 +170,19 @@ def test_letter_spaced_digits_before_a_character_are_one_number(text, values):
     assert [f.value for f in figures(normalize(text))] == values
 
 
+@pytest.mark.parametrize("written, claimed", [
+    ("不得超过每份普通股份的表决权数量的10 倍。", "最多是普通股的10倍"),           # listing rules converted from a PDF
+    ("（环境保护部令第 39 号）同时废止。", "以环境保护部令第39号发布"),           # a ministry catalogue's PDF
+    ("本标准项目共计 109 项，其中地表水环境质量标准基本项目 24 项", "一共有109项"),  # a standard read by OCR
+])
+def test_the_space_typesetting_puts_between_a_digit_and_a_character_is_no_gap(written, claimed):
+    from qa.text.normalize import normalize
+    from qa.verify.cite import figures_found
+    assert figures_found(claimed, [written]) == []
+    assert " " not in normalize(written)
+    assert normalize("第一章 总则") == "第一章 总则" and normalize("表1 100例") == "表1 100例"   # words and labels stay apart
+
+
 def test_a_letter_spaced_pdf_states_its_figures_as_written():
     from qa.ingest.load import load_file
     from qa.ingest.sections import build_document

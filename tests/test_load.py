@@ -139,3 +139,36 @@ def test_markdown_emphasis_is_markup_in_documents_of_two_origins():
         assert "**" in raw
         doc = load_file(path)
         assert not [b.text for b in doc.blocks if "**" in b.text], path.name
+
+
+CORPORA = Path(__file__).resolve().parents[1] / "corpora"
+
+
+def test_hard_wrapped_markdown_is_joined_into_paragraphs_and_line_per_clause_markdown_is_not():
+    """Two hard-wrapped Markdown files of different origin (listing rules and a central-bank report,
+    both converted from PDFs) have their sentences back in one block; every other Markdown file of
+    corpora/ (laws with one clause a line, reports with one paragraph a line) keeps its lines."""
+    from qa.ingest.load_md import WRAPPED_SHARE, md_blocks, unwrap, wrapped_share
+    import qa.ingest.load_md as load_md
+
+    shares: dict[str, float] = {}
+    for f in sorted(CORPORA.glob("*/*.md")):
+        seen = {}
+        real = load_md.unwrap
+        load_md.unwrap = lambda b, p: (seen.setdefault("share", wrapped_share(b, p)), real(b, p))[1]
+        try:
+            md_blocks(f.read_text(encoding="utf-8"))
+        finally:
+            load_md.unwrap = real
+        shares[f.name] = seen["share"]
+    wrapped = {n for n, v in shares.items() if v >= WRAPPED_SHARE}
+    assert wrapped == {"上海证券交易所科创板股票上市规则（2019）.md", "中国区域金融运行报告（2024）_中国人民银行货币政策分析小组.md"}, shares
+    assert max(v for n, v in shares.items() if n not in wrapped) < WRAPPED_SHARE / 4   # a wide gap, not a near call
+
+    rules, _ = md_blocks((CORPORA / "blind-2026-12-06k" / "上海证券交易所科创板股票上市规则（2019）.md").read_text(encoding="utf-8"))
+    assert "每份特别表决权股份的表决权数量应当相同，且不得超过每份普通股份的表决权数量的10 倍。" in [b.text for b in rules]
+    assert any(b.text.startswith("4.5.5 除公司章程规定的表决权差异外，普通股份与特别表决权股份") for b in rules)   # a new article stays apart
+    report = next(CORPORA.glob("*/中国区域金融运行报告（2024）_中国人民银行货币政策分析小组.md"))
+    blocks, _ = md_blocks(report.read_text(encoding="utf-8"))
+    assert any("完整、准确、全面贯彻新发展理念" in b.text for b in blocks)   # 「完整、准」 + 「确、全面…」 in the file
+    assert unwrap([], {}) == []

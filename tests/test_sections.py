@@ -98,3 +98,23 @@ def test_a_numbered_sentence_of_several_clauses_is_a_paragraph_not_a_heading():
     severe = para_with(guideline, "临床症状进行性加重，肺部影像学显示")
     assert severe.text.startswith("4．临床症状进行性加重，")
     assert any(p.section[-1:] == ("（一）传染源",) for p in guideline.paragraphs)
+
+
+def test_an_article_line_broken_mid_sentence_is_joined_and_a_new_clause_stays_on_its_own_line():
+    """Two documents of different origin: a ministry catalogue's PDF whose lines the loader could
+    not join (its right margin is set by a wide table) and a law in Markdown with a line broken
+    mid-word. Inside an article, the rest of a broken sentence joins it; a new 款 or 项 keeps its line."""
+    from pathlib import Path
+
+    from qa.ingest.load import load_file
+
+    corpora = Path(__file__).resolve().parents[1] / "corpora"
+    doc = build_document(load_file(corpora / "blind-2026-12-06k" / "国家危险废物名录（2021年版）.pdf"))
+    art = {p.text[:3]: p.text for p in doc.paragraphs if p.text.startswith("第")}
+    assert "原环境保护部、国家发展和改革委员会、公安部发布的《国家危险废物名录》（环境保护部令第39号）同时废止。" in art["第八条"]
+    assert art["第四条"] == ("第四条 危险废物与其他物质混合后的固体废物，以及危险废物利用处置后的固体废物的属性判定，"
+                          "按照国家规定的危险废物鉴别标准执行。")
+    law = build_document(load_file(corpora / "wild" / "中华人民共和国劳动法（2018修正）.md"))
+    art = {p.text.split(" ")[0]: p.text for p in law.paragraphs if p.text.startswith("第")}
+    assert "合理确定其劳动定额和计件报酬标准。" in art["第三十七条"]
+    assert "工资报酬：\n（一）安排劳动者延长工作时间的，支付不低于工资的百分之一百五十的工资报酬；\n（二）" in art["第四十四条"]

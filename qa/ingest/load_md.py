@@ -5,14 +5,17 @@ non-blank line is a paragraph (list items stay as written); HTML comments such a
 <!-- INFO END --> are dropped; a site generator's front matter (its title kept), containers, inline
 HTML and entities are read as the page shows them. The first heading, when it is a level-1 heading at the top, is the title.
 Lines of one paragraph that Markdown would join (no blank line between) stay separate blocks:
-Chinese legal Markdown puts one clause per line."""
+Chinese legal Markdown puts one clause per line. A hard-wrapped file (text converted from a PDF,
+cut every 20–60 characters mid-sentence) is told apart by how often a line stops mid-sentence with
+the next line right under it (WRAPPED_SHARE); there a line that stops mid-sentence is joined with the
+next one unless that one opens a new item (load_common.OPENER) or a bracketed note."""
 from __future__ import annotations
 
 import html
 import re
 
 from qa.ingest.blocks import RawBlock
-from qa.ingest.load_common import table_rows
+from qa.ingest.load_common import LINE_END, OPENER, glue, table_rows
 
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
@@ -35,6 +38,13 @@ _EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 # A table: a row with a cell separator, then its delimiter row (|---|:--:|), then its rows.
 _DELIMITER_ROW = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
+# Share of a file's text lines (8+ characters) that stop mid-sentence with another text line right
+# under them. Measured on the 32 Markdown files of corpora/ (tests/test_load.py prints them): files with
+# one paragraph or clause a line are at 0–0.08 (a heading right over its text), the two hard-wrapped
+# ones (from different sources) at 0.66 and 0.81; the line is drawn near the middle of that gap.
+WRAPPED_SHARE = 0.4
+MIN_JUDGED_LINES = 20   # fewer text lines than this tell nothing about wrapping: the file is left as it is
+_LIST_MARK = re.compile(r"^(?:[-*+]\s|\d{1,3}[.)]\s)")   # Markdown list items stay items
 
 
 def _inline(text: str) -> str:
@@ -59,6 +69,7 @@ def md_blocks(text: str) -> tuple[list[RawBlock], list[str]]:
         if title and not _HEADING.match(text.lstrip("\n").split("\n", 1)[0]):
             blocks.append(RawBlock(title.group(1).strip(), 1))
     lines = text.split("\n")
+    plain: dict[int, int] = {}   # block index → its source line index, for text lines
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -83,4 +94,36 @@ def md_blocks(text: str) -> tuple[list[RawBlock], list[str]]:
         # thematic breaks, setext underlines, and what is left of a row of anchor links ("1 2 3 …")
         if line and not re.fullmatch(r"[-*_=]{3,}", line) and not re.fullmatch(r"[-*]?[\d\s]*", line):
             blocks.append(RawBlock(line))
-    return blocks, []
+            plain[len(blocks) - 1] = i - 1
+    return unwrap(blocks, plain), []
+
+
+def _continues(block: RawBlock, after: RawBlock) -> bool:
+    """A text line that stops mid-sentence, with a text line after it that opens nothing new."""
+    return (block.text[-1] not in LINE_END and not OPENER.match(after.text) and not _LIST_MARK.match(after.text)
+            and after.text[0] not in "(（【[")
+
+
+def wrapped_share(blocks: list[RawBlock], plain: dict[int, int]) -> float:
+    """The share of text lines (8+ characters) that stop mid-sentence with a text line right under them."""
+    texts = [i for i in plain if len(blocks[i].text) >= 8]
+    if len(texts) < MIN_JUDGED_LINES:
+        return 0.0
+    stopped = [i for i in texts if i + 1 in plain and plain[i + 1] == plain[i] + 1 and blocks[i].text[-1] not in LINE_END]
+    return len(stopped) / len(texts) if texts else 0.0
+
+
+def unwrap(blocks: list[RawBlock], plain: dict[int, int]) -> list[RawBlock]:
+    """A hard-wrapped file's lines joined back into paragraphs (other files: unchanged).
+    plain: block index → source line index, for the text lines (not headings or table rows)."""
+    if wrapped_share(blocks, plain) < WRAPPED_SHARE:
+        return blocks
+    out: list[RawBlock] = []
+    joinable = False   # the last block of out is a text line that may go on
+    for i, b in enumerate(blocks):
+        if joinable and i in plain and plain[i] == plain[i - 1] + 1 and _continues(out[-1], b):
+            out[-1] = RawBlock(glue(out[-1].text, b.text))
+        else:
+            out.append(b)
+        joinable = i in plain
+    return out

@@ -35,6 +35,7 @@ from qa.ingest.clean import (
     clean, is_person_name,
 )
 from qa.ingest.load import RawDocument
+from qa.ingest.load_common import OPENER, glue
 from qa.schema import Document, KeptReport, Paragraph
 
 _MARKERS: list[tuple[str, re.Pattern[str]]] = [
@@ -181,8 +182,8 @@ def to_blocks(lines: list[Line], law: bool = False, guess_titles: bool = True) -
             label = f"第{m.group(1)}条"
             article = Block("para", "article", text, rng, article=label)
             continue
-        if article:  # 款 and 项 lines belong to their article
-            article = Block("para", "article", article.text + "\n" + text, (article.lines[0], ln.end),
+        if article:  # 款 and 项 lines belong to their article; a line wrapped mid-sentence continues its 款
+            article = Block("para", "article", _article_line(article.text, text), (article.lines[0], ln.end),
                             article=article.article)
             continue
         style = styles[i]
@@ -210,6 +211,22 @@ def to_blocks(lines: list[Line], law: bool = False, guess_titles: bool = True) -
     if article:
         blocks.append(article)
     return blocks
+
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_NUMBERED = re.compile(r"^\d{1,3}(?:[.．]\d{1,3})+")   # 「3.1甲方…」: a numbered sub-clause of a contract or rule
+WRAPPED_LINE_CHARS = 20   # a line cut at the margin is a full line; captions (「第一条（目的）」, 「第三条甲方的义务」) are shorter
+
+
+def _article_line(article: str, line: str) -> str:
+    """An article with its next line: a new 款 or 项 on a line of its own; the rest of a sentence that
+    a PDF broke at the margin (「…原环境保护部、国」 + 「家发展和改革委员会…」) joined on. A broken line
+    is a full line that stops inside a word: on a Chinese character, not on punctuation or a bracket."""
+    last = article.rsplit("\n", 1)[-1]
+    if (len(last) >= WRAPPED_LINE_CHARS and _HAN.match(last[-1]) and _HAN.match(line[0])
+            and not OPENER.match(line) and not _NUMBERED.match(line)):
+        return glue(article, line)
+    return article + "\n" + line
 
 
 def meta_text(meta: dict[str, str]) -> str:

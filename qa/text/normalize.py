@@ -26,6 +26,11 @@ _SPACED_DIGITS = re.compile(r"(?<![\d.A-Za-z])\d(?: \d)+(?= ?[\u4e00-\u9fff%])")
 # A date written with separators (「2011-08-01实施」 on a standard's cover, 「2024.03.05」, 「2024/3/5」) is the
 # date 「2011年8月1日」: one separator, a year of 19xx/20xx, a real month and day.
 _ISO_DATE = re.compile(r"(?<![\d.])((?:19|20)\d{2})([-./])(0?[1-9]|1[0-2])\2(0?[1-9]|[12]\d|3[01])(?![\d.])")
+# Typesetting space, not words apart: the space put between a Chinese character and a digit
+# (「不得超过…的 10 倍」, 「第 39 号」, 「共计 109 项」, 「2002 年 6 月 1 日」). Spaces between Chinese words
+# (「第一章 总则」, names in a list) stay.
+_LAYOUT_SPACE = re.compile(r"(?<=\d)[ \u00a0\u2009\u202f]+(?=[\u4e00-\u9fff])"
+                           r"|(?<=[\u4e00-\u9fff])[ \u00a0\u2009\u202f]+(?=\d)")
 _PUNCT_TOKEN = re.compile(r"^[\W_]+$")
 # Lone surrogates (from undecodable command-line bytes or a broken client) are not text and crash
 # OpenCC and every UTF-8 encoder; they go with the control characters.
@@ -85,10 +90,12 @@ def simplify(text: str) -> str:
 
 def normalize(text: str) -> str:
     """simplify() + lower case, whitespace collapsed; letter-spaced and space-grouped digits joined,
-    dates written with separators in the 年月日 form."""
+    dates written with separators in the 年月日 form, the typesetting space between a Chinese character
+    and a digit removed."""
     joined = _SPACED_DIGITS.sub(lambda m: m.group().replace(" ", ""), simplify(text))
     joined = _ISO_DATE.sub(lambda m: f"{m.group(1)}年{int(m.group(3))}月{int(m.group(4))}日", joined)
-    return _WS.sub(" ", _DIGIT_GROUP.sub(lambda m: _WS.sub("", m.group()), joined)).strip().lower()
+    joined = _LAYOUT_SPACE.sub("", _DIGIT_GROUP.sub(lambda m: _WS.sub("", m.group()), joined))
+    return _WS.sub(" ", joined).strip().lower()
 
 
 def compact(text: str) -> str:

@@ -8,6 +8,7 @@ from typing import Mapping
 
 import jieba.posseg
 
+from qa.text.figures import figures, find
 from qa.text.normalize import normalize, tokenize
 
 _SENT = re.compile(r"[^。！？!?；;\n]*(?:[。！？!?；;]+[”」』）)]?|\n|$)")
@@ -209,9 +210,14 @@ def polar_question(question: str) -> bool:
 
 def restates_question(sentence: str, question: str) -> bool:
     """Whether a sentence of an answer still asks what the question asks ("甲胎蛋白到多少以上…提示肝癌",
-    "法院受不受理"): it keeps an interrogative of the question."""
+    "法院受不受理"): it keeps an interrogative of the question. A sentence that gives a figure the
+    question does not is answering, and an interrogative it keeps is part of the matter
+    (「7个工作日内决定是否立案」 for 「多少个工作日内决定是否立案」)."""
     asked = {m.group() for m in INTERROGATIVE.finditer(normalize(question))}
-    return any(m.group() in asked for m in INTERROGATIVE.finditer(normalize(sentence)))
+    if not any(m.group() in asked for m in INTERROGATIVE.finditer(normalize(sentence))):
+        return False
+    q_figs = figures(normalize(question))
+    return not any(not find(f, q_figs) for f in figures(normalize(sentence)))
 
 
 # A law or regulation a question names by its title ("监察法第七十条", "劳动法规定…", 《…条例》): its
