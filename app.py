@@ -35,6 +35,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 import argparse  # noqa: E402
 import logging  # noqa: E402
 import sys  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -115,6 +116,7 @@ PAGE_JS = asset("page.js")
 VIEWER_JS = asset("viewer.js")
 
 UPLOAD_POLL_S = 0.5  # how often the page redraws a running upload's progress
+STOP_GRACE_S = 1.0   # Ctrl-C: how long the server may take to close before the process ends
 
 
 def build_app(settings: Settings, answerer_factory: AnswererFactory = load_answerer, *,
@@ -365,10 +367,20 @@ def main(argv: list[str] | None = None) -> int:
         while demo.is_running:
             time.sleep(0.1)
     except KeyboardInterrupt:
-        # Ctrl-C: running answers stop at their next token (not at the end of the generation), then the server.
+        # Ctrl-C: running answers stop at their next token, the server gets a second to close its
+        # connections (Gradio would wait 5 s for open event streams, and the interpreter for the
+        # generation threads), then the process ends. Nothing is lost by not waiting: answering
+        # writes nothing, and an upload being indexed is staged outside the documents folder and
+        # switched in atomically (qa/retrieval/engine.py), so a stopped one leaves both as they were.
+        t0 = time.perf_counter()
         print("正在停止…", file=sys.stderr, flush=True)
         demo.qa_service.stop_all()
-        demo.close(verbose=False)
+        closer = threading.Thread(target=demo.close, kwargs={"verbose": False}, daemon=True)
+        closer.start()
+        closer.join(STOP_GRACE_S)
+        print(f"已停止（{time.perf_counter() - t0:.1f} 秒）", file=sys.stderr, flush=True)
+        logging.shutdown()
+        os._exit(0)
     return 0
 
 
