@@ -158,3 +158,11 @@ def test_the_standard_a_question_is_asked_under_is_put_back_whole():
         "按中国肝癌分期，Ⅱ期又是怎么界定的？"
     assert keep_frame("那重型呢？", "依照新冠诊疗方案第九版，轻型病例有哪些表现？", "重型病例有哪些表现？") == \
         "依照新冠诊疗方案第九版，重型病例有哪些表现？"
+
+
+def test_a_translated_question_is_also_searched_in_the_users_own_words():
+    from qa.answering.rewrite import own_words
+    english = "Under the STAR Market listing rules, how many months is the lock-up period?"
+    assert own_words(english, "科创板上市规则规定的锁定期是多少个月？") == english
+    assert own_words(english, english) is None                         # not rewritten
+    assert own_words("锁定期是多久？", "科创板首发前股份锁定期是多久？") is None   # a Chinese follow-up, rewritten

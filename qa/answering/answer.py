@@ -20,7 +20,7 @@ from qa.generate.llm_base import GenerationError
 from qa.text.normalize import normalize, strip_controls
 from qa.text.guard import Figure, conflicts, instruction_spans, only_instructions
 from qa.answering.prompt import build_messages, select_passages, sentence_score, window
-from qa.answering.rewrite import corpus_glossary, name_numbered_documents, needs_translation, standalone_question
+from qa.answering.rewrite import corpus_glossary, name_numbered_documents, needs_translation, own_words, standalone_question
 from qa.schema import Answer, Hit, Paragraph, Passage
 from qa.ingest.sections import named_by
 from qa.text.sentences import answer_kinds, content_tokens, numbers, sentence_spans
@@ -222,10 +222,7 @@ class Answerer:
             yield Event("rewrite", standalone)
         query = standalone or q
         t_rw = time.perf_counter()
-        # A question we translated also searches in the user's own words: a small model's translation
-        # can name the wrong body or year (「第十四届」 for 二十届), the multilingual encoder cannot.
-        hits = self.engine.search(query, k=k or self.settings.top_k,
-                                  also=q if standalone and needs_translation(q) else None)
+        hits = self.engine.search(query, k=k or self.settings.top_k, also=own_words(q, query))
         ans.hits = hits
         idf = self.engine.retriever.bm25.idf
         off = self.settings.checks_off

@@ -54,6 +54,13 @@ def needs_translation(question: str) -> bool:
     return bool(letters) and len(_CJK.findall(question)) < 0.3 * len(letters)
 
 
+def own_words(question: str, query: str) -> str | None:
+    """What to search besides a translated query: the user's own words. A small model's translation
+    can name the wrong body or year (「第十四届」 for 二十届); the multilingual encoder cannot.
+    None when the query is the question itself or the question needed no translation."""
+    return question if query and query != question and needs_translation(question) else None
+
+
 def _entities(text: str) -> list[tuple[str, str]]:
     return named_entities(text, _ENTITY_FLAGS)
 

@@ -23,7 +23,7 @@ from typing import Callable, Mapping
 
 from tqdm import tqdm
 
-from qa.answering.rewrite import needs_translation
+from qa.answering.rewrite import own_words
 from qa.eval.answer_eval import answer_fields
 from qa.verify.checks import spec_of
 from qa.ingest.load import load_directory, load_file
@@ -181,8 +181,7 @@ def evaluate_question(q: Question, config: Config, search: Callable, answerer, c
     sources = sources or {}
     fields = answer_fields(answerer, q, sources) if answerer is not None else None
     query = (fields or {}).get("standalone") or q.question
-    # A translated question also searches in its own words, as the answerer does (qa/answering/answer.py).
-    also = q.question if query != q.question and needs_translation(q.question) else None
+    also = own_words(q.question, query)   # as the answerer searches (qa/answering/rewrite.py)
     ranks, own = {}, None
     for mode in MODES:  # all three, so every row also carries the retrieval mode comparison
         hits, seconds = search(query, mode, also)
