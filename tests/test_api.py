@@ -355,6 +355,26 @@ def test_bounded_load_has_no_errors_or_drops(api):
     print(json.dumps(report, ensure_ascii=False))  # the figures, in the test log (-s)
 
 
+def test_uploads_and_removals_under_load_lose_no_document_and_give_no_5xx(api):
+    """The mixed load of `python -m qa.bench --only load` in a CI form: 8 clients for 40 s, searches
+    and extractive answers, uploads and removals in the second half; every document accepted and
+    not removed is listed and on disk, every removed one is gone."""
+    from qa.bench.loadtest import run_documents_load
+
+    url, service = api
+    before = len(service.engine.index.documents)
+    report = run_documents_load(url, service.settings.docs_dir, clients=8, seconds=40, model="extractive")
+    assert report["server_5xx"] == 0 and report["dropped_503"] == 0 and not report["error_details"], report
+    assert report["lost_documents"] == [] and report["unexpected_documents"] == [], report
+    assert report["uploads"]["indexed"] >= 1 and report["uploads"]["failed_jobs"] == 0, report
+    assert report["kinds"]["search"]["ok"] > 0 and report["kinds"]["upload"]["ok"] == report["uploads"]["sent"]
+    docs = {p.name for p in Path(service.settings.docs_dir).iterdir()}
+    for name in [n for n in docs if n.startswith("负载测试")]:   # leave the corpus as the other tests expect it
+        assert httpx.delete(f"{url}/v1/documents/{name}", timeout=600).status_code == 200
+    assert len(service.engine.index.documents) == before
+    print(json.dumps(report, ensure_ascii=False))
+
+
 def test_serve_command_starts_the_api(seed_settings, tmp_path):
     log = tmp_path / "serve.log"
     args = ["-m", "qa", "--docs", str(seed_settings.docs_dir), "--index-dir", str(seed_settings.resolved_index_dir),

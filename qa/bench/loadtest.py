@@ -9,6 +9,12 @@ extractive answers, model answers) and the latency of each kind is reported.
 A request that gets 503 (「繁忙，请稍后再试」, the bounded queue) counts as dropped, any other failure
 (a status ≥ 400, a broken connection, a timeout) as an error. The mix is deterministic: the same
 arguments send the same requests in the same order, so runs compare.
+
+With documents (run_documents_load, `python -m qa.bench --only load`): for a set time the clients
+also upload small documents (background jobs) and remove the ones already indexed, against a server
+on a copy of the corpus. The first half of the time runs without uploads, the second with them: the
+search p95 of both halves is reported, and at the end every document that should be there is there
+(uploaded and not removed: listed and on disk; removed: gone) with no 5xx anywhere.
 """
 from __future__ import annotations
 
@@ -100,6 +106,124 @@ def run_load(base: str, clients: int = 16, requests: int = 200, mix: dict[str, i
     return {"clients": clients, "requests": len(todo), "wall_s": round(wall, 1), "kinds": kinds,
             "errors": sum(o["error"] for o in outcome.values()),
             "dropped": sum(o["dropped"] for o in outcome.values()), "error_details": details[:10]}
+
+
+UPLOAD_TEXT = "负载测试文档{n}\n一、基本情况\n第{n}号负载测试文档记载的数字是{v}个。\n"
+
+
+def run_documents_load(base: str, docs_dir: Path, clients: int = 32, seconds: float = 300, model: str = "1.5b",
+                       qs: list[str] | None = None, timeout: float = 600) -> dict:
+    """Mixed load with uploads and removals for `seconds` (first half: asks and searches only)."""
+    import httpx
+
+    base = base.rstrip("/")
+    qs = qs or questions()
+    before = {p.name for p in Path(docs_dir).iterdir() if p.is_file()}
+    # per 20 requests: 10 searches, 7 extractive answers, 1 model answer, 1 upload, 1 removal
+    cycle = ["search", "extractive", "search", "extractive", "search", model, "search", "extractive", "search", "upload",
+             "search", "extractive", "search", "extractive", "search", "remove", "search", "extractive", "search", "extractive"]
+    lock = threading.Lock()
+    lat: dict[tuple[str, int], list[float]] = defaultdict(list)
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    details: list[str] = []
+    uploaded: list[str] = []
+    removed: set[str] = set()
+    jobs: list[str] = []
+    seq = iter(range(10 ** 9))
+    t0 = time.perf_counter()
+    half = t0 + seconds / 2
+
+    def record(kind: str, phase: int, result: str, dt: float, status: int | None, detail: str | None = None) -> None:
+        with lock:
+            counts[kind][result] += 1
+            if status is not None and status >= 500 and status != 503:
+                counts[kind]["5xx"] += 1
+            if result == "ok":
+                lat[(kind, phase)].append(dt)
+            elif detail and len(details) < 20:
+                details.append(f"{kind}: {detail}")
+
+    def worker(w: int) -> None:
+        client = httpx.Client()
+        i = w
+        while time.perf_counter() - t0 < seconds:
+            phase = 0 if time.perf_counter() < half else 1
+            kind = cycle[i % len(cycle)]
+            i += clients
+            if phase == 0 and kind in ("upload", "remove"):
+                kind = "search"
+            q = qs[i % len(qs)]
+            t = time.perf_counter()
+            try:
+                if kind == "upload":
+                    n = next(seq)
+                    name = f"负载测试{n}.txt"
+                    r = client.post(f"{base}/v1/documents", timeout=timeout,
+                                    files={"files": (name, UPLOAD_TEXT.format(n=n, v=n * 7 + 3).encode(), "text/plain")})
+                    if r.status_code == 202:
+                        with lock:
+                            uploaded.append(name)
+                            jobs.append(r.json()["id"])
+                    record(kind, phase, "ok" if r.status_code == 202 else "error", time.perf_counter() - t, r.status_code,
+                           None if r.status_code == 202 else f"{r.status_code} {r.text[:200]}")
+                    continue
+                if kind == "remove":
+                    with lock:
+                        name = next((u for u in uploaded if u not in removed), None)
+                        if name:
+                            removed.add(name)   # claimed by this worker
+                    if name is None:
+                        record(kind, phase, "skipped", 0.0, None)
+                        continue
+                    r = client.delete(f"{base}/v1/documents/{name}", timeout=timeout)
+                    if r.status_code != 200:
+                        with lock:
+                            removed.discard(name)   # not indexed yet (404): another worker may try later
+                    result = "ok" if r.status_code == 200 else "skipped" if r.status_code in (404, 409) else "error"
+                    record(kind, phase, result, time.perf_counter() - t, r.status_code,
+                           None if result != "error" else f"{r.status_code} {r.text[:200]}")
+                    continue
+                result, dt, detail = one(client, base, kind, q, timeout)
+                record(kind, phase, result, dt, None if result == "ok" else 503 if result == "dropped" else
+                       int(detail.split()[0]) if detail and detail.split()[0].isdigit() else None, detail)
+            except Exception as exc:
+                record(kind, phase, "error", time.perf_counter() - t, None, f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(clients)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    wall = time.perf_counter() - t0
+    client = httpx.Client()
+    states = {}
+    for job in jobs:   # every upload job to its end
+        while True:
+            st = client.get(f"{base}/v1/documents/jobs/{job}", timeout=60).json()
+            if st["state"] in ("done", "failed", "cancelled"):
+                states[job] = st
+                break
+            time.sleep(0.5)
+    accepted = {n for st in states.values() if st["state"] == "done" for n in st["accepted"]}
+    listed = {d["name"] for d in client.get(f"{base}/v1/documents", timeout=60).json()["documents"]}
+    on_disk = {p.name for p in Path(docs_dir).iterdir() if p.is_file()}
+    expected = (before | accepted) - removed
+    search = {ph: lat[("search", ph)] for ph in (0, 1)}
+    p95 = {ph: round(percentile(xs, 95), 3) if xs else None for ph, xs in search.items()}
+    return {
+        "clients": clients, "seconds": round(wall, 1),
+        "kinds": {k: dict(v) for k, v in counts.items()},
+        "search_p95_s": {"without_uploads": p95[0], "with_uploads": p95[1],
+                         "ratio": round(p95[1] / p95[0], 2) if p95[0] and p95[1] else None},
+        "p50_s": {k: round(percentile(lat[(k, 1)] + lat[(k, 0)], 50), 3) for k in counts if lat[(k, 0)] or lat[(k, 1)]},
+        "uploads": {"sent": len(uploaded), "indexed": len(accepted), "removed": len(removed),
+                    "failed_jobs": sum(st["state"] == "failed" for st in states.values())},
+        "server_5xx": sum(v.get("5xx", 0) for v in counts.values()),
+        "dropped_503": sum(v.get("dropped", 0) for v in counts.values()),
+        "lost_documents": sorted(expected - listed) + sorted(n for n in expected - on_disk if n not in listed),
+        "unexpected_documents": sorted((listed | on_disk) - expected),
+        "error_details": details,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

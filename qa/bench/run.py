@@ -211,23 +211,34 @@ def child_page(model: str) -> dict:
     return measure(model=model)
 
 
-def load_test(clients: int = 16, requests: int = 200) -> dict:
-    """`python -m qa serve` (default model 1.5b) on a free local port, then the bounded load test
-    (qa/bench/loadtest.py): 45% search, 45% extractive, 10% 1.5B answers."""
-    from qa.bench.loadtest import run_load
+def load_test(clients: int = 32, seconds: float = 300) -> dict:
+    """`python -m qa serve` (default model 1.5b) on a free local port over a temporary copy of the
+    default corpus, then the mixed load (qa/bench/loadtest.py run_documents_load): searches,
+    extractive and 1.5B answers, and in the second half uploads and removals."""
+    import shutil
+    import tempfile
+
+    from qa.bench.loadtest import run_documents_load
     from qa.bench.server import child
 
-    try:
-        with child(["-m", "qa", "serve"], "/v1/health") as (_, url, started):
-            return {"server_start_s": round(started, 1), **run_load(url, clients, requests)}
-    except RuntimeError as exc:
-        return {"error": str(exc)}
+    settings = Settings.load()
+    with tempfile.TemporaryDirectory(prefix="qa-load-") as tmp:
+        docs = Path(tmp) / "docs"
+        shutil.copytree(settings.docs_dir, docs, ignore=shutil.ignore_patterns("__pycache__", ".*"))
+        try:
+            with child(["-m", "qa", "--docs", str(docs), "--index-dir", str(Path(tmp) / "index"), "serve"],
+                       "/v1/health") as (_, url, started):
+                return {"server_start_s": round(started, 1), **run_documents_load(url, docs, clients, seconds)}
+        except RuntimeError as exc:
+            return {"error": str(exc)}
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m qa.bench")
     ap.add_argument("--only", choices=["retrieval", "generation", "page", "ingest", "load", "scale", "upload"])
     ap.add_argument("--upload-mb", type=float, default=5.0, help="size of the uploaded text document (--only upload)")
+    ap.add_argument("--load-clients", type=int, default=32, help="concurrent clients (--only load)")
+    ap.add_argument("--load-seconds", type=float, default=300, help="how long the load runs (--only load)")
     ap.add_argument("--scale", type=int, default=300_000, help="chunks of the synthetic corpus (also run at 1/10)")
     ap.add_argument("--scale-sources", default="seeds,corpora/wild",
                     help="folders whose real chunks are recombined (relative to the project)")
@@ -317,11 +328,12 @@ def main(argv: list[str] | None = None) -> int:
         report["upload"] = measure_upload(a.upload_mb)
         _print(f"上传 {a.upload_mb:g} MB 文档（后台建立索引，期间照常检索和回答；建索引中途 kill -9）", report["upload"])
     if a.only in (None, "load"):
-        report["load"] = load_test()
+        report["load"] = load_test(a.load_clients, a.load_seconds)
         r = report["load"]
-        _print("并发负载（16 个客户端，200 个请求）", {k: v for k, v in r.items() if k != "kinds"})
+        _print(f"并发负载（{a.load_clients} 个客户端，{a.load_seconds:g} 秒；后一半时间同时上传和删除文档）",
+               {k: v for k, v in r.items() if k != "kinds"})
         for kind, v in r.get("kinds", {}).items():
-            print(f"  {kind:<12} p50 {v['p50_s']} s  p95 {v['p95_s']} s  成功 {v['ok']}  繁忙 {v['dropped']}  出错 {v['error']}")
+            print(f"  {kind:<12} " + "  ".join(f"{k} {n}" for k, n in sorted(v.items())))
     out = PROJECT_ROOT / "runs" / "bench.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
