@@ -672,23 +672,28 @@ def test_page_beyond_the_loopback_does_not_start_without_a_key(capsys):
 # 5. The command line
 # ---------------------------------------------------------------------------------------------
 
-def test_command_line_starts_the_page(seed_settings, seed_engine, tmp_path):
+def _start_page(seed_settings, model: str, log_path: Path, timeout_s: float = 600):
+    """`python app.py` on the seeds with `model` on a free port, as a user starts it; returns
+    (process, port, the first page's HTML or None if it never answered)."""
     port = free_port()
     env = {**os.environ, "QA_CACHE_DIR": str(seed_settings.cache_dir), "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(port), "--model", "extractive",
+    cmd = [sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(port), "--model", model,
            "--docs", str(seed_settings.docs_dir), "--index-dir", str(seed_settings.resolved_index_dir)]
-    log = open(tmp_path / "app.log", "wb")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + timeout_s
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
+                return proc, port, r.read().decode("utf-8", "replace")
+        except OSError:
+            time.sleep(0.5)
+    return proc, port, None
+
+
+def test_command_line_starts_the_page(seed_settings, seed_engine, tmp_path):
+    proc, port, page = _start_page(seed_settings, "extractive", tmp_path / "app.log", 300)
     try:
-        deadline = time.time() + 300
-        page = None
-        while time.time() < deadline and proc.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
-                    page = r.read().decode("utf-8", "replace")
-                break
-            except OSError:
-                time.sleep(0.5)
         assert page is not None, (tmp_path / "app.log").read_text(errors="replace")[-2000:]
         assert app.TITLE in page
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/gradio_api/info", timeout=30) as r:
@@ -700,7 +705,6 @@ def test_command_line_starts_the_page(seed_settings, seed_engine, tmp_path):
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
-        log.close()
 
 
 def test_ctrl_c_while_answering_stops_the_page_before_the_answer_ends(seed_settings, seed_engine, tmp_path):
@@ -711,20 +715,10 @@ def test_ctrl_c_while_answering_stops_the_page_before_the_answer_ends(seed_setti
 
     from gradio_client import Client
 
-    port = free_port()
-    env = {**os.environ, "QA_CACHE_DIR": str(seed_settings.cache_dir), "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(port), "--model", "1.5b",
-           "--docs", str(seed_settings.docs_dir), "--index-dir", str(seed_settings.resolved_index_dir)]
-    log = open(tmp_path / "app.log", "wb")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc, port, page = _start_page(seed_settings, "1.5b", tmp_path / "app.log")
+    deadline = time.time() + 600
     try:
-        deadline = time.time() + 600
-        while time.time() < deadline and proc.poll() is None:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).close()
-                break
-            except OSError:
-                time.sleep(0.5)
+        assert page is not None, (tmp_path / "app.log").read_text(errors="replace")[-2000:]
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
         client.predict("请概括陇南市和定西市在脱贫攻坚中的主要做法，并分别举例说明。", api_name="/stage")
         job = client.submit("1.5b", 5, api_name="/run")
@@ -743,4 +737,3 @@ def test_ctrl_c_while_answering_stops_the_page_before_the_answer_ends(seed_setti
     finally:
         if proc.poll() is None:
             proc.kill()
-        log.close()
