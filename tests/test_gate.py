@@ -54,3 +54,33 @@ def test_unwritable_index_still_gets_a_gate(seed_engine, tmp_path):
 def test_answerer_uses_the_stored_gate(seed_engine):
     a = Answerer(seed_engine, None)
     assert a.gate() is a.gate()
+
+
+def test_many_questions_at_once_calibrate_a_new_build_once(seed_engine, monkeypatch):
+    """After an upload switches the index, the first questions arrive together: one of them
+    calibrates (seconds of CPU), the others wait for its gate instead of calibrating again."""
+    import threading
+
+    import qa.answering.answer as answer_module
+
+    calls = []
+    real = answer_module.load_or_calibrate
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(answer_module, "load_or_calibrate", counted)
+    a = Answerer(seed_engine, None)
+    gates, start = [], threading.Barrier(6)
+
+    def ask():
+        start.wait()
+        gates.append(a.gate())
+
+    threads = [threading.Thread(target=ask) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and len(gates) == 6 and all(g is gates[0] for g in gates)

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterator, Mapping
@@ -145,6 +146,9 @@ class Answerer:
         self.budget_tokens = budget_tokens
         self.max_new_tokens = max_new_tokens
         self.load_notice = notice
+        # Calibrating the gate of a new build takes seconds of CPU: one thread does it, the others
+        # wait for its result instead of each calibrating again (many questions arrive at once).
+        self._gate_lock = threading.Lock()
 
     def _docs(self) -> dict[str, DocText]:
         index = self.engine.index
@@ -172,12 +176,15 @@ class Answerer:
         """The relevance gate of the current index and embedding model (calibrated once, stored
         with the index build)."""
         index = self.engine.index
-        if getattr(self, "_gate_for", None) is not index:
-            paragraphs = [p for d in index.documents.values() for p in d.paragraphs]
-            self._gate_cache = load_or_calibrate(index.path, self.engine.retriever, paragraphs,
-                                                 self.engine.encoder.model_id, self.settings.top_k)
-            self._gate_for = index
-        return self._gate_cache
+        if getattr(self, "_gate_for", None) is index:
+            return self._gate_cache
+        with self._gate_lock:
+            if getattr(self, "_gate_for", None) is not index:
+                paragraphs = [p for d in index.documents.values() for p in d.paragraphs]
+                self._gate_cache = load_or_calibrate(index.path, self.engine.retriever, paragraphs,
+                                                     self.engine.encoder.model_id, self.settings.top_k)
+                self._gate_for = index
+            return self._gate_cache
 
     def _glossary(self) -> dict[str, str]:
         index = self.engine.index

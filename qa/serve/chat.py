@@ -173,9 +173,7 @@ class ChatService:
         self._turn_locks: dict[str, threading.Lock] = {}
         # uploads index in a background worker (one build at a time) while questions go on
         self.audit = AuditLog(Path(settings.resolved_index_dir) / "audit.log")
-        self.uploads = UploadJobs(lambda: self.engine, self._index_lock,
-                                  on_finish=lambda job: self.audit.record(job.who, "upload", job.accepted or job.files,
-                                                                          job.state))
+        self.uploads = UploadJobs(lambda: self.engine, self._index_lock, on_finish=self._upload_finished)
 
     # models ----------------------------------------------------------------------------------
     def check_model(self, spec: str | None) -> str:
@@ -410,7 +408,23 @@ class ChatService:
                 self.audit.record(who, "remove", names, "failed")
                 raise
         self.audit.record(who, "remove", removed or names, "done" if removed else "refused")
+        if removed:
+            self._prepare_gates()
         return removed, rejected
+
+    def _upload_finished(self, job: UploadJob) -> None:
+        self.audit.record(job.who, "upload", job.accepted or job.files, job.state)
+        if job.accepted:
+            self._prepare_gates()
+
+    def _prepare_gates(self) -> None:
+        """Calibrate the loaded answerers' gates for the new index now, in the thread that changed
+        it, rather than in the first questions that arrive after the switch."""
+        for a in list(self._answerers.values()):
+            try:
+                a.gate()
+            except Exception:   # the next question calibrates it, or reports what is wrong
+                log.exception("calibrating the gate after an index change failed")
 
     def add_files(self, files: list[tuple[str, bytes]]) -> UploadResult:
         """Add uploaded files and wait for the index (the synchronous form of start_upload)."""
