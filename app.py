@@ -73,10 +73,15 @@ def _session(request: gr.Request | None) -> str:
     return getattr(request, "session_hash", None) or "local"
 
 
+def _user(request: gr.Request | None) -> str | None:
+    """The login name (None on a page without keys)."""
+    return getattr(request, "username", None)
+
+
 def _who(request: gr.Request | None) -> str:
     """For the audit log: the page, the login name (「open」 on a page without keys), the client address."""
     client = getattr(getattr(request, "client", None), "host", None) or "?"
-    return f"page {getattr(request, 'username', None) or 'open'} {client}"
+    return f"page {_user(request) or 'open'} {client}"
 
 
 def _model_label(spec: str) -> str:
@@ -252,8 +257,7 @@ def build_app(settings: Settings, answerer_factory: AnswererFactory = load_answe
         model.change(choose_model, [model], [status], concurrency_limit=RUN_WORKERS, concurrency_id="answer", **private)
 
         def show_document(name: str | None, request: gr.Request):
-            return document_html(service, name), gr.update(interactive=bool(name) and access.may_change_documents(
-                getattr(request, "username", None)))
+            return document_html(service, name), gr.update(interactive=bool(name) and access.may_change_documents(_user(request)))
 
         doc_pick.change(show_document, [doc_pick], [viewer, remove], **private)
 
@@ -262,7 +266,7 @@ def build_app(settings: Settings, answerer_factory: AnswererFactory = load_answe
         def remove_document(name: str | None, request: gr.Request):
             if not name:
                 return gr.update(), gr.update(), gr.update(), gr.update()
-            if not access.may_change_documents(getattr(request, "username", None)):
+            if not access.may_change_documents(_user(request)):
                 return removal_html([], name, "删除文档需要以 admin 身份、用管理员密钥登录"), gr.update(), gr.update(), gr.update()
             try:
                 removed, rejected = service.remove_documents([name], _who(request))
@@ -284,7 +288,7 @@ def build_app(settings: Settings, answerer_factory: AnswererFactory = load_answe
             if not files:
                 yield "", gr.update(), gr.update(), gr.update(), None, gr.update(visible=False)
                 return
-            if not access.may_change_documents(getattr(request, "username", None)):
+            if not access.may_change_documents(_user(request)):
                 n = len(service.engine.index.documents)
                 yield (render_upload_result([], [], n, n, "上传文档需要以 admin 身份、用管理员密钥登录"), gr.update(), gr.update(),
                        None, None, gr.update(visible=False))
@@ -355,11 +359,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     settings = Settings.load(docs_dir=args.docs, index_dir=args.index_dir, llm=args.model, top_k=args.top_k)
-    print(f"正在打开索引（{settings.docs_dir}）并加载模型 {settings.llm} …", file=sys.stderr, flush=True)
     refusal = bind_refusal(args.host, settings.api_key, settings.admin_key)
     if refusal:  # before the index and the model are loaded
         print(refusal, file=sys.stderr)
         return 2
+    print(f"正在打开索引（{settings.docs_dir}）并加载模型 {settings.llm} …", file=sys.stderr, flush=True)
     demo = build_app(settings)
     print(f"页面地址：http://{args.host}:{args.port}", file=sys.stderr, flush=True)
     launch(demo, args.host, args.port, block=False)

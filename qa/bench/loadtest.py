@@ -45,8 +45,8 @@ def plan(mix: dict[str, int], qs: list[str]) -> list[tuple[str, str]]:
     return [(kind, qs[j % len(qs)]) for j, (_, kind) in enumerate(slots)][:total]
 
 
-def one(client, base: str, kind: str, question: str, timeout: float) -> tuple[str, float, str | None]:
-    """(outcome ok|dropped|error, seconds, detail)."""
+def one(client, base: str, kind: str, question: str, timeout: float) -> tuple[str, float, int | None, str | None]:
+    """(outcome ok|dropped|error, seconds, HTTP status or None when no response came, detail)."""
     t0 = time.perf_counter()
     try:
         if kind == "search":
@@ -55,15 +55,15 @@ def one(client, base: str, kind: str, question: str, timeout: float) -> tuple[st
             r = client.post(f"{base}/v1/ask", json={"question": question, "model": kind}, timeout=timeout)
         dt = time.perf_counter() - t0
         if r.status_code == 503:
-            return "dropped", dt, None
+            return "dropped", dt, 503, None
         if r.status_code != 200:
-            return "error", dt, f"{r.status_code} {r.text[:200]}"
+            return "error", dt, r.status_code, f"{r.status_code} {r.text[:200]}"
         body = r.json()
         if kind != "search" and not body.get("answer"):
-            return "error", dt, "empty answer"
-        return "ok", dt, None
+            return "error", dt, 200, "empty answer"
+        return "ok", dt, 200, None
     except Exception as exc:  # connection refused, reset, timeout
-        return "error", time.perf_counter() - t0, f"{type(exc).__name__}: {exc}"
+        return "error", time.perf_counter() - t0, None, f"{type(exc).__name__}: {exc}"
 
 
 def run_load(base: str, clients: int = 16, requests: int = 200, mix: dict[str, int] | None = None,
@@ -86,7 +86,7 @@ def run_load(base: str, clients: int = 16, requests: int = 200, mix: dict[str, i
         if not hasattr(local, "client"):
             local.client = httpx.Client()
         kind, q = item
-        result, dt, detail = one(local.client, base.rstrip("/"), kind, q, timeout)
+        result, dt, _, detail = one(local.client, base.rstrip("/"), kind, q, timeout)
         with lock:
             outcome[kind][result] += 1
             if result == "ok":
@@ -183,9 +183,8 @@ def run_documents_load(base: str, docs_dir: Path, clients: int = 32, seconds: fl
                     record(kind, phase, result, time.perf_counter() - t, r.status_code,
                            None if result != "error" else f"{r.status_code} {r.text[:200]}")
                     continue
-                result, dt, detail = one(client, base, kind, q, timeout)
-                record(kind, phase, result, dt, None if result == "ok" else 503 if result == "dropped" else
-                       int(detail.split()[0]) if detail and detail.split()[0].isdigit() else None, detail)
+                result, dt, status, detail = one(client, base, kind, q, timeout)
+                record(kind, phase, result, dt, status, detail)
             except Exception as exc:
                 record(kind, phase, "error", time.perf_counter() - t, None, f"{type(exc).__name__}: {exc}")
 

@@ -23,6 +23,12 @@ def glue(a: str, b: str) -> str:
     return a + b
 
 
+def breaks_off(line: str, after: str) -> bool:
+    """Whether a line stops mid-sentence and the line after it opens nothing new (an item 一、/（一）/
+    第X条/… or a bracketed note): the two are one sentence broken across lines."""
+    return line[-1] not in LINE_END and not OPENER.match(after) and after[0] not in "(（【["
+
+
 def join_broken_lines(lines: list[str]) -> list[str]:
     """Lines of one HTML paragraph split by <br>: a line that does not end a sentence is continued
     by the next one unless that one opens a new item (一、/（一）/第X条/…) or a bracketed note, or
@@ -31,8 +37,7 @@ def join_broken_lines(lines: list[str]) -> list[str]:
     for ln in (s.strip() for s in lines):
         if not ln:
             continue
-        if out and out[-1][-1] not in LINE_END and not OPENER.match(ln) and ln[0] not in "(（【[" \
-                and (len(out[-1]) >= 25 or not any(c in ln for c in "，。；：！？,;:!?")):
+        if out and breaks_off(out[-1], ln) and (len(out[-1]) >= 25 or not any(c in ln for c in "，。；：！？,;:!?")):
             out[-1] = glue(out[-1], ln)
         else:
             out.append(ln)

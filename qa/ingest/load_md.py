@@ -15,7 +15,7 @@ import html
 import re
 
 from qa.ingest.blocks import RawBlock
-from qa.ingest.load_common import LINE_END, OPENER, glue, table_rows
+from qa.ingest.load_common import LINE_END, breaks_off, glue, table_rows
 
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
@@ -99,9 +99,8 @@ def md_blocks(text: str) -> tuple[list[RawBlock], list[str]]:
 
 
 def _continues(block: RawBlock, after: RawBlock) -> bool:
-    """A text line that stops mid-sentence, with a text line after it that opens nothing new."""
-    return (block.text[-1] not in LINE_END and not OPENER.match(after.text) and not _LIST_MARK.match(after.text)
-            and after.text[0] not in "(（【[")
+    """A text line that stops mid-sentence, with a text line after it that opens nothing new (nor a list item)."""
+    return breaks_off(block.text, after.text) and not _LIST_MARK.match(after.text)
 
 
 def wrapped_share(blocks: list[RawBlock], plain: dict[int, int]) -> float:

@@ -82,7 +82,14 @@ def host_name(value: str) -> str:
 
 
 def matches_key(key: str, keys: frozenset[str]) -> bool:
-    return any(hmac.compare_digest(key.encode(), k.encode()) for k in keys)
+    """Whether key is one of keys (an empty key never is), compared in constant time."""
+    return bool(key) and any(hmac.compare_digest(key.encode(), k.encode()) for k in keys)
+
+
+def bearer_token(headers: Mapping[str, str]) -> str:
+    """The key of an `Authorization: Bearer <key>` header, or ""."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
 
 
 def check(policy: Policy, method: str, path: str, headers: Mapping[str, str]) -> Denial | None:
@@ -98,8 +105,7 @@ def check(policy: Policy, method: str, path: str, headers: Mapping[str, str]) ->
             return Denial(403, "origin_not_allowed", "不接受来自其他网站页面的请求 / Cross-origin request refused")
     if not policy.keyed or not path.startswith("/v1/"):
         return None
-    scheme, _, token = headers.get("authorization", "").partition(" ")
-    token = token.strip() if scheme.lower() == "bearer" else ""
+    token = bearer_token(headers)
     admin = any(method == m and (path == p or (p.endswith("/") and path.startswith(p))) for m, p in _ADMIN)
     if not token or not (matches_key(token, policy.read_keys) or matches_key(token, policy.admin_keys)):
         return Denial(401, "unauthorized", "需要有效的 API 密钥（Authorization: Bearer <密钥>）/ A valid API key is required")
@@ -112,8 +118,7 @@ def role_of(policy: Policy, headers: Mapping[str, str]) -> str:
     """For the audit log: "admin" or "reader" by the key a request carries, "open" on a keyless server."""
     if not policy.keyed:
         return "open"
-    scheme, _, token = headers.get("authorization", "").partition(" ")
-    token = token.strip() if scheme.lower() == "bearer" else ""
+    token = bearer_token(headers)
     if token and (matches_key(token, policy.admin_keys) or not policy.admin_keys):
         return "admin"
     return "reader"

@@ -185,7 +185,7 @@ def create_app(service: ChatService, title: str = "政策文件问答 API",
     def who(request: Request) -> str:
         """For the audit log: the face, the role of the key used, the client address."""
         client = request.client.host if request.client else "?"
-        return f"api {role_of(policy, {k.lower(): v for k, v in request.headers.items()})} {client}"
+        return f"api {role_of(policy, request.headers)} {client}"   # Starlette's headers: case-insensitive
 
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError):

@@ -12,10 +12,9 @@ The page applies the same rules as the HTTP API (qa/serve/access.py), through Gr
 """
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 
-from qa.serve.access import Denial, Policy, check
+from qa.serve.access import Denial, Policy, check, matches_key
 
 ADMIN_USER = "admin"
 # Runs before every other script of the page (inserted right after <head>): Gradio picks its
@@ -34,16 +33,12 @@ class PageAccess:
     def login(self, user: str, key: str) -> bool:
         """Gradio's auth callback: a read or admin key; the admin name needs the admin key."""
         if (user or "").strip() == ADMIN_USER and self.policy.admin_keys:
-            return _matches(key, self.policy.admin_keys)
-        return _matches(key, self.policy.read_keys | self.policy.admin_keys)
+            return matches_key(key, self.policy.admin_keys)
+        return matches_key(key, self.policy.read_keys | self.policy.admin_keys)
 
     def may_change_documents(self, user: str | None) -> bool:
         """Uploads and removals: everyone on an open page or when no admin key is set; else the admin login."""
         return not self.policy.admin_keys or (user or "").strip() == ADMIN_USER
-
-
-def _matches(key: str, keys: frozenset[str]) -> bool:
-    return bool(key) and any(hmac.compare_digest(key.encode(), k.encode()) for k in keys)
 
 
 def _plain(denial: Denial):

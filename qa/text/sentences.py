@@ -217,7 +217,7 @@ def restates_question(sentence: str, question: str) -> bool:
     if not any(m.group() in asked for m in INTERROGATIVE.finditer(normalize(sentence))):
         return False
     q_figs = figures(normalize(question))
-    return not any(not find(f, q_figs) for f in figures(normalize(sentence)))
+    return all(find(f, q_figs) for f in figures(normalize(sentence)))
 
 
 # A law or regulation a question names by its title ("监察法第七十条", "劳动法规定…", 《…条例》): its
