@@ -155,3 +155,35 @@ def test_cli_question_with_invalid_utf8_is_answered(tmp_path, qa_cache_dir, seed
     assert out["question"] == SUBSIDY_Q and "100元" in out["answer"]
     r = _cli([b"--docs", str(docs).encode(), b"search", b"\xff\xfe", b"-k", b"1"], tmp_path, qa_cache_dir)
     assert r.returncode == 2 and "问题为空" in r.stderr.decode() and b"Traceback" not in r.stderr
+
+
+def test_upload_embeds_only_when_no_question_is_running(tmp_path, seeds_dir, qa_cache_dir, monkeypatch):
+    """Questions go first: while a search holds the fast lane, an upload's embedding waits (up to
+    QUESTIONS_FIRST_S per batch, here longer than the test); it goes on once the lane is free."""
+    import shutil
+
+    import qa.serve.chat as chat_mod
+    from qa.retrieval.engine import Engine
+    from qa.settings import Settings
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(seeds_dir / "002_2d655d4704b4aa68.txt", docs)
+    settings = Settings.load(docs_dir=docs, cache_dir=qa_cache_dir, index_dir=tmp_path / "index", llm="extractive")
+    svc = ChatService(settings, Engine.open(settings), lambda e, s: Answerer(e, None))
+    monkeypatch.setattr(chat_mod, "QUESTIONS_FIRST_S", 600)
+    text = "\n".join(f"第{i}条 某县第{i}个行政村今年新修道路{i * 3}公里。" for i in range(1, 40)).encode()
+    held = svc.fast_lane.slot()
+    held.__enter__()
+    job = svc.start_upload([("村道.txt", text)])
+    for _ in range(600):  # the job reaches the embedding step, then waits there
+        if svc.upload_job(job.id).stage == "embed":
+            break
+        threading.Event().wait(0.05)
+    threading.Event().wait(1.0)
+    waiting = svc.upload_job(job.id)
+    assert (waiting.stage, waiting.embedded, waiting.done) == ("embed", 0, False)
+    held.__exit__(None, None, None)
+    done = svc.uploads.wait(job.id, 120)
+    assert done.state == "done" and done.accepted == ("村道.txt",)
+    assert svc.search("第7个行政村新修道路多少公里", k=1)[0].chunk.doc == "村道.txt"

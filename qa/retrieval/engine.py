@@ -87,14 +87,16 @@ class Engine:
 
     def add_files(self, files: list[tuple[str, bytes]], progress: Callable[[str], None] | None = None,
                   cancel: Callable[[], bool] | None = None,
-                  on_step: Callable[[BuildStep], None] | None = None) -> tuple[list[str], list[LoadWarning]]:
+                  on_step: Callable[[BuildStep], None] | None = None,
+                  pause: Callable[[], None] | None = None) -> tuple[list[str], list[LoadWarning]]:
         """Validate uploaded files, index the good ones and add them to docs_dir.
 
         A file is checked completely before anything is written; it is staged outside docs_dir
         and moved in only when the new index is written (see _index_uploads), so a rejected,
         failing, cancelled (cancel() → True) or killed upload leaves documents and index as
         they were. Questions keep using the previous index until the switch. `on_step` gets
-        BuildStep counts: files checked, then the build's own steps."""
+        BuildStep counts: files checked, then the build's own steps; `pause()` runs before each
+        embedding batch (see build_index)."""
         accepted: list[tuple[str, bytes]] = []
         rejected: list[LoadWarning] = []
         seen: set[str] = set()
@@ -133,7 +135,7 @@ class Engine:
         if on_step is not None:
             on_step(BuildStep("check", f"已检查 {len(files)} 个文件", files_done=len(files), files=len(files)))
         if accepted:
-            self._index_uploads(accepted, progress, cancel, on_step)
+            self._index_uploads(accepted, progress, cancel, on_step, pause)
         return [n for n, _ in accepted], rejected
 
     def remove_documents(self, names: list[str], progress: Callable[[str], None] | None = None,
@@ -165,7 +167,7 @@ class Engine:
         self._switch([r for r in raws if r.name not in gone], warnings, progress, None, move_out, on_step)
         return gone, rejected
 
-    def _index_uploads(self, accepted: list[tuple[str, bytes]], progress, cancel, on_step=None) -> None:
+    def _index_uploads(self, accepted: list[tuple[str, bytes]], progress, cancel, on_step=None, pause=None) -> None:
         """Stage the files outside docs_dir, build the index with them, move them into docs_dir
         only once the new build is complete on disk, then switch. Killed or failing at any point
         before the move, docs_dir and CURRENT are exactly as they were (the staging folder and a
@@ -191,15 +193,16 @@ class Engine:
                     shutil.copyfile(staging / name, tmp)
                     os.replace(tmp, docs_dir / name)
 
-            self._switch(sorted([*raws, *staged], key=lambda r: r.name), warnings, progress, cancel, move_in, on_step)
+            self._switch(sorted([*raws, *staged], key=lambda r: r.name), warnings, progress, cancel, move_in, on_step,
+                         pause)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
-    def _switch(self, raws, warnings, progress, cancel, before_switch, on_step) -> None:
+    def _switch(self, raws, warnings, progress, cancel, before_switch, on_step, pause=None) -> None:
         """Build the index of raws (before_switch() runs once the build is on disk, right before
         CURRENT points to it), then answer from it."""
         index = build_index(self.settings, self.encoder, raws, warnings, self.index, progress,
-                            cancel=cancel, before_switch=before_switch, on_step=on_step)
+                            cancel=cancel, before_switch=before_switch, on_step=on_step, pause=pause)
         if on_step is not None and self.settings.store:
             from qa.retrieval.store_milvus import shown_store
 

@@ -92,8 +92,10 @@ class UploadJobs:
     KEEP = 200  # finished jobs remembered for polling; the oldest are forgotten beyond this
 
     def __init__(self, engine_of: Callable[[], "Engine"], index_lock: threading.Lock | None = None,
-                 on_finish: Callable[[UploadJob], None] | None = None):
+                 on_finish: Callable[[UploadJob], None] | None = None,
+                 pause: Callable[[], None] | None = None):
         self._engine_of = engine_of
+        self._pause = pause
         self._on_finish = on_finish
         self._index_lock = index_lock or threading.Lock()
         self._lock = threading.Lock()
@@ -171,7 +173,8 @@ class UploadJobs:
                         self._update(job_id, **changes)
 
                 try:
-                    accepted, rejected = engine.add_files(files, cancel=cancel.is_set, on_step=on_step)
+                    accepted, rejected = engine.add_files(files, cancel=cancel.is_set, on_step=on_step,
+                                                         pause=self._pause)
                 except IndexFailure as exc:
                     after = len(engine.index.documents)
                     state = "cancelled" if cancel.is_set() else "failed"
