@@ -367,6 +367,7 @@ def test_uploads_and_removals_under_load_lose_no_document_and_give_no_5xx(api):
     assert report["server_5xx"] == 0 and report["dropped_503"] == 0 and not report["error_details"], report
     assert report["lost_documents"] == [] and report["unexpected_documents"] == [], report
     assert report["uploads"]["indexed"] >= 1 and report["uploads"]["failed_jobs"] == 0, report
+    assert report["uploads"]["unfinished_jobs"] == 0, report
     assert report["kinds"]["search"]["ok"] > 0 and report["kinds"]["upload"]["ok"] == report["uploads"]["sent"]
     docs = {p.name for p in Path(service.settings.docs_dir).iterdir()}
     for name in [n for n in docs if n.startswith("负载测试")]:   # leave the corpus as the other tests expect it

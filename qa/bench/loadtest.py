@@ -108,6 +108,10 @@ def run_load(base: str, clients: int = 16, requests: int = 200, mix: dict[str, i
             "dropped": sum(o["dropped"] for o in outcome.values()), "error_details": details[:10]}
 
 
+# After the clients stop, the upload jobs still running get this long to finish; any left are reported
+# as unfinished (a stuck job must not hang the bench).
+JOBS_DEADLINE_S = 600
+
 UPLOAD_TEXT = "负载测试文档{n}\n一、基本情况\n第{n}号负载测试文档记载的数字是{v}个。\n"
 
 
@@ -196,10 +200,11 @@ def run_documents_load(base: str, docs_dir: Path, clients: int = 32, seconds: fl
     wall = time.perf_counter() - t0
     client = httpx.Client()
     states = {}
-    for job in jobs:   # every upload job to its end
+    deadline = time.perf_counter() + JOBS_DEADLINE_S
+    for job in jobs:   # every upload job to its end, or reported as unfinished
         while True:
             st = client.get(f"{base}/v1/documents/jobs/{job}", timeout=60).json()
-            if st["state"] in ("done", "failed", "cancelled"):
+            if st["state"] in ("done", "failed", "cancelled") or time.perf_counter() > deadline:
                 states[job] = st
                 break
             time.sleep(0.5)
@@ -216,7 +221,8 @@ def run_documents_load(base: str, docs_dir: Path, clients: int = 32, seconds: fl
                          "ratio": round(p95[1] / p95[0], 2) if p95[0] and p95[1] else None},
         "p50_s": {k: round(percentile(lat[(k, 1)] + lat[(k, 0)], 50), 3) for k in counts if lat[(k, 0)] or lat[(k, 1)]},
         "uploads": {"sent": len(uploaded), "indexed": len(accepted), "removed": len(removed),
-                    "failed_jobs": sum(st["state"] == "failed" for st in states.values())},
+                    "failed_jobs": sum(st["state"] == "failed" for st in states.values()),
+                    "unfinished_jobs": sum(st["state"] in ("queued", "running") for st in states.values())},
         "server_5xx": sum(v.get("5xx", 0) for v in counts.values()),
         "dropped_503": sum(v.get("dropped", 0) for v in counts.values()),
         "lost_documents": sorted(expected - listed) + sorted(n for n in expected - on_disk if n not in listed),
