@@ -1146,3 +1146,39 @@ def test_a_concessive_clause_counts_without_asking():
     assert counted_noun("无论有多少个项目申报，评审结果在哪天公布？") == ""
     assert counted_noun("有多少国家参加了公约？") == "国家"
     assert counted_noun("不管怎样，全市有多少个贫困村？") == "贫困村"   # the clause counts nothing: the question still does
+
+
+BLIND_12 = WILD.parent / "blind-2026-12-06l"
+COUNTRY_QUESTIONS = {  # a document naming no place (a national standard, a ministry's rules), a question naming the country
+    "人体损伤程度鉴定标准（2014年1月1日起施行）.md": ("本标准所涉及的体表损伤数值", "中国的人体损伤鉴定标准中，7到10岁儿童的体表损伤数值按多少计算？", "7～10岁按60%计算。"),
+    "GBT28181-2016公共安全视频监控联网系统信息传输交换控制技术要求.pdf": ("本标准由中华人民共和国公安部提出", "我国视频监控联网标准是由哪个部门提出的？", "本标准由中华人民共和国公安部提出。"),
+}
+
+
+@pytest.mark.parametrize("name", COUNTRY_QUESTIONS)
+def test_document_naming_no_place_is_about_the_country(name):
+    """A question that names the country (「中国的…标准」, 「我国…」) is in the frame of a national document:
+    one whose title and metadata name no place (a forensic standard) or a national body (a standard
+    headed 「中华人民共和国国家标准」), though its text seldom names the country."""
+    from qa.verify.cite import in_frame
+
+    doc = build_document(load_file(BLIND_12 / name))
+    meta = " ".join(p.text for p in doc.paragraphs if p.kind == "meta")
+    dt = DocText(normalize(f"{doc.title} {meta}"), normalize(" ".join(p.text for p in doc.paragraphs)))
+    quote, question, claim = COUNTRY_QUESTIONS[name]
+    para = next(p for p in doc.paragraphs if quote in p.text)
+    assert dt.is_about("中国") and dt.frames("中国") and dt.is_about("我国")
+    assert in_frame(question, para, dt)
+    assert support(claim, para, question, dt) == 1.0
+
+
+def test_local_document_is_not_about_the_country():
+    """A city's rules name their city: a question about the country stays outside their frame."""
+    from qa.verify.cite import in_frame
+
+    doc = build_document(load_file(BLIND_12 / "北京市环境噪声污染防治办法（北京市政府规章，2006年）.md"))
+    meta = " ".join(p.text for p in doc.paragraphs if p.kind == "meta")
+    dt = DocText(normalize(f"{doc.title} {meta}"), normalize(" ".join(p.text for p in doc.paragraphs)))
+    para = next(p for p in doc.paragraphs if "夜间施工" in p.text)
+    assert not dt.placeless and not dt.is_about("中国")
+    assert not in_frame("中国对夜间施工作业有什么规定？", para, dt)

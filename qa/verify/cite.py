@@ -167,14 +167,23 @@ class DocText:
         again and again, as a national work report does). A place the text merely names often is not
         enough: a province's report names each of its cities often."""
         return (entity_found(name, self.head) or abbreviation_found(name, self.head)
-                or (name in COUNTRY and (bool(_NATIONAL.search(self.head))
-                                         or _mentions(name, self.text) >= SCOPE_MENTIONS)))
+                or (name in COUNTRY and self.national(name)))
 
     def is_about(self, name: str) -> bool:
         # Its title or author, or a place it names again and again (its province or city) — not a
         # county it mentions once in passing.
         return (entity_found(name, self.head) or abbreviation_found(name, self.head)
-                or _mentions(name, self.text) >= SCOPE_MENTIONS)
+                or _mentions(name, self.text) >= SCOPE_MENTIONS or (name in COUNTRY and self.national(name)))
+
+    def national(self, name: str) -> bool:
+        """Whether the document speaks for the whole country: issued by a national body, naming the
+        country again and again, or naming no place in its title and metadata at all (a national
+        standard, a ministry's rules, a law cited by its short title: a local text names its place)."""
+        return bool(_NATIONAL.search(self.head)) or _mentions(name, self.text) >= SCOPE_MENTIONS or self.placeless
+
+    @property
+    def placeless(self) -> bool:
+        return bool(self.head) and not entities(self.head, ("ns",))
 
 
 def _share_found(toks: set[str], found: set[str], text: str) -> float:
