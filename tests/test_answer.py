@@ -152,3 +152,28 @@ def test_an_english_question_is_verified_without_the_wording_of_its_translation(
     unit_on = Answerer(seed_engine, None, seed_engine.settings.with_(ablate="+unit"))
     assert unit_on.check(Answer(question=query, text="", abstained=True), query, raw, passages).abstained
     assert not extractive.check(Answer(question=query, text="", abstained=True), query, raw, passages).abstained
+
+
+def test_after_a_switch_questions_use_the_previous_gate_while_the_new_one_is_calibrated(tmp_path, seeds_dir, qa_cache_dir):
+    """An upload switches the index; the thread that calibrates the new build's gate holds the lock,
+    and a question arriving meanwhile gets the previous gate at once instead of waiting. Documents
+    the build kept unchanged keep their DocText (the same object): only new text is normalized."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(seeds_dir / "002_2d655d4704b4aa68.txt", docs)
+    settings = Settings.load(docs_dir=docs, cache_dir=qa_cache_dir, index_dir=tmp_path / "index", llm="extractive")
+    eng = Engine.open(settings)
+    a = Answerer(eng, None)
+    first_gate, first_docs = a.gate(), a._docs()
+    eng.add_files([("村道.txt", "\n".join(f"第{i}条 某县第{i}个行政村今年新修道路{i * 3}公里。"
+                                         for i in range(1, 30)).encode())])
+    assert a._gate_lock.acquire(blocking=False)   # as if another thread were calibrating
+    try:
+        assert a.gate() is first_gate
+    finally:
+        a._gate_lock.release()
+    new_gate = a.gate()
+    assert new_gate is not first_gate and a.gate() is new_gate
+    new_docs = a._docs()
+    assert set(new_docs) == {"002_2d655d4704b4aa68.txt", "村道.txt"}
+    assert new_docs["002_2d655d4704b4aa68.txt"] is first_docs["002_2d655d4704b4aa68.txt"]

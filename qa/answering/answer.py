@@ -22,7 +22,7 @@ from qa.text.normalize import normalize, strip_controls
 from qa.text.guard import Figure, conflicts, instruction_spans, only_instructions
 from qa.answering.prompt import build_messages, select_passages, sentence_score, window
 from qa.answering.rewrite import corpus_glossary, name_numbered_documents, needs_translation, own_words, standalone_question
-from qa.schema import Answer, Hit, Paragraph, Passage
+from qa.schema import Answer, Document, Hit, Paragraph, Passage
 from qa.ingest.sections import named_by
 from qa.text.sentences import answer_kinds, content_tokens, numbers, sentence_spans
 from qa.settings import Settings
@@ -147,18 +147,18 @@ class Answerer:
         self.max_new_tokens = max_new_tokens
         self.load_notice = notice
         # Calibrating the gate of a new build takes seconds of CPU: one thread does it, the others
-        # wait for its result instead of each calibrating again (many questions arrive at once).
+        # use the previous gate meanwhile, or wait for the first (many questions arrive at once).
         self._gate_lock = threading.Lock()
 
     def _docs(self) -> dict[str, DocText]:
         index = self.engine.index
-        if getattr(self, "_docs_for", None) is not index:  # rebuilt after an upload
-            self._docs_cache = {
-                name: DocText(normalize(" ".join([d.title, *(p.text for p in d.paragraphs if p.kind == "meta"),
-                                                  named_by(name)])),
-                              normalize(" ".join([d.title, *(p.text for p in d.paragraphs)])))
-                for name, d in index.documents.items()
-            }
+        if getattr(self, "_docs_for", None) is not index:  # rebuilt after an upload or a removal
+            # A document the build kept unchanged is the same object: its DocText is reused, so a
+            # switch costs the new documents' text only, not the whole corpus's.
+            old = getattr(self, "_docs_of", {})
+            self._docs_of = {name: old[name] if name in old and old[name][0] is d else (d, _doc_text(name, d))
+                             for name, d in index.documents.items()}
+            self._docs_cache = {name: dt for name, (_, dt) in self._docs_of.items()}
             self._docs_for = index
         return self._docs_cache
 
@@ -174,17 +174,23 @@ class Answerer:
 
     def gate(self) -> Gate:
         """The relevance gate of the current index and embedding model (calibrated once, stored
-        with the index build)."""
+        with the index build). While one thread calibrates a new build's gate, the others go on
+        with the previous build's (one upload moves the thresholds little) instead of waiting."""
         index = self.engine.index
         if getattr(self, "_gate_for", None) is index:
             return self._gate_cache
-        with self._gate_lock:
+        previous = getattr(self, "_gate_cache", None)
+        if not self._gate_lock.acquire(blocking=previous is None):
+            return previous
+        try:
             if getattr(self, "_gate_for", None) is not index:
                 paragraphs = [p for d in index.documents.values() for p in d.paragraphs]
                 self._gate_cache = load_or_calibrate(index.path, self.engine.retriever, paragraphs,
                                                      self.engine.encoder.model_id, self.settings.top_k)
                 self._gate_for = index
             return self._gate_cache
+        finally:
+            self._gate_lock.release()
 
     def _glossary(self) -> dict[str, str]:
         index = self.engine.index
@@ -336,6 +342,12 @@ class Answerer:
             if ev.kind == "final":
                 final = ev.data
         return final
+
+
+def _doc_text(name: str, d: Document) -> DocText:
+    """What a document is about, for the frame and the checks: title, metadata and file name; text."""
+    return DocText(normalize(" ".join([d.title, *(p.text for p in d.paragraphs if p.kind == "meta"), named_by(name)])),
+                   normalize(" ".join([d.title, *(p.text for p in d.paragraphs)])))
 
 
 def _stop(text: str) -> bool:
