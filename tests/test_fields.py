@@ -49,8 +49,34 @@ def test_a_document_the_corpus_lacks_gets_no_other_documents_field(docs):
 
 
 def test_a_field_the_document_does_not_record_goes_to_the_model(docs):
-    assert "施行日期" not in docs[XINFANG].meta
-    assert field_answer("北京市信访条例从什么时候开始施行？", _hits(docs, XINFANG), docs) is None
+    assert "发文字号" not in docs[XINFANG].meta
+    assert field_answer("北京市信访条例的文号是什么？", _hits(docs, XINFANG), docs) is None
+
+
+BLIND_12 = WILD.parent / "blind-2026-12-06l"
+
+
+@pytest.mark.parametrize("folder, name, question, value, article", [
+    # a regulation whose header records no 施行日期 (a city's, from the wild corpus)
+    (WILD, XINFANG, "北京市信访条例从什么时候开始施行？", "2007年1月1日", "本条例自2007年1月1日起施行"),
+    # a ministry's rules typeset 「1 日」, asked 「从哪一天起开始实施」
+    (BLIND_12, "交通警察道路执勤执法工作规范（公安部）.md", "公安部的《交通警察道路执勤执法工作规范》是从哪一天起开始实施的？",
+     "2009年1月1日", "本规范自2009年1月1 日起实施"),
+    # an association's rules inside its covering notice (another repository)
+    (BLIND_12, "收单外包服务机构自律规范（试行）（中国支付清算协会中支协发〔2022〕12号）.md",
+     "《收单外包服务机构自律规范》从什么时候开始施行？", "2022年5月1日", "本规范自2022年5月1日起施行"),
+])
+def test_a_date_in_force_the_header_lacks_is_read_from_the_commencement_article(folder, name, question, value, article):
+    """Laws, rules and standards put themselves into force in their last article (「本条例自…起施行」):
+    when the header records no 施行日期, that article answers a 施行 question and is what is cited."""
+    doc = build_document(load_file(folder / name))
+    assert "施行日期" not in doc.meta
+    fa = field_answer(question, _hits({name: doc}, name), {name: doc})
+    assert fa is not None and (fa.doc, fa.field, fa.value) == (name, "施行日期", value)
+    assert article in fa.para.text and fa.para.kind != "meta" and fa.source is None
+    assert fa.text == f"《{doc.title}》自{value}起{article[-2:]}。"
+    # a question naming another document gets nothing from this one
+    assert field_answer("《网络安全审查办法》从什么时候开始施行？", _hits({name: doc}, name), {name: doc}) is None
 
 
 def test_questions_that_ask_for_no_field():

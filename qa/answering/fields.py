@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
+from qa.ingest.clean import DATE
 from qa.text.normalize import normalize
 from qa.schema import Document, Hit, Paragraph
 from qa.text.sentences import content_tokens
@@ -26,7 +27,8 @@ from qa.text.sentences import content_tokens
 ASKS: dict[str, re.Pattern] = {
     "发文字号": re.compile(r"文号|字号|发文号|文件号"),
     "成文日期": re.compile(r"成文日期|成文时间|印发日期|签发日期|(?:哪天|哪一天|何时|什么时候|哪年哪月哪日)(?:印发|签发|成文)"),
-    "施行日期": re.compile(r"施行日期|生效日期|(?:哪天|哪一天|何时|什么时候|从何时|从什么时候|自何时)(?:开始|起)?(?:施行|生效|实施)"),
+    "施行日期": re.compile(r"施行日期|生效日期|实施日期|(?:哪天|哪一天|何时|什么时候|从何时|从什么时候|自何时)"
+                       r"(?:起?开始|起)?(?:正式)?(?:施行|生效|实施)"),
     "主送机关": re.compile(r"主送(?:机关|单位)?|(?:发给|下发给|发送给|送给|印发给)(?:哪些|哪个|什么)(?:单位|机关|部门|地方)?"),
     "发文机关署名": re.compile(r"发文机关|(?:哪个|哪些|什么)(?:机关|部门|单位)(?:印发|发布|制发|发文)"),
     "讲话人": re.compile(r"讲话人|报告人|(?:是)?谁(?:作|做|讲|发表)的|由谁(?:作|做)"),
@@ -35,6 +37,22 @@ ASKS: dict[str, re.Pattern] = {
 }
 # What a question says besides the document's name when it asks for a field.
 _ASKING = re.compile(r"是什么|是多少|是哪天|是哪一天|是谁|有哪些|哪些|哪个|多少|什么|哪天|何时|这份|该|本|这个|这部|的|了|吗|呢")
+
+
+# The article that puts a law, regulation, rule or standard into force, in its own words:
+# 「本条例自2019年5月15日起施行」, 「本规范自2009年1月1 日起实施」 (the last article of the text).
+_IN_FORCE = re.compile(rf"本(?:法|条例|规定|办法|规范|细则|规则|决定|准则|标准|通知|意见|解释|规程|制度|章程|指引|公约)"
+                       rf"[^。；;]{{0,12}}?自\s*({DATE})\s*起\s*(施行|实施|生效)")
+
+
+def in_force(doc: Document) -> tuple[str, str, Paragraph] | None:
+    """The date a document's own text puts it into force, its verb (施行, 实施, 生效) and the paragraph
+    saying so (the last one, should the text hold more): for a 施行日期 the header does not record."""
+    found = None
+    for p in doc.paragraphs:
+        if p.kind != "meta" and (m := _IN_FORCE.search(p.text)):
+            found = (re.sub(r"\s+", "", m.group(1)), m.group(2), p)
+    return found
 
 
 @dataclass(frozen=True)
@@ -86,9 +104,15 @@ def field_answer(question: str, hits: list[Hit], documents: Mapping[str, Documen
         if doc is None:
             continue
         meta = next((p for p in doc.paragraphs if p.kind == "meta"), None)
+        text = texts.get(doc.name) if texts else None
         for f in fields:
             value = doc.meta.get(f, "").strip()
-            if value and meta is not None and value in meta.text and _names_document(question, doc, f, texts.get(doc.name) if texts else None):
+            if value and meta is not None and value in meta.text and _names_document(question, doc, f, text):
                 source = next((p for p in doc.paragraphs if p.kind != "meta" and value in p.text), None)
                 return FieldAnswer(doc.name, f, value, meta, f"《{doc.title}》的{f}为{value}。", source)
+            # Not in the header: the text's own commencement article states it, in the words the
+            # answer repeats, and is what is cited.
+            if not value and f == "施行日期" and (stated := in_force(doc)) and _names_document(question, doc, f, text):
+                value, verb, para = stated
+                return FieldAnswer(doc.name, f, value, para, f"《{doc.title}》自{value}起{verb}。")
     return None
