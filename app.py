@@ -148,6 +148,7 @@ def build_app(settings: Settings, answerer_factory: AnswererFactory = load_answe
 
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         demo.qa_service = service  # for tests and the bench
+        demo.qa_access = access    # the login launch() installs: one set of keys for page and login
 
         with gr.Sidebar(label="设置", open=True, width=330):
             gr.Markdown("### 设置")
@@ -338,7 +339,7 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, *, block:
         share=False, ssr_mode=False, mcp_server=False, pwa=False, show_error=True,
         footer_links=["api", "settings"], max_file_size="20mb",
         theme=make_theme(), css=CSS, js=PAGE_JS,
-        auth=PageAccess(policy).login if policy.keyed else None,
+        auth=demo.qa_access.login if policy.keyed else None,
         auth_message="请输入访问密钥（用户名任意；上传和删除文档请用 admin 和管理员密钥）" if policy.keyed else None,
         app_kwargs={"middleware": [Middleware(PageGuard, policy=policy)]},
     )
