@@ -79,6 +79,14 @@ def test_a_date_in_force_the_header_lacks_is_read_from_the_commencement_article(
     assert field_answer("《网络安全审查办法》从什么时候开始施行？", _hits({name: doc}, name), {name: doc}) is None
 
 
+def test_a_question_about_the_replaced_document_asks_for_no_field_of_this_one():
+    """「被废止的旧办法文号」 or 「替代的旧版标准…哪一天开始实施」 ask for another document's record."""
+    assert asked_fields("新的科研项目资金管理办法施行后，被废止的旧办法文号是什么？") == []
+    assert asked_fields("GB/T 3469—2013 替代的1983年旧版标准，当年是哪一天开始实施的？") == []
+    assert asked_fields("这个标准代替的原标准是哪天开始实施的？") == []
+    assert asked_fields("新版名录是从哪一天开始施行的？") == ["施行日期"]
+
+
 def test_questions_that_ask_for_no_field():
     assert asked_fields("地方政府债务实行什么样的规模控制？") == []
     assert asked_fields("劳动者每日工作时间不超过几小时？") == []

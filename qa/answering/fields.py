@@ -67,8 +67,16 @@ class FieldAnswer:
     source: Paragraph | None = None
 
 
+# A question about the document this one replaces (「被废止的旧办法文号」, 「替代的1983年旧版标准」) asks
+# for another document's record: the matched document's own field would be the wrong answer.
+_REPLACED = re.compile(r"旧版|旧的|旧(?:办法|条例|规定|标准|规范|文件|通知|法)|原(?:来的)?(?:办法|条例|规定|标准|规范|文件|通知)"
+                       r"|被(?:废止|替代|代替|取代)|(?:废止|替代|代替|取代)的")
+
+
 def asked_fields(question: str) -> list[str]:
     q = normalize(question)
+    if _REPLACED.search(q):
+        return []
     return [f for f, pat in ASKS.items() if pat.search(q)]
 
 
