@@ -6,15 +6,15 @@ from qa.settings import Settings
 
 
 def test_a_comma_list_names_the_checks_switched_off_besides_those_off_by_default():
-    assert DEFAULT_OFF == {"scope", "unit", "place"}
-    assert parse_off(" gate, unit ,,") == frozenset({"gate", "unit", "scope", "place"})
+    assert DEFAULT_OFF == {"scope", "unit", "place", "contrast"}
+    assert parse_off(" gate, unit ,,") == frozenset({"gate", "unit", "scope", "place", "contrast"})
     assert parse_off("") == parse_off(None) == DEFAULT_OFF
 
 
 def test_a_plus_switches_a_check_on():
-    assert parse_off("+scope,+unit,+place") == frozenset()
-    assert parse_off("+scope,frame,place") == frozenset({"place", "unit", "frame"})
-    assert parse_off("+place") == frozenset({"scope", "unit"})
+    assert parse_off("+scope,+unit,+place,+contrast") == frozenset()
+    assert parse_off("+scope,frame,place") == frozenset({"place", "unit", "frame", "contrast"})
+    assert parse_off("+place") == frozenset({"scope", "unit", "contrast"})
 
 
 def test_an_unknown_check_is_an_error_that_lists_the_known_ones():
