@@ -39,9 +39,10 @@ _EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 _DELIMITER_ROW = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
 # Share of a file's text lines (8+ characters) that stop mid-sentence with another text line right
-# under them. Measured on the 32 Markdown files of corpora/ (tests/test_load.py prints them): files with
-# one paragraph or clause a line are at 0–0.08 (a heading right over its text), the two hard-wrapped
-# ones (from different sources) at 0.66 and 0.81; the line is drawn near the middle of that gap.
+# under them. Measured on the 48 Markdown files of corpora/ (tests/test_load.py prints them): files with
+# one paragraph or clause a line are at 0–0.08 (a heading right over its text), an OCR-converted
+# insurance contract with a long table of contents of short lines at 0.22, the two hard-wrapped ones
+# (from different sources) at 0.66 and 0.81; the line is drawn near the middle of that gap.
 WRAPPED_SHARE = 0.4
 MIN_JUDGED_LINES = 20   # fewer text lines than this tell nothing about wrapping: the file is left as it is
 _LIST_MARK = re.compile(r"^(?:[-*+]\s|\d{1,3}[.)]\s)")   # Markdown list items stay items
