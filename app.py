@@ -160,6 +160,8 @@ def build_app(settings: Settings, answerer_factory: AnswererFactory = load_answe
             gr.Markdown("### 添加文档")
             upload = gr.File(label="上传文档（.txt .md .docx .pdf .html，加入索引）", file_count="multiple",
                              file_types=list(SUFFIXES), elem_id="qa-upload")
+            replace_same = gr.Checkbox(False, label="替换同名文档（旧文件保留在索引目录的 removed/ 下）",
+                                       elem_id="qa-upload-replace")
             upload_msg = gr.HTML("", elem_id="qa-upload-msg")
             upload_cancel = gr.Button("取消上传", size="sm", visible=False, elem_id="qa-upload-cancel")
             upload_job = gr.State(None)
@@ -284,7 +286,7 @@ def build_app(settings: Settings, answerer_factory: AnswererFactory = load_answe
 
         # An upload is a background job (qa/serve/uploads.py): this generator only polls it, so the
         # progress bar moves while the chat keeps answering from the previous index.
-        def add_uploads(paths, request: gr.Request):
+        def add_uploads(paths, replace: bool, request: gr.Request):
             files = [(Path(p).name, Path(p).read_bytes()) for p in paths or []]
             if not files:
                 yield "", gr.update(), gr.update(), gr.update(), None, gr.update(visible=False)
@@ -294,7 +296,7 @@ def build_app(settings: Settings, answerer_factory: AnswererFactory = load_answe
                 yield (render_upload_result([], [], n, n, "上传文档需要以 admin 身份、用管理员密钥登录"), gr.update(), gr.update(),
                        None, None, gr.update(visible=False))
                 return
-            job = service.start_upload(files, _who(request))
+            job = service.start_upload(files, _who(request), replace=bool(replace))
             while not job.done:
                 yield render_upload_progress(job), gr.update(), gr.update(), gr.update(), job.id, gr.update(visible=True)
                 time.sleep(UPLOAD_POLL_S)
@@ -302,7 +304,7 @@ def build_app(settings: Settings, answerer_factory: AnswererFactory = load_answe
             yield (upload_html(upload_result(job)), status_html(service), gr.update(choices=document_choices(service)),
                    None, None, gr.update(visible=False))
 
-        upload.upload(add_uploads, [upload], [upload_msg, status, doc_pick, upload, upload_job, upload_cancel],
+        upload.upload(add_uploads, [upload, replace_same], [upload_msg, status, doc_pick, upload, upload_job, upload_cancel],
                       concurrency_limit=4, concurrency_id="index", api_name="upload", show_progress="hidden")
 
         def cancel_upload(job_id: str | None):

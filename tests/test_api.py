@@ -187,7 +187,18 @@ def test_documents_list_view_and_upload(api):
     hits = httpx.get(f"{url}/v1/search", params={"q": "青松县建成了多少个村级图书室？", "k": 1}).json()["hits"]
     assert hits[0]["doc"] == "青松县图书室.txt"
     again = httpx.post(f"{url}/v1/documents?wait=true", files=[("files", ("青松县图书室.txt", good.encode()))]).json()
-    assert again["accepted"] == [] and "同名" in again["rejected"][0]["reason"]
+    assert again["accepted"] == [] and "同名" in again["rejected"][0]["reason"] and "replace" in again["rejected"][0]["reason"]
+    # replaced: the new version is indexed in the same build, the old one kept under removed/
+    newer = good.replace("137个", "152个")
+    r = httpx.post(f"{url}/v1/documents", params={"wait": "true", "replace": "true"},
+                   files=[("files", ("青松县图书室.txt", newer.encode()))], timeout=600)
+    body = r.json()
+    assert r.status_code == 200 and body["accepted"] == body["replaced"] == ["青松县图书室.txt"], body
+    assert body["documents_after"] == body["documents_before"] == 6
+    assert (Path(service.settings.docs_dir) / "青松县图书室.txt").read_text(encoding="utf-8") == newer
+    assert [p.read_text(encoding="utf-8") for p in service.settings.resolved_index_dir.glob("removed/*/青松县图书室.txt")] == [good]
+    texts = [p.text for p in service.engine.index.documents["青松县图书室.txt"].paragraphs]
+    assert any("152个" in t for t in texts) and not any("137个" in t for t in texts)
     big = httpx.post(f"{url}/v1/documents?wait=1", files=[("files", ("大.txt", "字".encode() * (7 * 1024 * 1024 + 1)))],
                      timeout=600).json()
     assert big["accepted"] == [] and "过大" in big["rejected"][0]["reason"]
@@ -197,13 +208,14 @@ def test_documents_list_view_and_upload(api):
     r = httpx.delete(f"{url}/v1/documents/青松县图书室.txt", timeout=600)
     assert r.status_code == 200 and r.json() == {"removed": ["青松县图书室.txt"], "documents_after": 5}
     assert not (Path(service.settings.docs_dir) / "青松县图书室.txt").exists()
-    assert list(service.settings.resolved_index_dir.glob("removed/*/青松县图书室.txt"))
+    assert len(list(service.settings.resolved_index_dir.glob("removed/*/青松县图书室.txt"))) >= 1
     hits = httpx.get(f"{url}/v1/search", params={"q": "青松县建成了多少个村级图书室？", "k": 5}).json()["hits"]
     assert all(h["doc"] != "青松县图书室.txt" for h in hits)
     _error(httpx.delete(f"{url}/v1/documents/青松县图书室.txt"), 404, "no_document")
     # each change is in the audit log: who (face, role, client), what, the result
     audit = [(a["who"], a["action"], a["documents"], a["result"]) for a in service.audit.lines()]
     assert ("api open 127.0.0.1", "upload", ["青松县图书室.txt"], "done") in audit
+    assert ("api open 127.0.0.1", "replace", ["青松县图书室.txt"], "done") in audit
     assert audit[-2:] == [("api open 127.0.0.1", "remove", ["青松县图书室.txt"], "done"),
                           ("api open 127.0.0.1", "remove", ["青松县图书室.txt"], "refused")]
 

@@ -519,6 +519,17 @@ def test_upload_adds_a_document_and_rejects_bad_files(copy_server, browser, tmp_
     assert len(svc.engine.index.documents) == before + 1 and f"{before + 1}</b> 篇文档" in status.inner_html()
     assert not any((docs_dir / n).exists() for n in ("扫描件.txt", "空白.md", "报告.pdf"))
     assert svc.engine.search("青松县建成了多少个村级图书室？")[0].chunk.doc == "青松县图书室.txt"
+
+    # the same name again: refused, unless 「替换同名文档」 is ticked; then the new version is indexed
+    newer = tmp_path / "新版" / "青松县图书室.txt"
+    newer.parent.mkdir()
+    newer.write_text(GOOD_DOC.replace("137个", "152个"), encoding="utf-8")
+    page.locator("#qa-upload-replace input[type=checkbox]").check()
+    file_input.set_input_files(str(newer))
+    page.locator("#qa-upload-msg .qa-upload-note").filter(has_text="已替换同名文档").wait_for(state="visible", timeout=300_000)
+    assert len(svc.engine.index.documents) == before + 1
+    assert (docs_dir / "青松县图书室.txt").read_text(encoding="utf-8") == newer.read_text(encoding="utf-8")
+    assert any("152个" in p.text for p in svc.engine.index.documents["青松县图书室.txt"].paragraphs)
     assert sorted(p.name for p in (ROOT / "seeds").iterdir()) == seeds_before  # seeds/ never touched
     assert _external(requests) == [] and network_guard == []
     page.context.close()

@@ -88,7 +88,8 @@ class Engine:
     def add_files(self, files: list[tuple[str, bytes]], progress: Callable[[str], None] | None = None,
                   cancel: Callable[[], bool] | None = None,
                   on_step: Callable[[BuildStep], None] | None = None,
-                  pause: Callable[[], None] | None = None) -> tuple[list[str], list[LoadWarning]]:
+                  pause: Callable[[], None] | None = None,
+                  replace: bool = False) -> tuple[list[str], list[LoadWarning]]:
         """Validate uploaded files, index the good ones and add them to docs_dir.
 
         A file is checked completely before anything is written; it is staged outside docs_dir
@@ -96,7 +97,8 @@ class Engine:
         failing, cancelled (cancel() → True) or killed upload leaves documents and index as
         they were. Questions keep using the previous index until the switch. `on_step` gets
         BuildStep counts: files checked, then the build's own steps; `pause()` runs before each
-        embedding batch (see build_index)."""
+        embedding batch (see build_index). With `replace`, a file named like a document in docs_dir
+        replaces it in the same build (the old file is kept under the index's removed/)."""
         accepted: list[tuple[str, bytes]] = []
         rejected: list[LoadWarning] = []
         seen: set[str] = set()
@@ -115,8 +117,8 @@ class Engine:
             if Path(name).suffix.lower() not in SUFFIXES:
                 rejected.append(LoadWarning(name, f"不支持的文件类型，{SUPPORTED_TEXT}"))
                 continue
-            if (Path(self.settings.docs_dir) / name).exists():
-                rejected.append(LoadWarning(name, "已有同名文档；如要替换，请先改名或删除原文件"))
+            if (Path(self.settings.docs_dir) / name).exists() and not replace:
+                rejected.append(LoadWarning(name, "已有同名文档；如要替换，请选择「替换同名文档」（API：replace=true），或先改名"))
                 continue
             try:
                 # parse it fully: a broken .docx/.pdf is refused here, not at indexing
@@ -157,7 +159,7 @@ class Engine:
         if on_step is not None:
             on_step(BuildStep("read", "正在读取文档目录"))
         raws, warnings = load_directory(docs_dir, self.ocr_cache)
-        removed = Path(self.settings.resolved_index_dir) / "removed" / time.strftime("%Y%m%d-%H%M%S")
+        removed = self._removed_dir()
 
         def move_out() -> None:
             removed.mkdir(parents=True, exist_ok=True)
@@ -166,6 +168,11 @@ class Engine:
 
         self._switch([r for r in raws if r.name not in gone], warnings, progress, None, move_out, on_step)
         return gone, rejected
+
+    def _removed_dir(self) -> Path:
+        """Where a removed or replaced document's file is kept: one folder per change, never reused."""
+        stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 10**9:09d}"
+        return Path(self.settings.resolved_index_dir) / "removed" / stamp
 
     def _index_uploads(self, accepted: list[tuple[str, bytes]], progress, cancel, on_step=None, pause=None) -> None:
         """Stage the files outside docs_dir, build the index with them, move them into docs_dir
@@ -185,12 +192,18 @@ class Engine:
             if on_step is not None:
                 on_step(BuildStep("read", "正在读取文档目录"))
             raws, warnings = load_directory(docs_dir, self.ocr_cache)
+            names = {name for name, _ in accepted}
+            raws = [r for r in raws if r.name not in names]   # a replaced document's old version
             staged = [load_file(staging / name, self.ocr_cache) for name, _ in accepted]
+            removed = self._removed_dir()
 
             def move_in() -> None:
                 for name, _ in accepted:
                     tmp = docs_dir / f".{name}.uploading"
                     shutil.copyfile(staging / name, tmp)
+                    if (docs_dir / name).exists():   # replaced: the old version is kept, then overwritten at once
+                        removed.mkdir(parents=True, exist_ok=True)
+                        shutil.copy2(docs_dir / name, removed / name)
                     os.replace(tmp, docs_dir / name)
 
             self._switch(sorted([*raws, *staged], key=lambda r: r.name), warnings, progress, cancel, move_in, on_step,

@@ -5,7 +5,8 @@
   GET  /v1/search?q=&k=&mode=  retrieved chunks
   GET  /v1/documents           the indexed documents;  GET /v1/documents/{name}: its paragraphs
   POST /v1/documents           multipart upload (field "files"), the same checks as the page: 202 with
-                               an upload job, indexed in the background (?wait=true: 200 when indexed)
+                               an upload job, indexed in the background (?wait=true: 200 when indexed;
+                               ?replace=true: a file named like a document replaces it, atomically)
   GET  /v1/documents/jobs/{id} the job's state and progress;  DELETE: cancel it
   DELETE /v1/documents/{name}  remove a document (admin key): the file is kept under the index's removed/
   GET  /v1/health              index, models, queues
@@ -259,7 +260,8 @@ def create_app(service: ChatService, title: str = "政策文件问答 API",
 
     @app.post("/v1/documents", summary="上传文档（与网页相同的检查），后台建立索引", status_code=202)
     async def upload(request: Request, files: list[UploadFile] = File(..., description="一个或多个文件"),
-                     wait: bool = Query(False, description="true：等索引建好再返回（200），否则立即返回上传任务（202）")):
+                     wait: bool = Query(False, description="true：等索引建好再返回（200），否则立即返回上传任务（202）"),
+                     replace: bool = Query(False, description="true：同名文档以新文件替换（旧文件保留在索引目录的 removed/）")):
         if len(files) > MAX_UPLOAD_FILES:
             raise ServiceError("too_many_files", f"一次最多上传 {MAX_UPLOAD_FILES} 个文件", 400)
         items, total = [], 0
@@ -271,13 +273,13 @@ def create_app(service: ChatService, title: str = "政策文件问答 API",
             if total > MAX_UPLOAD_BYTES:
                 raise ServiceError("too_large", f"上传内容过大（上限 {MAX_UPLOAD_BYTES // 1024 // 1024} MB）", 413)
             items.append((f.filename or "unnamed.txt", data))
-        job = service.start_upload(items, who(request))
+        job = service.start_upload(items, who(request), replace)
         if not wait:
             # the index is built in the background; questions keep using the previous one
             return JSONResponse({**job.to_json(), "url": f"/v1/documents/jobs/{job.id}"}, status_code=202,
                                 headers={"Location": f"/v1/documents/jobs/{job.id}"})
         job = await run_in_threadpool(service.uploads.wait, job.id)
-        body = {"job": job.id, "state": job.state, "accepted": list(job.accepted),
+        body = {"job": job.id, "state": job.state, "accepted": list(job.accepted), "replaced": list(job.replaced),
                 "rejected": [{"name": w.name, "reason": w.reason} for w in job.rejected],
                 "documents_before": job.documents_before, "documents_after": job.documents_after}
         if job.state != "done":

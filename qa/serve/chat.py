@@ -140,6 +140,7 @@ class UploadResult:
     before: int
     after: int
     error: str | None = None
+    replaced: list[str] = field(default_factory=list)   # accepted names that replaced a document
 
 
 @dataclass
@@ -178,7 +179,7 @@ class ChatService:
         # uploads index in a background worker (one build at a time) while questions go on
         self.audit = AuditLog(Path(settings.resolved_index_dir) / "audit.log")
         self.uploads = UploadJobs(lambda: self.engine, self._index_lock, on_finish=self._upload_finished,
-                                  pause=self._questions_first)
+                                  pause=self._questions_first, after_change=self._prepare_gates)
 
     # models ----------------------------------------------------------------------------------
     def check_model(self, spec: str | None) -> str:
@@ -380,13 +381,15 @@ class ChatService:
         return {"stats": idx.stats(), "warnings": list(idx.warnings), "models": self.model_notes(),
                 "lanes": {"model": self.model_lane.stats(), "fast": self.fast_lane.stats()}}
 
-    def start_upload(self, files: list[tuple[str, bytes]], who: str = "") -> UploadJob:
+    def start_upload(self, files: list[tuple[str, bytes]], who: str = "", replace: bool = False) -> UploadJob:
         """Hand uploaded files to a background job and return it at once (state "queued"); the
         job checks them, stages them outside docs_dir and indexes them; poll upload_job(id).
-        `who` (face, role, client) goes to the audit log when the job ends."""
+        `who` (face, role, client) goes to the audit log when the job ends. With `replace`, a file
+        named like an indexed document replaces it in the same build (audited as a replacement)."""
         if not files:
             raise ServiceError("no_files", "没有收到文件：请选择要上传的文档。", 400)
-        return self.uploads.start([(clean_input(name, 255) or "unnamed.txt", data) for name, data in files], who)
+        return self.uploads.start([(clean_input(name, 255) or "unnamed.txt", data) for name, data in files], who,
+                                  replace)
 
     def upload_job(self, job_id: str) -> UploadJob:
         job = self.uploads.get(clean_input(job_id, 100))
@@ -418,9 +421,11 @@ class ChatService:
         return removed, rejected
 
     def _upload_finished(self, job: UploadJob) -> None:
-        self.audit.record(job.who, "upload", job.accepted or job.files, job.state)
-        if job.accepted:
-            self._prepare_gates()
+        added = [n for n in job.accepted if n not in job.replaced]
+        if job.replaced:
+            self.audit.record(job.who, "replace", job.replaced, job.state)
+        if added or not job.replaced:
+            self.audit.record(job.who, "upload", added or job.files, job.state)
 
     def _questions_first(self) -> None:
         """Before each embedding batch of an upload: wait while questions are being searched or
@@ -448,7 +453,8 @@ class ChatService:
 def upload_result(job: UploadJob) -> UploadResult:
     """A finished job as the page and the API have always reported an upload."""
     error = job.error or ("已取消" if job.state == "cancelled" else None)
-    return UploadResult(list(job.accepted), list(job.rejected), job.documents_before, job.documents_after, error)
+    return UploadResult(list(job.accepted), list(job.rejected), job.documents_before, job.documents_after, error,
+                        list(job.replaced))
 
 
 def _clamp_k(k: object, default: int, top: int) -> int:

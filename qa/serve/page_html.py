@@ -262,13 +262,16 @@ def render_status(stats: dict, warnings: list[LoadWarning], models: dict[str, st
 
 
 def render_upload_result(accepted: list[str], rejected: list[LoadWarning], before: int, after: int,
-                         error: str | None = None) -> str:
+                         error: str | None = None, replaced: list[str] = ()) -> str:
     parts = []
     if error:
         parts.append(f'<div class="qa-upload-bad">上传失败，索引保持不变：{esc(error)}</div>')
     if accepted:
         names = "、".join(esc(n) for n in accepted)
         parts.append(f'<div class="qa-upload-ok">已加入索引：{names}（文档数 {before} → {after}）</div>')
+    if replaced:
+        names = "、".join(esc(n) for n in replaced)
+        parts.append(f'<div class="qa-upload-note">已替换同名文档：{names}（旧文件在索引目录的 removed/ 下）</div>')
     for w in rejected:
         parts.append(f'<div class="qa-upload-bad">未加入 {esc(w.name)}：{esc(w.reason)}</div>')
     if rejected and not accepted and not error:
@@ -345,4 +348,5 @@ def document_choices(service: ChatService) -> list[tuple[str, str]]:
 
 
 def upload_html(result: UploadResult) -> str:
-    return render_upload_result(result.accepted, result.rejected, result.before, result.after, result.error)
+    return render_upload_result(result.accepted, result.rejected, result.before, result.after, result.error,
+                                result.replaced)

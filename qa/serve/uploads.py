@@ -47,6 +47,7 @@ class UploadJob:
     embedded: int = 0
     to_embed: int = 0
     accepted: tuple[str, ...] = ()
+    replaced: tuple[str, ...] = ()   # accepted names that replaced a document of the same name
     rejected: tuple[LoadWarning, ...] = ()
     documents_before: int = 0
     documents_after: int = 0
@@ -80,7 +81,7 @@ class UploadJob:
                 "progress": {"files_checked": self.files_done, "files": len(self.files), "paragraphs": self.paragraphs,
                              "chunks": self.chunks, "embedded": self.embedded, "to_embed": self.to_embed,
                              "fraction": round(self.fraction, 3)},
-                "accepted": list(self.accepted), "rejected": [{"name": w.name, "reason": w.reason} for w in self.rejected],
+                "accepted": list(self.accepted), "replaced": list(self.replaced), "rejected": [{"name": w.name, "reason": w.reason} for w in self.rejected],
                 "documents_before": self.documents_before, "documents_after": self.documents_after,
                 "error": self.error, "created": self.created, "finished": self.finished}
 
@@ -93,9 +94,12 @@ class UploadJobs:
 
     def __init__(self, engine_of: Callable[[], "Engine"], index_lock: threading.Lock | None = None,
                  on_finish: Callable[[UploadJob], None] | None = None,
-                 pause: Callable[[], None] | None = None):
+                 pause: Callable[[], None] | None = None, after_change: Callable[[], None] | None = None):
         self._engine_of = engine_of
         self._pause = pause
+        # runs after an upload changed the index and before the job says done (the chat service
+        # calibrates the new build's gate there), so no work of the job outlives its "done"
+        self._after_change = after_change
         self._on_finish = on_finish
         self._index_lock = index_lock or threading.Lock()
         self._lock = threading.Lock()
@@ -103,14 +107,15 @@ class UploadJobs:
         self._cancel: dict[str, threading.Event] = {}
         self._finished: dict[str, threading.Event] = {}
 
-    def start(self, files: list[tuple[str, bytes]], who: str = "") -> UploadJob:
+    def start(self, files: list[tuple[str, bytes]], who: str = "", replace: bool = False) -> UploadJob:
         job = UploadJob(uuid.uuid4().hex[:16], tuple(n for n, _ in files), who=who)
         with self._lock:
             self._jobs[job.id] = job
             self._cancel[job.id] = threading.Event()
             self._finished[job.id] = threading.Event()
             self._forget_old()
-        threading.Thread(target=self._run, args=(job.id, list(files)), name=f"upload-{job.id}", daemon=True).start()
+        threading.Thread(target=self._run, args=(job.id, list(files), replace), name=f"upload-{job.id}",
+                         daemon=True).start()
         return job
 
     def get(self, job_id: str) -> UploadJob | None:
@@ -150,12 +155,13 @@ class UploadJobs:
             self._cancel.pop(jid, None)
             self._finished.pop(jid, None)
 
-    def _run(self, job_id: str, files: list[tuple[str, bytes]]) -> None:
+    def _run(self, job_id: str, files: list[tuple[str, bytes]], replace: bool = False) -> None:
         cancel, finished = self._cancel[job_id], self._finished[job_id]
         try:
             with self._index_lock:
                 engine = self._engine_of()
                 before = len(engine.index.documents)
+                present = set(engine.index.documents)
                 if cancel.is_set():
                     self._update(job_id, state="cancelled", message="已取消，文档和索引保持不变",
                                  documents_before=before, documents_after=before, finished=time.time())
@@ -174,7 +180,7 @@ class UploadJobs:
 
                 try:
                     accepted, rejected = engine.add_files(files, cancel=cancel.is_set, on_step=on_step,
-                                                         pause=self._pause)
+                                                         pause=self._pause, replace=replace)
                 except IndexFailure as exc:
                     after = len(engine.index.documents)
                     state = "cancelled" if cancel.is_set() else "failed"
@@ -188,10 +194,16 @@ class UploadJobs:
                                  error=f"索引更新失败（{exc.__class__.__name__}），文档和索引保持不变",
                                  documents_after=len(engine.index.documents), finished=time.time())
                     return
+                if accepted and self._after_change is not None:
+                    try:
+                        self._after_change()
+                    except Exception:
+                        log.exception("upload %s: after_change failed", job_id)
                 after = len(engine.index.documents)
                 msg = (f"已加入索引：{'、'.join(accepted)}（文档数 {before} → {after}）" if accepted
                        else "没有文件加入索引")
                 self._update(job_id, state="done", stage="done", message=msg, accepted=tuple(accepted),
+                             replaced=tuple(n for n in accepted if n in present),
                              rejected=tuple(rejected), documents_after=after, finished=time.time())
         finally:
             files.clear()  # the bytes are no longer needed; a remembered job keeps only names
