@@ -16,6 +16,7 @@ import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from qa.retrieval.index import BuildStep, IndexFailure
@@ -161,7 +162,8 @@ class UploadJobs:
             with self._index_lock:
                 engine = self._engine_of()
                 before = len(engine.index.documents)
-                present = set(engine.index.documents)
+                # what add_files(replace=True) overwrites: a file of that name in docs_dir, indexed or not
+                present = {p.name for p in Path(engine.settings.docs_dir).iterdir()}
                 if cancel.is_set():
                     self._update(job_id, state="cancelled", message="已取消，文档和索引保持不变",
                                  documents_before=before, documents_after=before, finished=time.time())
