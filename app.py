@@ -296,7 +296,13 @@ def build_app(settings: Settings, answerer_factory: AnswererFactory = load_answe
                 yield (render_upload_result([], [], n, n, "上传文档需要以 admin 身份、用管理员密钥登录"), gr.update(), gr.update(),
                        None, None, gr.update(visible=False))
                 return
-            job = service.start_upload(files, _who(request), replace=bool(replace))
+            try:
+                job = service.start_upload(files, _who(request), replace=bool(replace), client=_who(request))
+            except ServiceError as exc:   # too many uploads of this user, or of everyone, at once
+                n = len(service.engine.index.documents)
+                yield (render_upload_result([], [], n, n, exc.message), gr.update(), gr.update(), None, None,
+                       gr.update(visible=False))
+                return
             while not job.done:
                 yield render_upload_progress(job), gr.update(), gr.update(), gr.update(), job.id, gr.update(visible=True)
                 time.sleep(UPLOAD_POLL_S)

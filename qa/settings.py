@@ -60,6 +60,12 @@ class Settings:
     admin_key: str = field(default="", repr=False)
     allowed_hosts: str = ""
     allowed_origins: str = ""
+    # Per client of the HTTP API (its key and address): /v1 requests a minute (0: no limit; a person
+    # asking sends a few, a script a few a second), upload jobs queued or running at once, and how
+    # long `POST /v1/documents?wait=true` waits before it answers 202 with the job still running.
+    rate_limit: int = 600
+    upload_jobs_per_client: int = 3
+    upload_wait_s: float = 600.0
 
     @property
     def checks_off(self) -> frozenset[str]:
@@ -105,6 +111,8 @@ class Settings:
         s.checks_off  # an unknown check name is an error now, not at the first question
         if s.top_k < 1:
             raise ValueError("top_k 必须 ≥ 1")
+        if s.rate_limit < 0 or s.upload_jobs_per_client < 1 or s.upload_wait_s <= 0:
+            raise ValueError("rate_limit 必须 ≥ 0，upload_jobs_per_client 必须 ≥ 1，upload_wait_s 必须大于 0")
         if min(s.llm_connect_timeout, s.llm_read_timeout, s.llm_total_timeout) <= 0:
             raise ValueError("模型服务超时时间必须大于 0 秒")
         return s

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 
 import httpx
 import pytest
@@ -148,3 +149,103 @@ def test_roles_of_keys_for_the_audit_log_and_the_page_login():
     assert (page.may_change_documents("admin"), page.may_change_documents("张三"), page.may_change_documents(None)) \
         == (True, False, False)
     assert PageAccess(Policy.of(READ)).may_change_documents("张三") and PageAccess(Policy.of()).may_change_documents(None)
+
+
+def test_a_client_gets_its_burst_then_waits_for_the_refill():
+    from qa.serve.access import RateLimiter
+
+    now = [100.0]
+    limiter = RateLimiter(60, clock=lambda: now[0])      # one a second, a burst of 6
+    assert [limiter.take("a") for _ in range(6)] == [0.0] * 6
+    assert limiter.take("a") == pytest.approx(1.0)       # the 7th waits a second
+    assert limiter.take("b") == 0.0                      # another client has its own bucket
+    now[0] += 2.5
+    assert [limiter.take("a") > 0 for _ in range(3)] == [False, False, True]
+    assert RateLimiter(0).take("a") == 0.0               # 0: no limit
+
+
+def test_a_client_is_its_key_and_its_address():
+    from qa.serve.access import client_id
+
+    one = client_id({"authorization": f"Bearer {READ}"}, "10.0.0.5")
+    assert one != client_id({"authorization": f"Bearer {ADMIN}"}, "10.0.0.5")
+    assert one != client_id({"authorization": f"Bearer {READ}"}, "10.0.0.6")
+    assert one == client_id({"authorization": f"Bearer {READ}"}, "10.0.0.5") and READ not in one
+    assert client_id({}, "10.0.0.5") == "10.0.0.5|-"
+    assert client_id({"authorization": f"Bearer {READ}"}, "10.0.0.5", keyed=False) == "10.0.0.5|-"
+
+
+@pytest.fixture(scope="module")
+def limited_api(tmp_path_factory, seed_settings, seed_engine):
+    """A server with tight limits: 120 requests a minute (a burst of 12), one upload job per client,
+    `wait=true` answered after 0.05 s."""
+    from qa.serve.api import create_app
+    from qa.serve.chat import ChatService
+    from qa.retrieval.engine import Engine
+    from qa.bench.server import in_thread
+    from tests.conftest import seed_copy
+
+    settings = seed_copy(tmp_path_factory.mktemp("limited"), seed_settings, llm="extractive",
+                         api_key=f"{READ},{ADMIN}", rate_limit=120, upload_jobs_per_client=1, upload_wait_s=0.05)
+    ready = threading.Event()
+    with in_thread(create_app(ChatService(settings, Engine.open(settings)), ready=ready), ready) as url:
+        yield url, settings.docs_dir
+
+
+def _auth(key: str) -> dict:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def test_a_client_over_its_rate_gets_429_with_retry_after_and_others_go_on(limited_api):
+    url, _ = limited_api
+    codes = [httpx.get(f"{url}/v1/health", headers=_auth(READ)) for _ in range(20)]
+    refused = [r for r in codes if r.status_code == 429]
+    assert 12 <= sum(r.status_code == 200 for r in codes) < 20 and refused
+    body = refused[0].json()["error"]
+    assert body["code"] == "rate_limited" and body["type"] == "rate_limit_error"
+    assert int(refused[0].headers["retry-after"]) >= 1 and "请求过于频繁" in body["message"]
+    assert httpx.get(f"{url}/v1/health", headers=_auth(ADMIN)).status_code == 200   # another client
+    time.sleep(int(refused[0].headers["retry-after"]))
+    assert httpx.get(f"{url}/v1/health", headers=_auth(READ)).status_code == 200
+
+
+def test_uploads_wait_at_most_the_set_time_and_queue_one_job_per_client(limited_api):
+    url, docs = limited_api
+    time.sleep(2)   # the previous test's burst refills
+    text = "\n".join(f"第{i}条 某乡第{i}个村今年新建水渠{i * 2}公里。" for i in range(1, 30)).encode()
+    first = httpx.post(f"{url}/v1/documents", params={"wait": "true"}, headers=_auth(READ),
+                       files={"files": ("水渠甲.txt", text, "text/plain")}, timeout=60)
+    # still indexing after 0.05 s: 202 with the job to poll, not a request held open
+    assert first.status_code == 202 and "仍在建立" in first.json()["note"]
+    second = httpx.post(f"{url}/v1/documents", headers=_auth(READ),
+                        files={"files": ("水渠乙.txt", text.replace("水渠".encode(), "堤坝".encode()), "text/plain")})
+    assert second.status_code == 429 and second.json()["error"]["code"] == "too_many_jobs"
+    other = httpx.post(f"{url}/v1/documents", headers=_auth(ADMIN),
+                       files={"files": ("水渠丙.txt", text.replace("水渠".encode(), "桥梁".encode()), "text/plain")})
+    assert other.status_code == 202                      # another client has its own queue
+    for job in (first.json()["id"], other.json()["id"]):
+        for _ in range(600):
+            state = httpx.get(f"{url}/v1/documents/jobs/{job}", headers=_auth(ADMIN)).json()["state"]
+            if state in ("done", "failed", "cancelled"):
+                break
+            time.sleep(0.5)
+        assert state == "done"
+    assert {"水渠甲.txt", "水渠丙.txt"} <= {p.name for p in docs.iterdir()}
+    assert "水渠乙.txt" not in {p.name for p in docs.iterdir()}
+
+
+def test_a_history_longer_than_the_limit_is_refused_with_a_message(limited_api):
+    from qa.serve.chat import MAX_HISTORY_TURNS
+
+    url, _ = limited_api
+    turns = [["上一个问题？", "上一个回答。"]] * (MAX_HISTORY_TURNS + 1)
+    ask = httpx.post(f"{url}/v1/ask", json={"question": "生活补助是多少？", "history": turns}, headers=_auth(ADMIN))
+    messages = [{"role": r, "content": c} for t in turns for r, c in zip(("user", "assistant"), t)]
+    chat = httpx.post(f"{url}/v1/chat/completions", headers=_auth(ADMIN),
+                      json={"messages": messages + [{"role": "user", "content": "生活补助是多少？"}]})
+    for r in (ask, chat):
+        assert r.status_code == 400 and r.json()["error"]["code"] == "history_too_long"
+        assert f"最多 {MAX_HISTORY_TURNS} 轮" in r.json()["error"]["message"]
+    ok = httpx.post(f"{url}/v1/ask", json={"question": "生活补助是多少？", "history": turns[:2]}, headers=_auth(ADMIN),
+                    timeout=300)
+    assert ok.status_code == 200

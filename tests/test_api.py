@@ -26,7 +26,10 @@ def api(tmp_path_factory, seed_settings, seed_engine):
     """(base url, service): the API on a copy of the seeds and their index, extractive by default."""
     from qa.retrieval.engine import Engine
 
-    settings = seed_copy(tmp_path_factory.mktemp("api-corpus"), seed_settings, llm="extractive")
+    # no per-client limits: the load tests below are many clients from one address and no key
+    # (the limits are tested in tests/test_access.py, the bench gives each client its own key)
+    settings = seed_copy(tmp_path_factory.mktemp("api-corpus"), seed_settings, llm="extractive", rate_limit=0,
+                         upload_jobs_per_client=100)
     service = ChatService(settings, Engine.open(settings))  # the lanes as `python -m qa serve` has them
     ready = threading.Event()
     with in_thread(create_app(service, ready=ready), ready) as url:
@@ -328,6 +331,30 @@ def test_openai_client_against_local_v1(api):
         client.chat.completions.create(model="extractive", messages=[{"role": "assistant", "content": "你好"}])
 
 
+def test_openai_client_streams_the_draft_then_the_verified_answer_with_the_real_model(api):
+    """The OpenAI client against /v1/chat/completions with the 1.5B: the passages first, the model's
+    tokens in delta.reasoning_content as they come (received at different times), then the verified
+    answer in delta.content, which alone is what the client's text is made of."""
+    openai = pytest.importorskip("openai")
+    url, _ = api
+    client = openai.OpenAI(base_url=f"{url}/v1", api_key="local", timeout=900, max_retries=0)
+    client.chat.completions.create(model="1.5b", messages=[{"role": "user", "content": "第一书记的任期多长？"}])
+    t0, timed = time.perf_counter(), []
+    for c in client.chat.completions.create(model="1.5b", stream=True, messages=[{"role": "user", "content": SUBSIDY_Q}]):
+        timed.append((time.perf_counter() - t0, c))
+    passages = [t for t, c in timed if (c.model_extra or {}).get("passages")]
+    drafts = [(t, c.choices[0].delta.model_extra.get("reasoning_content")) for t, c in timed
+              if c.choices and (c.choices[0].delta.model_extra or {}).get("reasoning_content")]
+    content = [(t, c.choices[0].delta.content) for t, c in timed if c.choices and c.choices[0].delta.content]
+    print(f"\n/v1/chat/completions 1.5B: passages {passages[0]:.2f} s, first draft token {drafts[0][0]:.2f} s, "
+          f"last {drafts[-1][0]:.2f} s, verified text {content[0][0]:.2f} s")
+    assert passages[0] < drafts[0][0] and drafts[-1][0] - drafts[0][0] > 0.1 and drafts[0][0] < content[0][0] - 0.1
+    assert "100" in "".join(d for _, d in drafts)
+    text = "".join(d for _, d in content)
+    assert len(content) == 1 and "100元" in text and "[1]" in text
+    assert timed[-1][1].choices[0].finish_reason == "stop" and timed[-1][1].model_extra["citations"]
+
+
 def test_openapi_page_works_offline(api):
     url, _ = api
     spec = httpx.get(f"{url}/openapi.json").json()
@@ -339,12 +366,34 @@ def test_openapi_page_works_offline(api):
         assert httpx.get(url + s).status_code == 200, s
 
 
+def _timed_sse(r: httpx.Response, t0: float) -> list[tuple[float, str, dict]]:
+    """(seconds since t0 when the client received it, event, data) for each server-sent event."""
+    out, event = [], "message"
+    for line in r.iter_lines():
+        if line.startswith("event: "):
+            event = line[len("event: "):]
+        elif line.startswith("data: "):
+            out.append((time.perf_counter() - t0, event, json.loads(line[len("data: "):])))
+            event = "message"
+    return out
+
+
 def test_ask_stream_with_the_real_model(api):
-    """One 1.5B answer streamed through /v1/ask: the model's own tokens arrive before the verified final."""
+    """One 1.5B answer streamed through /v1/ask (curl's view): the evidence, then the model's own
+    tokens as they are generated (received at different times, the first well before the verified
+    final), timestamped on the client."""
     url, _ = api
+    httpx.post(f"{url}/v1/ask", json={"question": "第一书记的任期多长？", "model": "1.5b"}, timeout=900)  # loads it
+    t0 = time.perf_counter()
     with httpx.stream("POST", f"{url}/v1/ask", json={"question": SUBSIDY_Q, "model": "1.5b", "stream": True},
                       timeout=900) as r:
-        events = _sse(r.read().decode())
+        timed = _timed_sse(r, t0)
+    events = [(k, d) for _, k, d in timed]
+    at = {k: t for t, k, _ in reversed(timed)}                    # first arrival of each kind
+    last_token = max(t for t, k, _ in timed if k == "token")
+    print(f"\n/v1/ask 1.5B: evidence {at['evidence']:.2f} s, first token {at['token']:.2f} s, "
+          f"last token {last_token:.2f} s, final {at['final']:.2f} s")
+    assert at["evidence"] < at["token"] and last_token - at["token"] > 0.1 and at["token"] < at["final"] - 0.1
     final = events[-1]
     assert final[0] == "final", events[-3:]
     if final[1]["model"] == "extractive":

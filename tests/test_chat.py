@@ -187,3 +187,38 @@ def test_upload_embeds_only_when_no_question_is_running(tmp_path, seeds_dir, qa_
     done = svc.uploads.wait(job.id, 120)
     assert done.state == "done" and done.accepted == ("村道.txt",)
     assert svc.search("第7个行政村新修道路多少公里", k=1)[0].chunk.doc == "村道.txt"
+
+
+def test_upload_jobs_are_capped_per_client_and_in_all(seed_settings, seed_engine):
+    """Jobs wait behind a held index lock: a client's second job is refused, the server's
+    MAX_PENDING+1st too; cancelled before they run, they change nothing."""
+    from qa.serve.uploads import TooManyJobs, UploadJobs
+
+    lock = threading.Lock()
+    jobs = UploadJobs(lambda: seed_engine, lock)
+    files = [("某文件.txt", "第一条 内容。".encode())]
+    with lock:
+        first = jobs.start(files, client="a", per_client=1)
+        with pytest.raises(TooManyJobs) as refused:
+            jobs.start(files, client="a", per_client=1)
+        assert (refused.value.client, refused.value.limit) == ("a", 1)
+        others = [jobs.start(files, client=f"c{i}", per_client=1) for i in range(UploadJobs.MAX_PENDING - 1)]
+        with pytest.raises(TooManyJobs) as full:
+            jobs.start(files, client="late", per_client=1)
+        assert full.value.client is None
+        for job in [first, *others]:
+            jobs.cancel(job.id)
+    assert {jobs.wait(j.id, 60).state for j in [first, *others]} == {"cancelled"}
+    with lock:   # finished jobs leave the queue: the client may queue again
+        again = jobs.start(files, client="a", per_client=1)
+        jobs.cancel(again.id)
+    assert jobs.wait(again.id, 60).state == "cancelled"
+    assert not (seed_engine.settings.docs_dir / "某文件.txt").exists()
+    small = UploadJobs(lambda: seed_engine, lock)
+    small.MAX_PENDING_BYTES = len(files[0][1]) * 3 // 2     # room for one such file, not two
+    with lock:
+        held = small.start(files, client="a")
+        with pytest.raises(TooManyJobs):
+            small.start(files, client="b")
+        small.cancel(held.id)
+    assert small.wait(held.id, 60).state == "cancelled"

@@ -102,3 +102,43 @@ def test_encrypted_pdf_is_refused_with_a_reason():
 def test_a_numbered_items_wrapped_lines_under_a_hanging_indent_stay_in_the_item(name, item):
     from tests.conftest import BLIND
     assert item in [b.text for b in load_file(BLIND / name).blocks]
+
+
+def _pdf_bytes(pdf) -> bytes:
+    import io
+    buf = io.BytesIO()
+    pdf.save(buf)
+    return buf.getvalue()
+
+
+def test_a_pdf_over_the_page_limit_is_refused_before_its_pages_are_read():
+    import pypdfium2 as pdfium
+    from qa.ingest.load_pdf import MAX_PDF_PAGES
+
+    pdf = pdfium.PdfDocument.new()
+    for _ in range(MAX_PDF_PAGES + 1):
+        pdf.new_page(595, 842)
+    data = _pdf_bytes(pdf)
+    with pytest.raises(RejectedFile, match=f"PDF 页数过多（{MAX_PDF_PAGES + 1} 页，上限 {MAX_PDF_PAGES} 页）"):
+        load_bytes("很长.pdf", data)
+
+
+def test_cancel_is_asked_before_each_scanned_page_and_stops_the_read():
+    """Two image-only pages (the scanned fixture twice): the first is read by OCR, cancel before the
+    second stops the load; nothing is returned half-read."""
+    import pypdfium2 as pdfium
+    from qa.ingest.load import LoadCancelled
+
+    scan = pdfium.PdfDocument(Path(__file__).parent / "fixtures" / "formats" / "2022年政府工作报告_节选_扫描第1页.pdf")
+    two = pdfium.PdfDocument.new()
+    two.import_pages(scan)
+    two.import_pages(scan)
+    asked = []
+
+    def cancel() -> bool:
+        asked.append(1)
+        return len(asked) >= 2
+
+    with pytest.raises(LoadCancelled):
+        load_bytes("扫描两页.pdf", _pdf_bytes(two), cancel=cancel)
+    assert len(asked) == 2

@@ -46,7 +46,7 @@ def plan(mix: dict[str, int], qs: list[str]) -> list[tuple[str, str]]:
 
 
 def one(client, base: str, kind: str, question: str, timeout: float) -> tuple[str, float, int | None, str | None]:
-    """(outcome ok|dropped|error, seconds, HTTP status or None when no response came, detail)."""
+    """(outcome ok|dropped|rate_limited|error, seconds, HTTP status or None when no response came, detail)."""
     t0 = time.perf_counter()
     try:
         if kind == "search":
@@ -56,6 +56,8 @@ def one(client, base: str, kind: str, question: str, timeout: float) -> tuple[st
         dt = time.perf_counter() - t0
         if r.status_code == 503:
             return "dropped", dt, 503, None
+        if r.status_code == 429:
+            return "rate_limited", dt, 429, None
         if r.status_code != 200:
             return "error", dt, r.status_code, f"{r.status_code} {r.text[:200]}"
         body = r.json()
@@ -116,9 +118,13 @@ UPLOAD_TEXT = "负载测试文档{n}\n一、基本情况\n第{n}号负载测试�
 
 
 def run_documents_load(base: str, docs_dir: Path, clients: int = 32, seconds: float = 300, model: str = "1.5b",
-                       qs: list[str] | None = None, timeout: float = 600) -> dict:
-    """Mixed load with uploads and removals for `seconds` (first half: asks and searches only)."""
+                       qs: list[str] | None = None, timeout: float = 600, keys: list[str] | None = None) -> dict:
+    """Mixed load with uploads and removals for `seconds` (first half: asks and searches only).
+    keys: client w sends keys[w] (each client its own, as the server's per-client limits expect)."""
     import httpx
+
+    def auth(w: int) -> dict:
+        return {"Authorization": f"Bearer {keys[w % len(keys)]}"} if keys else {}
 
     base = base.rstrip("/")
     qs = qs or questions()
@@ -148,7 +154,7 @@ def run_documents_load(base: str, docs_dir: Path, clients: int = 32, seconds: fl
                 details.append(f"{kind}: {detail}")
 
     def worker(w: int) -> None:
-        client = httpx.Client()
+        client = httpx.Client(headers=auth(w))
         i = w
         while time.perf_counter() - t0 < seconds:
             phase = 0 if time.perf_counter() < half else 1
@@ -198,7 +204,7 @@ def run_documents_load(base: str, docs_dir: Path, clients: int = 32, seconds: fl
     for th in threads:
         th.join()
     wall = time.perf_counter() - t0
-    client = httpx.Client()
+    client = httpx.Client(headers=auth(0))
     states = {}
     deadline = time.perf_counter() + JOBS_DEADLINE_S
     for job in jobs:   # every upload job to its end, or reported as unfinished
@@ -225,6 +231,7 @@ def run_documents_load(base: str, docs_dir: Path, clients: int = 32, seconds: fl
                     "unfinished_jobs": sum(st["state"] in ("queued", "running") for st in states.values())},
         "server_5xx": sum(v.get("5xx", 0) for v in counts.values()),
         "dropped_503": sum(v.get("dropped", 0) for v in counts.values()),
+        "rate_limited_429": sum(v.get("rate_limited", 0) for v in counts.values()),
         "lost_documents": sorted(expected - listed) + sorted(n for n in expected - on_disk if n not in listed),
         "unexpected_documents": sorted((listed | on_disk) - expected),
         "error_details": details,

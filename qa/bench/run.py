@@ -225,10 +225,13 @@ def load_test(clients: int = 32, seconds: float = 300) -> dict:
     with tempfile.TemporaryDirectory(prefix="qa-load-") as tmp:
         docs = Path(tmp) / "docs"
         shutil.copytree(settings.docs_dir, docs, ignore=shutil.ignore_patterns("__pycache__", ".*"))
+        # each client its own key: the server's per-client limits (rate, upload jobs) apply as to a team
+        keys = [f"load-client-{w}" for w in range(clients)]
         try:
             with child(["-m", "qa", "--docs", str(docs), "--index-dir", str(Path(tmp) / "index"), "serve"],
-                       "/v1/health") as (_, url, started):
-                return {"server_start_s": round(started, 1), **run_documents_load(url, docs, clients, seconds)}
+                       "/v1/health", env={"QA_API_KEY": ",".join(keys)}) as (_, url, started):
+                return {"server_start_s": round(started, 1),
+                        **run_documents_load(url, docs, clients, seconds, keys=keys)}
         except RuntimeError as exc:
             return {"error": str(exc)}
 

@@ -46,3 +46,7 @@ class LoadWarning:
 
 class RejectedFile(ValueError):
     pass
+
+
+class LoadCancelled(Exception):
+    """Reading a file stopped because its upload was cancelled (polled per OCR page)."""

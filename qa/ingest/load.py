@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Callable
 
-from qa.ingest.blocks import LoadWarning, RawBlock, RawDocument, RejectedFile  # noqa: F401 (the loaders' types, named here too)
+from qa.ingest.blocks import LoadCancelled, LoadWarning, RawBlock, RawDocument, RejectedFile  # noqa: F401 (the loaders' types, named here too)
 
 SUFFIXES = (".txt", ".md", ".markdown", ".docx", ".pdf", ".html", ".htm")
 FORMATS = {".txt": "txt", ".md": "md", ".markdown": "md", ".docx": "docx", ".pdf": "pdf", ".html": "html", ".htm": "html"}
@@ -128,10 +129,12 @@ def render(blocks: list[RawBlock] | tuple[RawBlock, ...]) -> str:
     return "\n".join(("#" * b.level + " " + b.text) if b.level else b.text for b in blocks)
 
 
-def load_bytes(name: str, data: bytes, path: Path | None = None, ocr_cache: Path | None = None) -> RawDocument:
+def load_bytes(name: str, data: bytes, path: Path | None = None, ocr_cache: Path | None = None,
+               cancel: Callable[[], bool] | None = None) -> RawDocument:
     """Load one file's bytes by its suffix. Raises RejectedFile with a Chinese reason.
 
-    ocr_cache: a directory where OCR results of scanned PDF pages are kept by file hash."""
+    ocr_cache: a directory where OCR results of scanned PDF pages are kept by file hash.
+    cancel: asked between OCR pages of a scan; True stops with LoadCancelled."""
     path = Path(path or name)
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
@@ -157,7 +160,7 @@ def load_bytes(name: str, data: bytes, path: Path | None = None, ocr_cache: Path
             blocks, notes = docx_blocks(data)
         else:
             from qa.ingest.load_pdf import pdf_blocks
-            blocks, notes = pdf_blocks(data, ocr_cache=ocr_cache)
+            blocks, notes = pdf_blocks(data, ocr_cache=ocr_cache, cancel=cancel)
     if not any(b.text.strip() for b in blocks):
         raise RejectedFile("文件没有可读的文字内容")
     blocks = tuple(blocks)

@@ -27,13 +27,17 @@ from collections import Counter
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
-from qa.ingest.blocks import RawBlock, RejectedFile
+from qa.ingest.blocks import LoadCancelled, RawBlock, RejectedFile
 from qa.ingest.load_common import LINE_END, OPENER, glue, is_chrome, strip_chrome_tail
 
 MIN_TEXT_CHARS = 20       # fewer visible characters than this: the page is an image, OCR it
 OCR_DPI = 200             # PP-OCR reads body text of a scanned A4 page well from 200 dpi
 MAX_OCR_PAGES = 60        # ~1 minute a page on a busy 2-core machine: more would stall indexing for hours
+# Refused before a page is read: the longest official PDFs (yearbooks, plan compilations) run to a few
+# hundred pages; past this the text would also exceed the index's per-document limit.
+MAX_PDF_PAGES = 2000
 EDGE_LINES = 3            # lines at the top and at the bottom of a page where headers/footers sit
 _PAGE_NUMBER = re.compile(
     r"^\s*(?:[-—–－]\s*)?(?:\d{1,4}|[ivxlcdm]{1,6})(?:\s*[-—–－])?\s*$"
@@ -320,7 +324,10 @@ def _cached_ocr(page, page_no: int, cache: Path | None, sha: str) -> list[Line]:
     return lines
 
 
-def pdf_blocks(data: bytes, ocr: bool = True, ocr_cache: Path | None = None) -> tuple[list[RawBlock], list[str]]:
+def pdf_blocks(data: bytes, ocr: bool = True, ocr_cache: Path | None = None,
+               cancel: Callable[[], bool] | None = None) -> tuple[list[RawBlock], list[str]]:
+    """The blocks of a PDF and notes for the reader. cancel() is asked before every page that needs
+    OCR (the slow step): True stops with LoadCancelled."""
     import pypdfium2 as pdfium
 
     if not data.lstrip()[:1024].find(b"%PDF") >= 0:
@@ -331,6 +338,10 @@ def pdf_blocks(data: bytes, ocr: bool = True, ocr_cache: Path | None = None) -> 
         if "password" in str(exc).lower():
             raise RejectedFile("PDF 已加密（需要密码），无法读取；请提供未加密的版本") from exc
         raise RejectedFile("PDF 文件已损坏，无法打开") from exc
+    if len(pdf) > MAX_PDF_PAGES:
+        n = len(pdf)
+        pdf.close()
+        raise RejectedFile(f"PDF 页数过多（{n} 页，上限 {MAX_PDF_PAGES} 页），请拆分后再添加")
     notes: list[str] = []
     pages: list[list[Line]] = []
     sha = hashlib.sha256(data).hexdigest()
@@ -345,6 +356,8 @@ def pdf_blocks(data: bytes, ocr: bool = True, ocr_cache: Path | None = None) -> 
             textpage.close()
             if sum(len(re.sub(r"\s", "", ln.text)) for ln in lines) < MIN_TEXT_CHARS:
                 if ocr and len(ocr_pages) < MAX_OCR_PAGES:
+                    if cancel is not None and cancel():
+                        raise LoadCancelled()
                     lines = _cached_ocr(page, i + 1, ocr_cache, sha)
                     ocr_pages.append(i + 1)
                 else:

@@ -11,7 +11,7 @@ from typing import Callable
 from embeddings.encoder import Encoder, load_encoder
 
 from qa.retrieval.index import BuildStep, Index, IndexFailure, build_index, open_index
-from qa.ingest.load import (SUFFIXES, SUPPORTED_TEXT, LoadWarning, RejectedFile, list_files, load_bytes,
+from qa.ingest.load import (SUFFIXES, SUPPORTED_TEXT, LoadCancelled, LoadWarning, RejectedFile, list_files, load_bytes,
                              load_directory, load_file)
 from qa.retrieval.retrieve import Retriever
 from qa.schema import Hit
@@ -122,8 +122,10 @@ class Engine:
                 continue
             try:
                 # parse it fully: a broken .docx/.pdf is refused here, not at indexing
-                raw = load_bytes(name, data, ocr_cache=self.ocr_cache)
+                raw = load_bytes(name, data, ocr_cache=self.ocr_cache, cancel=cancel)
                 has_body = any(p.kind == "body" for p in build_document(raw).paragraphs)
+            except LoadCancelled:
+                raise IndexFailure("索引更新已取消") from None
             except RejectedFile as exc:
                 rejected.append(LoadWarning(name, str(exc)))
                 continue

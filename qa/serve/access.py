@@ -12,11 +12,17 @@ Decided from the request line and headers alone, before any body is read:
   Size     a body over its route's limit (uploads: max_upload_body; everything else: max_body) is
            refused with 413 from its Content-Length, before a byte of it is read; a body sent
            without a length is counted as it arrives and cut off at the limit.
+  Rate     each client (its key and address) may send `rate_per_minute` /v1 requests a minute, with a
+           burst of a tenth of that; beyond it: 429 with Retry-After (RateLimiter).
 The OpenAPI page (/docs, /openapi.json) stays readable: it holds no data.
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
+import math
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
@@ -31,6 +37,7 @@ class Denial:
     status: int
     code: str
     message: str
+    retry_after: int = 0   # seconds, for a 429
 
 
 @dataclass(frozen=True)
@@ -124,6 +131,53 @@ def role_of(policy: Policy, headers: Mapping[str, str]) -> str:
     return "reader"
 
 
+def client_id(headers: Mapping[str, str], address: str, keyed: bool = True) -> str:
+    """Who a request comes from, for rate limits and upload queues: its key (colleagues behind one
+    address each have their own) and its address (one key shared by several machines). On a server
+    without keys a token proves nothing, so there the address alone counts."""
+    token = bearer_token(headers) if keyed else ""
+    tag = hashlib.sha256(token.encode()).hexdigest()[:12] if token else "-"
+    return f"{address}|{tag}"
+
+
+class RateLimiter:
+    """A token bucket per client: `per_minute` requests a minute on average, at most `burst` at
+    once (a tenth of a minute's worth, at least 5). per_minute 0: no limit. Buckets idle long
+    enough to be full again are forgotten, so a flood of addresses cannot grow it without end."""
+
+    def __init__(self, per_minute: int, burst: int | None = None, clock: Callable[[], float] = time.monotonic):
+        self.rate = per_minute / 60.0
+        self.burst = float(burst if burst is not None else max(5, per_minute // 10))
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._buckets: dict[str, tuple[float, float]] = {}   # client → (tokens, time)
+
+    def take(self, client: str) -> float:
+        """0 when the request may go on (one token taken); else the seconds until it may."""
+        if self.rate <= 0:
+            return 0.0
+        now = self._clock()
+        with self._lock:
+            tokens, then = self._buckets.get(client, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - then) * self.rate)
+            if tokens >= 1:
+                self._buckets[client] = (tokens - 1, now)
+                wait = 0.0
+            else:
+                self._buckets[client] = (tokens, now)
+                wait = (1 - tokens) / self.rate
+            if len(self._buckets) > 10_000:
+                full = self.burst / self.rate
+                self._buckets = {c: b for c, b in self._buckets.items() if now - b[1] < full}
+        return wait
+
+
+def rate_denial(wait: float) -> Denial:
+    seconds = max(1, math.ceil(wait))
+    return Denial(429, "rate_limited", f"请求过于频繁，请 {seconds} 秒后再试 / Too many requests, retry in {seconds} s",
+                  seconds)
+
+
 def body_limit(policy: Policy, method: str, path: str) -> int:
     return policy.max_upload_body if (method, path) == ("POST", "/v1/documents") else policy.max_body
 
@@ -147,16 +201,21 @@ class AccessGuard:
     """ASGI middleware: check() on every HTTP request before the app (and its body) is reached;
     respond(denial) is the ASGI response the API sends for a refusal (its own error shape)."""
 
-    def __init__(self, app, policy: Policy, respond: Callable[[Denial], Any]):
+    def __init__(self, app, policy: Policy, respond: Callable[[Denial], Any], limiter: RateLimiter | None = None):
         self.app = app
         self.policy = policy
         self.respond = respond
+        self.limiter = limiter
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http":
             headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
             method, path = scope.get("method", "GET"), scope.get("path", "")
             denial = check(self.policy, method, path, headers) or size_denial(self.policy, method, path, headers)
+            if denial is None and self.limiter is not None and path.startswith("/v1/"):
+                address = (scope.get("client") or ("?", 0))[0]
+                wait = self.limiter.take(client_id(headers, address, self.policy.keyed))
+                denial = rate_denial(wait) if wait > 0 else None
             if denial is not None:
                 await self.respond(denial)(scope, receive, send)
                 return

@@ -12,7 +12,9 @@
   GET  /v1/health              index, models, queues
   GET  /v1/models              the models a client may ask for (OpenAI format)
   POST /v1/chat/completions    OpenAI-compatible (stream or not): the answer text carries the [n]
-                               markers, the response an extra "citations" field
+                               markers, the response an extra "citations" field; streamed, the
+                               model's draft comes token by token in delta.reasoning_content and
+                               the verified text in delta.content at the end
   GET  /docs, /openapi.json    the OpenAPI page, with its assets served locally (works offline)
 
 Errors are JSON {"error": {"code", "message", "type"}} with a Chinese message and a stable code
@@ -41,8 +43,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.concurrency import run_in_threadpool
 
 from qa.serve.present import answer_json, hit_json
-from qa.serve.access import AccessGuard, Denial, Policy, bind_refusal, role_of
-from qa.serve.chat import BUSY, MAX_QUESTION_CHARS, ChatService, ServiceError, Step
+from qa.serve.access import AccessGuard, Denial, Policy, RateLimiter, bind_refusal, client_id, role_of
+from qa.serve.chat import BUSY, MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, ChatService, ServiceError, Step
 from qa.ingest.load import MAX_BINARY_BYTES
 from qa.retrieval.engine import NO_SUCH_DOCUMENT
 from qa.text.normalize import clean_input
@@ -68,6 +70,9 @@ def denial_response(d: Denial) -> JSONResponse:
     if d.status == 401:
         return JSONResponse(error_body(d.code, d.message, "authentication_error"), status_code=401,
                             headers={"WWW-Authenticate": "Bearer"})
+    if d.status == 429:
+        return JSONResponse(error_body(d.code, d.message, "rate_limit_error"), status_code=429,
+                            headers={"Retry-After": str(d.retry_after)})
     return JSONResponse(error_body(d.code, d.message, "permission_error"), status_code=d.status)
 
 
@@ -145,6 +150,11 @@ def _open(service: ChatService, question: str, history, spec, k) -> _Opened:
     return _Opened(service.stream(question, history, spec, k))
 
 
+def check_history(turns: int) -> None:
+    if turns > MAX_HISTORY_TURNS:
+        raise ServiceError("history_too_long", f"对话历史过长：最多 {MAX_HISTORY_TURNS} 轮（追问只参考最近两轮）", 400)
+
+
 def _messages_to_question(messages: list[ChatMessage]) -> tuple[str, list[tuple[str, str]]]:
     """The last user message is the question; earlier user/assistant pairs are the history."""
     def text(m: ChatMessage) -> str:
@@ -162,6 +172,7 @@ def _messages_to_question(messages: list[ChatMessage]) -> tuple[str, list[tuple[
         elif pending is not None:
             history.append((pending, content))
             pending = None
+    check_history(len(history))
     return turns[-1][1], history
 
 
@@ -181,7 +192,7 @@ def create_app(service: ChatService, title: str = "政策文件问答 API",
     st = service.settings
     policy = replace(Policy.of(st.api_key, st.admin_key, st.allowed_hosts, st.allowed_origins, bind_host),
                      max_upload_body=MAX_UPLOAD_BYTES + (1 << 20))  # room for the multipart framing
-    app.add_middleware(AccessGuard, policy=policy, respond=denial_response)
+    app.add_middleware(AccessGuard, policy=policy, respond=denial_response, limiter=RateLimiter(st.rate_limit))
 
     def who(request: Request) -> str:
         """For the audit log: the face, the role of the key used, the client address."""
@@ -273,12 +284,15 @@ def create_app(service: ChatService, title: str = "政策文件问答 API",
             if total > MAX_UPLOAD_BYTES:
                 raise ServiceError("too_large", f"上传内容过大（上限 {MAX_UPLOAD_BYTES // 1024 // 1024} MB）", 413)
             items.append((f.filename or "unnamed.txt", data))
-        job = service.start_upload(items, who(request), replace)
-        if not wait:
+        address = request.client.host if request.client else "?"
+        job = service.start_upload(items, who(request), replace, client_id(request.headers, address, policy.keyed))
+        if wait:
+            job = await run_in_threadpool(service.uploads.wait, job.id, st.upload_wait_s)
+        if not job.done:
             # the index is built in the background; questions keep using the previous one
-            return JSONResponse({**job.to_json(), "url": f"/v1/documents/jobs/{job.id}"}, status_code=202,
+            note = {"note": f"等待超过 {st.upload_wait_s:.0f} 秒，索引仍在建立；请查询任务状态"} if wait else {}
+            return JSONResponse({**job.to_json(), "url": f"/v1/documents/jobs/{job.id}", **note}, status_code=202,
                                 headers={"Location": f"/v1/documents/jobs/{job.id}"})
-        job = await run_in_threadpool(service.uploads.wait, job.id)
         body = {"job": job.id, "state": job.state, "accepted": list(job.accepted), "replaced": list(job.replaced),
                 "rejected": [{"name": w.name, "reason": w.reason} for w in job.rejected],
                 "documents_before": job.documents_before, "documents_after": job.documents_after}
@@ -289,6 +303,7 @@ def create_app(service: ChatService, title: str = "政策文件问答 API",
 
     @app.post("/v1/ask", summary="提问：回答与出处（JSON 或 server-sent events）")
     def ask(req: AskRequest):
+        check_history(len(req.history))
         history = [(a, b) for a, b in req.history]
         opened = _open(service, req.question, history, req.model, req.k)
         err = opened.error()
@@ -362,16 +377,30 @@ def create_app(service: ChatService, title: str = "政策文件问答 API",
             return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
         def events() -> Iterator[str]:
-            # The model's raw tokens are verified (and citations renumbered) only at the end, so
-            # the stream carries the verified answer text, which is what a client concatenates.
+            # As the answer goes: the retrieved passages (an extra "passages" field), the model's tokens
+            # as they come in delta.reasoning_content (the draft field reasoning-model clients show
+            # live), then the verified answer, citations renumbered, as delta.content. A client that
+            # concatenates content gets exactly the verified text; the draft is never taken for it.
             try:
                 yield chunk({"role": "assistant", "content": ""})
-                ans, error = finish(opened)
-                if ans is None:
-                    yield f"data: {json.dumps(error_body('answer_failed', error, 'server_error'), ensure_ascii=False)}\n\n"
-                else:
-                    yield chunk({"content": ans.text})
-                    yield chunk({}, "stop", **extra(ans))
+                ended = False
+                for step in opened:
+                    if step.kind == "evidence":
+                        yield chunk({}, passages=[passage_json(p) for p in step.data])
+                    elif step.kind == "token":
+                        yield chunk({"reasoning_content": step.data})
+                    elif step.kind == "final":
+                        yield chunk({"content": step.data.text})
+                        yield chunk({}, "stop", **extra(step.data))
+                        ended = True
+                        break
+                    elif step.kind == "error":
+                        e = step_error(step.data)
+                        yield f"data: {json.dumps(error_body(e.code, e.message, 'server_error'), ensure_ascii=False)}\n\n"
+                        ended = True
+                        break
+                if not ended:
+                    yield f"data: {json.dumps(error_body('answer_failed', '没有得到回答', 'server_error'), ensure_ascii=False)}\n\n"
                 yield "data: [DONE]\n\n"
             finally:
                 opened.close()

@@ -27,7 +27,7 @@ from qa.schema import Answer, Document, Hit, Paragraph, Passage
 from qa.serve.audit import AuditLog
 from qa.serve.service import EXTRACTIVE, load_answerer
 from qa.settings import Settings
-from qa.serve.uploads import UploadJob, UploadJobs
+from qa.serve.uploads import TooManyJobs, UploadJob, UploadJobs
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,9 @@ BUSY = "繁忙，请稍后再试"
 # extra); the configured default (settings.llm) is always allowed too.
 MODELS = tuple(m for m in ("1.5b", "0.5b", EXTRACTIVE) if engine_installed(m))
 MAX_QUESTION_CHARS = 2000  # cleaned at the boundary; the answerer cuts further and says so
+# Earlier turns a follow-up may carry: the rewrite reads the last two (qa/answering/rewrite.py); the API
+# refuses more than this, the page's own conversation keeps its last ones.
+MAX_HISTORY_TURNS = 20
 MAX_SEARCH_K = 50
 # The longest an upload's embedding batch waits for questions to finish: with a batch of ~0.3 s
 # of work, an upload under a steady stream of questions gets at most about a fifth of the CPU.
@@ -305,7 +308,7 @@ class ChatService:
             spec = self.check_model(spec)
             q = clean_input(question, MAX_QUESTION_CHARS).strip()
             history = [(clean_input(a, MAX_QUESTION_CHARS), clean_input(b, MAX_QUESTION_CHARS))
-                       for a, b in (history or [])]
+                       for a, b in (history or [])[-MAX_HISTORY_TURNS:]]
             k = _clamp_k(k, self.settings.top_k, 20)
             if not self.is_loaded(spec):
                 yield Step("status", "正在加载模型，第一次需要一点时间…")
@@ -381,15 +384,23 @@ class ChatService:
         return {"stats": idx.stats(), "warnings": list(idx.warnings), "models": self.model_notes(),
                 "lanes": {"model": self.model_lane.stats(), "fast": self.fast_lane.stats()}}
 
-    def start_upload(self, files: list[tuple[str, bytes]], who: str = "", replace: bool = False) -> UploadJob:
+    def start_upload(self, files: list[tuple[str, bytes]], who: str = "", replace: bool = False,
+                     client: str = "") -> UploadJob:
         """Hand uploaded files to a background job and return it at once (state "queued"); the
         job checks them, stages them outside docs_dir and indexes them; poll upload_job(id).
         `who` (face, role, client) goes to the audit log when the job ends. With `replace`, a file
-        named like an indexed document replaces it in the same build (audited as a replacement)."""
+        named like an indexed document replaces it in the same build (audited as a replacement).
+        A client may have settings.upload_jobs_per_client jobs unfinished at once (429 beyond)."""
         if not files:
             raise ServiceError("no_files", "没有收到文件：请选择要上传的文档。", 400)
-        return self.uploads.start([(clean_input(name, 255) or "unnamed.txt", data) for name, data in files], who,
-                                  replace)
+        limit = self.settings.upload_jobs_per_client
+        try:
+            return self.uploads.start([(clean_input(name, 255) or "unnamed.txt", data) for name, data in files], who,
+                                      replace, client, limit)
+        except TooManyJobs as exc:
+            if exc.client is None:
+                raise ServiceError("busy", f"{BUSY}（等待建立索引的上传已满）", 503) from None
+            raise ServiceError("too_many_jobs", f"已有 {limit} 个上传任务在排队或建立索引，请等它们完成后再上传", 429) from None
 
     def upload_job(self, job_id: str) -> UploadJob:
         job = self.uploads.get(clean_input(job_id, 100))

@@ -54,6 +54,8 @@ class UploadJob:
     documents_after: int = 0
     error: str | None = None
     who: str = ""                # for the audit log: face, role, client (never sent to clients)
+    client: str = ""             # whose queue it counts in (qa.serve.access.client_id; never sent)
+    size: int = 0                # bytes of its files, held until the job ends
     created: float = field(default_factory=time.time)
     finished: float | None = None
 
@@ -87,11 +89,24 @@ class UploadJob:
                 "error": self.error, "created": self.created, "finished": self.finished}
 
 
+class TooManyJobs(Exception):
+    """A job refused at the door: its client already has `limit` jobs unfinished (or, with
+    client None, the server has MAX_PENDING of them, or MAX_PENDING_BYTES)."""
+
+    def __init__(self, client: str | None, limit: int):
+        super().__init__(client, limit)
+        self.client, self.limit = client, limit
+
+
 class UploadJobs:
     """The upload jobs of one engine. `index_lock` is held by a job while it builds (the chat
     service shares it so that nothing else rebuilds meanwhile)."""
 
     KEEP = 200  # finished jobs remembered for polling; the oldest are forgotten beyond this
+    # Unfinished jobs of all clients together: each holds its files' bytes (up to 100 MB) and a thread
+    # until it ends, so both their number and their bytes are bounded.
+    MAX_PENDING = 64
+    MAX_PENDING_BYTES = 1 << 30
 
     def __init__(self, engine_of: Callable[[], "Engine"], index_lock: threading.Lock | None = None,
                  on_finish: Callable[[UploadJob], None] | None = None,
@@ -108,9 +123,18 @@ class UploadJobs:
         self._cancel: dict[str, threading.Event] = {}
         self._finished: dict[str, threading.Event] = {}
 
-    def start(self, files: list[tuple[str, bytes]], who: str = "", replace: bool = False) -> UploadJob:
-        job = UploadJob(uuid.uuid4().hex[:16], tuple(n for n, _ in files), who=who)
+    def start(self, files: list[tuple[str, bytes]], who: str = "", replace: bool = False, client: str = "",
+              per_client: int | None = None) -> UploadJob:
+        """Queue a job; TooManyJobs when the client has `per_client` jobs unfinished already, or the
+        server MAX_PENDING (checked and counted under one lock: two requests cannot both slip in)."""
+        job = UploadJob(uuid.uuid4().hex[:16], tuple(n for n, _ in files), who=who, client=client,
+                        size=sum(len(d) for _, d in files))
         with self._lock:
+            pending = [j for j in self._jobs.values() if not j.done]
+            if per_client is not None and sum(j.client == client for j in pending) >= per_client:
+                raise TooManyJobs(client, per_client)
+            if len(pending) >= self.MAX_PENDING or sum(j.size for j in pending) + job.size > self.MAX_PENDING_BYTES:
+                raise TooManyJobs(None, self.MAX_PENDING)
             self._jobs[job.id] = job
             self._cancel[job.id] = threading.Event()
             self._finished[job.id] = threading.Event()
