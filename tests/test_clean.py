@@ -149,3 +149,46 @@ def test_a_breadcrumb_that_says_where_you_are_is_no_title():
     assert "位置" not in doc.title and not any("您当前所在的位置" in p.text for p in doc.paragraphs)
     c = clean("您当前所在的位置：首页 > 工作机构 > 区政府 > 区教育局\n\n各幼儿园：\n\n现印发给你们，请遵照执行。")
     assert _removed(c, "breadcrumb") == ["您当前所在的位置：首页 > 工作机构 > 区政府 > 区教育局"]
+
+
+_ROOT = Path(__file__).resolve().parents[1]
+LEGCO = _ROOT / "corpora/blind-2026-12-07n/香港立法會會議過程正式紀錄（2013年2月21日·保障職業安全議案辯論）.txt"
+HANDBOOK = _ROOT / "tests/fixtures/formats/杭州电子科技大学信息工程学院2025学生手册_第10-12页_pdftotext.txt"
+LUOYANG = _ROOT / "corpora/blind-2026-12-06g/2023年洛阳市国民经济和社会发展统计公报.txt"
+
+
+def _paragraphs(path: Path) -> list[str]:
+    from qa.ingest.load import load_file
+    from qa.ingest.sections import build_document
+    return [p.text for p in build_document(load_file(path)).paragraphs]
+
+
+@pytest.mark.parametrize("path, sentence", [
+    (LEGCO, "而通過安全審核的企業可以獲得高達五折的勞工保險費折扣優惠。"),
+    (HANDBOOK, "学生因学校培养条件改变等非本人原因需要转学的，学校应当出具证明，由所在地省级教育行政部门协调转学到同层次学校。"),
+], ids=["legco-transcript", "student-handbook"])
+def test_text_cut_at_a_narrow_column_is_joined_into_paragraphs(path, sentence):
+    """A PDF saved as text, its lines cut at ~30 characters (under the 40 a wide page wraps at): a
+    line that stops mid-sentence goes on in the next one."""
+    assert any(sentence in p for p in _paragraphs(path))
+
+
+@pytest.mark.parametrize("path, header", [
+    (LEGCO, "立法會  ─  2013年 2月 21日"),
+    (HANDBOOK, "杭州电子科技大学信息工程学院 2025 学生手册"),
+    (LUOYANG, "洛阳市2023年国民经济和社会发展统计公报"),
+], ids=["legco-transcript", "student-handbook", "statistics-bulletin"])
+def test_running_headers_and_page_numbers_of_a_pdf_saved_as_text_are_dropped(path, header):
+    from qa.ingest.load import load_file
+    cleaned = clean(load_file(path).text)
+    running = [ln.text for ln, rule in cleaned.removed if rule == "running-header"]
+    assert header in running and len(running) >= 3
+    assert any(re.fullmatch(r"\d{1,4}", t) for t in running) or path == LUOYANG   # its page numbers with them
+    assert not any(re.sub(r"\s", "", header) in re.sub(r"\s", "", ln.text) for ln in cleaned.lines[1:])
+
+
+def test_a_line_written_twice_or_a_recurring_heading_is_no_running_header():
+    from qa.ingest.clean import running_lines
+    lines = [Line(i, i, t) for i, t in enumerate(
+        ["第一章 总则", "正文一。", "第一章 总则", "正文二。", "第一章 总则", "某某说明书标题", "正文。", "某某说明书标题"])]
+    assert running_lines(lines) == set()

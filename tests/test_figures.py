@@ -192,3 +192,22 @@ def test_a_letter_spaced_pdf_states_its_figures_as_written():
     text = normalize(" ".join(p.text for p in doc.paragraphs))
     assert any(same_figure(fig("70岁"), f) for f in figures(text))
     assert "2001年2月16日" in text.replace(" ", "")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("按GB 8978每2h采样一次", [(8978.0, ""), (2.0, ""), (1.0, "次")]),     # a standard's number, then 每
+    ("第3以下各项", [(3.0, "")]),
+    ("补贴300元的标准", [(300.0, "元")]),
+], ids=["per", "by", "unit-kept"])
+def test_a_function_word_after_a_number_is_not_its_unit(text, expected):
+    assert [(f.value, f.unit) for f in figures(normalize(text))] == expected
+
+
+def test_which_several_asks_for_items_not_a_count():
+    from qa.text.figures import asked_unit
+    from qa.text.sentences import answer_kinds
+    from qa.verify.cite import asks_one_quantity
+
+    assert answer_kinds("讲话里说职业教育要体现哪几个方面？") == [] and not asks_one_quantity("规划分别是哪几个片区？")
+    assert answer_kinds("一共设了几个片区？") == ["number"] and asks_one_quantity("一共设了几个片区？")
+    assert asked_unit("分为哪几个片区？") == "" and asked_unit("设了几个片区？") == "个"

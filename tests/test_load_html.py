@@ -5,6 +5,10 @@ import pytest
 from qa.ingest.load import RawBlock, RejectedFile, load_bytes, load_file
 
 from tests.conftest import WILD
+from pathlib import Path
+
+CORPORA = Path(__file__).resolve().parents[1] / "corpora"
+BLIND_C, BLIND_H, BLIND_N = (CORPORA / f"blind-2026-12-0{x}" for x in ("6c", "6h", "7n"))
 GOV = WILD / "国务院公报2007年第23号_全国人大常委会关于批准发行特别国债的决议_中国政府网.html"
 NFRA = WILD / "国家金融监督管理总局浙江监管局行政处罚信息公开表（浙金罚决字〔2024〕52号）_nfra.html"
 LAW = WILD / "中华人民共和国监察法_高校纪检网站转载页.html"
@@ -25,8 +29,13 @@ def test_gov_cn_bulletin_page_behind_a_premature_html_close_tag():
 
 
 def test_nfra_table_with_rowspan_cells_appears_once_with_every_cell_in_every_row():
+    from qa.ingest.sections import build_document
+
     doc = load_file(NFRA)
-    assert doc.blocks[0] == RawBlock("国家金融监督管理总局浙江监管局行政处罚信息公开表", 1)
+    # the page's ArticleTitle, whose 发文字号 the cleaning stage splits off into the metadata
+    assert doc.blocks[0] == RawBlock("国家金融监督管理总局浙江监管局行政处罚信息公开表（浙金罚决字〔2024〕52号）", 1)
+    built = build_document(doc)
+    assert (built.title, built.meta["发文字号"]) == ("国家金融监督管理总局浙江监管局行政处罚信息公开表", "浙金罚决字〔2024〕52号")
     rows = [b.text for b in doc.blocks if b.table]
     assert rows == [
         "序号：1；当事人名称：中国太平洋财产保险股份有限公司温州分公司；行政处罚决定书文号：浙金罚决字〔2024〕52号；"
@@ -72,3 +81,30 @@ def test_br_broken_title_is_joined_but_not_with_the_addressee_line():
         ("为加强地方政府性债务管理，促进国民经济持续健康发展，根据党的十八大、十八届三中全会精神，现提出以下意见：", 0),
         ("一、总体要求", 0),
     ]
+
+
+HIDDEN_BODY = [   # two Guangzhou bureaus' pages whose <body> the page's scripts show (visibility: hidden)
+    (BLIND_N / "关于推进广州市家庭医生签约服务高质量发展实施方案（穗卫函〔2023〕1930号）_广州市卫健委网站.html",
+     "广州市卫生健康委等4部门关于印发推进广州市家庭医生签约服务高质量发展实施方案的通知",
+     "到2035年，签约服务覆盖率达到75%以上"),
+    (Path(__file__).parent / "fixtures" / "html" / "广州市老年人助餐配餐服务管理办法（穗民规字〔2024〕3号）_广州市民政局网站.html",
+     "广州市民政局 广州市财政局 广州市市场监督管理局关于印发广州市老年人助餐配餐服务管理办法的通知",
+     "第一条 为进一步规范本市居家社区养老服务"),
+]
+
+
+@pytest.mark.parametrize("path, title, body", HIDDEN_BODY, ids=["health", "civil-affairs"])
+def test_a_body_hidden_until_scripts_run_is_read_with_the_article_title(path, title, body):
+    doc = load_file(path)
+    assert doc.blocks[0] == RawBlock(title, 1)       # <meta name="ArticleTitle">, not the print-header <h1>
+    assert body in doc.text and len(doc.text) > 5000
+
+
+@pytest.mark.parametrize("path, title", [
+    (BLIND_C / "2026年广州市天河区幼儿园招生工作方案_天河区政府网.html",
+     "广州市天河区教育局关于印发《2026年广州市天河区幼儿园招生工作方案》的通知"),
+    (BLIND_H / "广州市天河区2025年人才公寓申请公告_天河区政府网.html", "关于受理天河区人才公寓申请的公告"),
+], ids=["kindergarten", "talent-housing"])
+def test_a_breadcrumb_h1_gives_way_to_the_pages_article_title(path, title):
+    doc = load_file(path)
+    assert doc.blocks[0] == RawBlock(title, 1) and "您当前所在的位置" not in doc.text

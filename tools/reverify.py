@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--diagnose", action="store_true",
                     help="for each wrong answer: is the gold answer in the passages the model read, in the hits?")
     ap.add_argument("--only", nargs="*", default=None, help="replay these question ids and print why sentences went")
+    ap.add_argument("--config", default=None, help="replay the rows of this configuration only (e.g. hybrid-k5-1.5b)")
     a = ap.parse_args(argv)
     settings = Settings() if a.docs is None else Settings(docs_dir=a.docs)
     engine = Engine.open(settings)
@@ -56,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     cited_before = cited_after = 0  # answerable questions whose answer cites a gold paragraph
     for row in rows:
         q = questions.get(row["id"])
-        if q is None or not row.get("raw") or q.history or (a.only and row["id"] not in a.only):
+        if q is None or not row.get("raw") or q.history or (a.only and row["id"] not in a.only) \
+                or (a.config and row.get("config") != a.config):
             continue
         n += 1
         query = row.get("standalone") or q.question

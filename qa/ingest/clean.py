@@ -17,6 +17,8 @@ Boilerplate rules (lines removed):
   page-info       a line of several 「key：value」 page fields (发布时间：… 来源：… 浏览次数：…);
                   document fields in it (来源, 作者, 日期) are kept as metadata, counters dropped
   page-number     a page counter alone (3/3, 第 2 页 共 5 页, - 4 -)
+  running-header  plain text saved from a PDF: a short line recurring on every page (a running header or
+                  footer, RUNNING_MIN times or more) and the bare page number beside it
   teaser-list     from a "其他文献 / 相关稿件 / 推荐阅读…" marker in the second half to the end
   timestamp       a scrape or browser-print timestamp, alone or followed by the page title
   breadcrumb      site navigation such as "首页>今日要论", "当前位置：首页 > …"
@@ -41,7 +43,8 @@ Repairs:
   pinyin         drop romanization glued after a character: 鄉(xiāng) → 鄉
   glued-heading  a heading marker after a sentence end and 2+ spaces starts a new line
   wrapped-line   a long line cut off mid-sentence is joined with the next line (plain text only:
-                 the blocks of other formats are paragraphs already)
+                 the blocks of other formats are paragraphs already); long is 40 characters, or 90%
+                 of the width of a file wrapped at a narrower column (wrap_length)
 """
 from __future__ import annotations
 
@@ -194,9 +197,59 @@ def split_glued_headings(line: Line) -> list[Line]:
     return [Line(line.start, line.end, p, line.level, line.table) for p in parts]
 
 
+# A plain-text line this long that stops mid-sentence was wrapped; a file cut at a narrower width (a
+# PDF's column dumped to text) is judged by its own width: 90% of the length most of its lines reach.
+WRAP_MIN_CHARS = 40
+NARROW_COLUMN_MIN = 20   # shorter "widths" are lists of names or numbers, not a column of text
+
+
+def wrap_length(lines: list[Line]) -> int:
+    """How long a line must be to count as wrapped when it stops mid-sentence: WRAP_MIN_CHARS, or
+    less in a file hard-wrapped at a narrower column (its 90th-percentile line length)."""
+    lengths = sorted(len(ln.text.strip()) for ln in lines if ln.text.strip())
+    if not lengths:
+        return WRAP_MIN_CHARS
+    width = lengths[int(len(lengths) * 0.9)]
+    if NARROW_COLUMN_MIN <= width and width * 0.9 < WRAP_MIN_CHARS:
+        return max(NARROW_COLUMN_MIN, int(width * 0.9))
+    return WRAP_MIN_CHARS
+
+
+# A PDF saved as text repeats its running header or footer on every page (the report's title, 「立法會
+# ─ 2013年 2月 21日」) and prints the page number beside it: such a line recurs, a paragraph does not.
+RUNNING_MIN = 3
+_BARE_NUMBER = re.compile(r"^\d{1,4}$")
+
+
+def running_lines(lines: list[Line]) -> set[int]:
+    """Indexes of a plain-text file's running headers and footers: a short line (6–40 characters, no
+    sentence end, not a heading, article or list item) written RUNNING_MIN times or more, and a bare
+    page number right before or after one of them."""
+    def key(text: str) -> str:
+        return re.sub(r"[\s\u3000]+", "", text)
+
+    counts: dict[str, int] = {}
+    for ln in lines:
+        k = key(ln.text)
+        counts[k] = counts.get(k, 0) + 1
+    heads = {k for k, n in counts.items() if n >= RUNNING_MIN and 6 <= len(k) <= 40 and k[-1] not in LINE_END
+             and not (_HEADING_START.match(k) or LAW_ARTICLE.match(k) or LAW_DIVISION.match(k) or LIST_ITEM.match(k))}
+    if not heads:
+        return set()
+    found = {i for i, ln in enumerate(lines) if key(ln.text) in heads}
+    filled = [i for i, ln in enumerate(lines) if ln.text.strip()]
+    for a, b in zip(filled, filled[1:]):
+        if a in found and _BARE_NUMBER.match(key(lines[b].text)):
+            found.add(b)
+        elif b in found and _BARE_NUMBER.match(key(lines[a].text)):
+            found.add(a)
+    return found
+
+
 def join_wrapped(lines: list[Line]) -> list[Line]:
     """Join a long line that stops mid-sentence with the line right after it (no blank between)."""
     out: list[Line] = []
+    min_len = wrap_length(lines)
     for ln in lines:
         prev = out[-1] if out else None
         if (
@@ -205,7 +258,7 @@ def join_wrapped(lines: list[Line]) -> list[Line]:
             and prev.text.strip()
             and prev.end + 1 == ln.start
             and not prev.level and not ln.level and not prev.table and not ln.table
-            and len(prev.text.strip()) >= 40
+            and len(prev.text.strip()) >= min_len
             and prev.text.rstrip()[-1] not in LINE_END
             and not _HEADING_START.match(ln.text.strip())
             and not LAW_ARTICLE.match(ln.text.strip()) and not LAW_DIVISION.match(ln.text.strip())
@@ -347,14 +400,17 @@ def clean(text: str, *, blocks: tuple = ()) -> Cleaned:
             lines = lines[:i]
             break
 
+    running = set() if blocks else running_lines(lines)
     kept: list[Line] = []
-    for ln in lines:
+    for i, ln in enumerate(lines):
         s = ln.text
         if not s:
             kept.append(ln)
             continue
         rule = None
-        if _URL_LINE.match(s):
+        if i in running:
+            rule = "running-header"
+        elif _URL_LINE.match(s):
             rule = "url"
         elif _CITATION_CODE.match(s):
             rule = "citation-code"

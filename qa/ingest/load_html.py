@@ -4,7 +4,8 @@ Before extraction the DOM is repaired and stripped of what a reader never sees a
   stray </html>/</body>   a template that closes the page after its header (gov.cn) would hide
                           the rest from the parser
   hidden copies           display:none, hidden attribute, ng-hide/hidden/d-none classes (print
-                          copies and Angular templates repeat the document)
+                          copies and Angular templates repeat the document); never <body> itself,
+                          which some CMSs hide until their scripts run
   navigation furniture    nav/header/footer/aside, and elements whose class or id names
                           a menu, navigation, breadcrumb, share box, toolbar, sidebar, QR code or
                           copyright block (banquan is 版权)
@@ -14,7 +15,7 @@ Before extraction the DOM is repaired and stripped of what a reader never sees a
                           layout tables (nested tables, long cells) are left to the extractor
 After extraction: <br>-broken lines of one paragraph are joined unless they end a sentence, and
 chrome lines (字号 大中小, 打印/关闭, 扫一扫, 分享到, ICP/公网安备, 版权所有/主办单位, visit counters)
-are dropped. Title: the page's <h1>, else its <title> minus the site name; when the content opens
+are dropped. Title: a government page's <meta name="ArticleTitle">, else its <h1>, else its <title> minus the site name; when the content opens
 with it (often broken over lines), that opening becomes the title block.
 """
 from __future__ import annotations
@@ -104,8 +105,12 @@ def _prepare(doc) -> None:
     for el in list(doc.iter()):
         if not isinstance(el.tag, str) or el.getparent() is None:
             continue
-        if el.tag in _DROP_TAGS or el.get("hidden") is not None or el.get("aria-hidden") == "true" \
-                or _HIDDEN_STYLE.search(el.get("style", "")) or _HIDDEN_CLASS.search(el.get("class", "")):
+        # a <body> hidden until the page's scripts have run (against a flash of unstyled text) is
+        # still the page: only elements inside it are hidden copies
+        hideable = el.tag != "body"
+        if el.tag in _DROP_TAGS or (hideable and (
+                el.get("hidden") is not None or el.get("aria-hidden") == "true"
+                or _HIDDEN_STYLE.search(el.get("style", "")) or _HIDDEN_CLASS.search(el.get("class", "")))):
             _drop(el)
             continue
         names = f"{el.get('class', '')} {el.get('id', '')}"
@@ -130,6 +135,12 @@ def _prepare(doc) -> None:
 
 
 def _page_title(doc) -> str:
+    # Chinese government sites carry the article's own title in <meta name="ArticleTitle"> (the
+    # national web-page specification's metadata); their first <h1> can be a print header or a breadcrumb
+    for t in doc.xpath('//meta[@name="ArticleTitle"]/@content'):
+        t = re.sub(r"\s+", " ", t).strip()
+        if 4 <= len(t) <= 120:
+            return t
     for h in doc.iter("h1"):
         t = _text(h)
         if 4 <= len(t) <= 120:

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Bump when cleaning, sectioning, chunking or tokenization changes what an index contains.
-PIPELINE_VERSION = 11  # 3: format loaders (md rendered from blocks, docx/pdf/html read); 4: 公文/law structure; 5: hanging indents, site Markdown, digit groups; 6: sentence list items are not headings; 7: 「您当前所在的位置」 breadcrumbs; 8: letter-spaced digits; 9: Markdown tables as 「列名：值」 rows, emphasis and images as markup; 10: dates with separators (2011-08-01) read as 年月日; 11: the typesetting space between a digit and a Chinese character ignored (「10 倍」), hard-wrapped Markdown joined into paragraphs, article lines cut at the margin joined
+PIPELINE_VERSION = 12  # 3: format loaders (md rendered from blocks, docx/pdf/html read); 4: 公文/law structure; 5: hanging indents, site Markdown, digit groups; 6: sentence list items are not headings; 7: 「您当前所在的位置」 breadcrumbs; 8: letter-spaced digits; 9: Markdown tables as 「列名：值」 rows, emphasis and images as markup; 10: dates with separators (2011-08-01) read as 年月日; 11: the typesetting space between a digit and a Chinese character ignored (「10 倍」), hard-wrapped Markdown joined into paragraphs, article lines cut at the margin joined; 12: a hidden <body> kept and ArticleTitle as a page's title (html), narrow-column wrapping and running headers of plain text
 # Bump when the files of a build change shape (independent of what they contain).
 STORAGE_VERSION = 3
 FILES = ("documents.npz", "paragraphs.npz", "chunks.npz", "bm25.npz", "vectors.faiss")

@@ -35,6 +35,8 @@ _FIGURE = re.compile(
 _MONTHS = {"年": 12.0, "月": 1.0}
 # Units written differently for the same thing ("80多名" and "80多人"; laws count days in 日:
 # "提前三十日" is "提前30天").
+# Function words that can follow a number and are never its unit (per, by, of, and, or, with, long).
+_NOT_UNITS = frozenset("每以的和或及与之其久")
 _SAME_UNIT = ("名人位", "个家所座处项", "日天")
 _COUNTERS = "".join(_SAME_UNIT[:2])
 _RANGE = re.compile(rf"(?P<a>{_ARABIC})\s*(?:至|到|-|—|~|～|－)\s*(?=\d)")
@@ -117,6 +119,8 @@ def figures(text: str) -> list[Figure]:
             unit = "%"
         elif unit in _CN_DIGITS or unit in "至到":  # a numeral run's tail or a range word: no unit
             unit = ""
+        elif unit in _NOT_UNITS and end == m.end():
+            unit, end = "", end - 1   # 「GB 8978每…」, 「8978多久」: a word after the number, not its unit
         scale = _MULT[m.group("mult")] if m.group("mult") else 1.0
         value *= scale
         low = high = value
@@ -148,7 +152,7 @@ def same_unit(a: str, b: str) -> bool:
             or ("个" in (a, b) and all(u in _COUNTERS for u in (a, b))))
 
 
-_ASKED = re.compile(r"多少|几(?!乎)")
+_ASKED = re.compile(r"多少|(?<!哪)几(?!乎)")   # 哪几: which ones, no count
 
 
 def asked_unit(question: str) -> str:

@@ -256,7 +256,8 @@ def named_laws(question: str) -> tuple[str, ...]:
 # What kind of answer a question wants, by its interrogative; a sentence that has that kind of
 # content (a number, a date, a person) is more likely the answer than one that merely shares words.
 ASKS = {
-    "number": re.compile(r"多少|几[个名次项人万亿%期批]|数量|比例|占比|多大|多长|how many|how much|percentage|number of", re.I),
+    # 「哪几个方面」 asks which items, not how many: 几 after 哪 is no count
+    "number": re.compile(r"多少|(?<!哪)几[个名次项人万亿%期批]|数量|比例|占比|多大|多长|how many|how much|percentage|number of", re.I),
     "date": re.compile(r"哪天|哪一天|何时|什么时候|哪年|哪一年|几月|日期|when|what date|which year", re.I),
     "person": re.compile(r"谁|作者|讲话人|哪位|姓名|who", re.I),
 }

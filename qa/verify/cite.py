@@ -35,8 +35,8 @@ SUPPORT_OVERLAP = 0.5
 SCOPE_MENTIONS = 3
 # Words that say how much, not of what ("总量约4.4万亿元" answering "…生产总值…？总量大概多少？").
 QUANTITY_WORDS = frozenset("总量 总额 总数 数量 数额 数目 规模 金额 多少".split())
-# 几 before a measure asks a quantity as 多少 does ("几天", "几届", "几分钟"); not "几乎".
-_COUNT_ASK = re.compile(r"几(?!乎)")
+# 几 before a measure asks a quantity as 多少 does ("几天", "几届", "几分钟"); not "几乎", nor 哪几 (which ones).
+_COUNT_ASK = re.compile(r"(?<!哪)几(?!乎)")
 # A writing of a quantity beyond what figures() reads: 「三分之二」, 「两届」, 「半数」 (not 「一方」, 「统一」).
 _QUANTITY = re.compile(r"\d|分之|半|[零〇一二两三四五六七八九十百千万亿]{2,}|[一二两三四五六七八九十]个?[届种类款周轮级档]")
 # A term the claim quotes ("“撤、换、派、育”", 「一懂两爱」): what a claim adds when its words are one
