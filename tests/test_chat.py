@@ -197,8 +197,13 @@ def test_upload_jobs_are_capped_per_client_and_in_all(seed_settings, seed_engine
     lock = threading.Lock()
     jobs = UploadJobs(lambda: seed_engine, lock)
     files = [("某文件.txt", "第一条 内容。".encode())]
+    # nothing else holds the index: the job does not say it waits (a hidden name: refused, nothing written)
+    alone = jobs.start([(".隐藏.txt", "第一条 内容。".encode())], client="z", per_client=1)
+    assert alone.message == "即将开始建立索引…"
+    assert jobs.wait(alone.id, 60).accepted == ()
     with lock:
         first = jobs.start(files, client="a", per_client=1)
+        assert first.message == "排队等待（另一个上传或删除正在建立索引）…" and first.to_json()["state_text"] == "排队等待"
         with pytest.raises(TooManyJobs) as refused:
             jobs.start(files, client="a", per_client=1)
         assert (refused.value.client, refused.value.limit) == ("a", 1)

@@ -10,6 +10,7 @@ engine stages files outside docs_dir and moves them in only once the new index i
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 
 # queued → running → done | failed | cancelled
 FINISHED = ("done", "failed", "cancelled")
-STATE_TEXT = {"queued": "排队等待（另一个上传正在建立索引）", "running": "正在建立索引", "done": "已完成",
+STATE_TEXT = {"queued": "排队等待", "running": "正在建立索引", "done": "已完成",
               "failed": "失败，文档和索引保持不变", "cancelled": "已取消，文档和索引保持不变"}
 
 
@@ -135,6 +136,9 @@ class UploadJobs:
                 raise TooManyJobs(client, per_client)
             if len(pending) >= self.MAX_PENDING or sum(j.size for j in pending) + job.size > self.MAX_PENDING_BYTES:
                 raise TooManyJobs(None, self.MAX_PENDING)
+            # say why it waits only when something does hold the index (another upload, a removal)
+            waits = bool(pending) or self._index_lock.locked()
+            job = dataclasses.replace(job, message="排队等待（另一个上传或删除正在建立索引）…" if waits else "即将开始建立索引…")
             self._jobs[job.id] = job
             self._cancel[job.id] = threading.Event()
             self._finished[job.id] = threading.Event()
