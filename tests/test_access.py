@@ -60,14 +60,19 @@ def test_a_server_beyond_the_loopback_needs_a_key():
 
 @pytest.fixture(scope="module")
 def keyed_api(tmp_path_factory, seed_settings, seed_engine):
+    yield from _served(tmp_path_factory.mktemp("keyed"), seed_settings, api_key=READ, admin_key=ADMIN)
+
+
+def _served(base, seed_settings, **overrides):
+    """(url, documents folder) of the API on a real uvicorn server over a copy of the seeds
+    (extractive answers), with the given settings."""
     from qa.serve.api import create_app
     from qa.serve.chat import ChatService
     from qa.retrieval.engine import Engine
     from qa.bench.server import in_thread
     from tests.conftest import seed_copy
 
-    settings = seed_copy(tmp_path_factory.mktemp("keyed"), seed_settings, llm="extractive",
-                         api_key=READ, admin_key=ADMIN)
+    settings = seed_copy(base, seed_settings, llm="extractive", **overrides)
     ready = threading.Event()
     with in_thread(create_app(ChatService(settings, Engine.open(settings)), ready=ready), ready) as url:
         yield url, settings.docs_dir
@@ -179,17 +184,8 @@ def test_a_client_is_its_key_and_its_address():
 def limited_api(tmp_path_factory, seed_settings, seed_engine):
     """A server with tight limits: 120 requests a minute (a burst of 12), one upload job per client,
     `wait=true` answered after 0.05 s."""
-    from qa.serve.api import create_app
-    from qa.serve.chat import ChatService
-    from qa.retrieval.engine import Engine
-    from qa.bench.server import in_thread
-    from tests.conftest import seed_copy
-
-    settings = seed_copy(tmp_path_factory.mktemp("limited"), seed_settings, llm="extractive",
-                         api_key=f"{READ},{ADMIN}", rate_limit=120, upload_jobs_per_client=1, upload_wait_s=0.05)
-    ready = threading.Event()
-    with in_thread(create_app(ChatService(settings, Engine.open(settings)), ready=ready), ready) as url:
-        yield url, settings.docs_dir
+    yield from _served(tmp_path_factory.mktemp("limited"), seed_settings, api_key=f"{READ},{ADMIN}", rate_limit=120,
+                       upload_jobs_per_client=1, upload_wait_s=0.05)
 
 
 def _auth(key: str) -> dict:

@@ -194,10 +194,12 @@ def create_app(service: ChatService, title: str = "政策文件问答 API",
                      max_upload_body=MAX_UPLOAD_BYTES + (1 << 20))  # room for the multipart framing
     app.add_middleware(AccessGuard, policy=policy, respond=denial_response, limiter=RateLimiter(st.rate_limit))
 
+    def address(request: Request) -> str:
+        return request.client.host if request.client else "?"
+
     def who(request: Request) -> str:
         """For the audit log: the face, the role of the key used, the client address."""
-        client = request.client.host if request.client else "?"
-        return f"api {role_of(policy, request.headers)} {client}"   # Starlette's headers: case-insensitive
+        return f"api {role_of(policy, request.headers)} {address(request)}"   # Starlette's headers: case-insensitive
 
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError):
@@ -284,8 +286,7 @@ def create_app(service: ChatService, title: str = "政策文件问答 API",
             if total > MAX_UPLOAD_BYTES:
                 raise ServiceError("too_large", f"上传内容过大（上限 {MAX_UPLOAD_BYTES // 1024 // 1024} MB）", 413)
             items.append((f.filename or "unnamed.txt", data))
-        address = request.client.host if request.client else "?"
-        job = service.start_upload(items, who(request), replace, client_id(request.headers, address, policy.keyed))
+        job = service.start_upload(items, who(request), replace, client_id(request.headers, address(request), policy.keyed))
         if wait:
             job = await run_in_threadpool(service.uploads.wait, job.id, st.upload_wait_s)
         if not job.done:

@@ -10,7 +10,6 @@ engine stages files outside docs_dir and moves them in only once the new index i
 """
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 import time
@@ -128,17 +127,17 @@ class UploadJobs:
               per_client: int | None = None) -> UploadJob:
         """Queue a job; TooManyJobs when the client has `per_client` jobs unfinished already, or the
         server MAX_PENDING (checked and counted under one lock: two requests cannot both slip in)."""
-        job = UploadJob(uuid.uuid4().hex[:16], tuple(n for n, _ in files), who=who, client=client,
-                        size=sum(len(d) for _, d in files))
+        size = sum(len(d) for _, d in files)
         with self._lock:
             pending = [j for j in self._jobs.values() if not j.done]
             if per_client is not None and sum(j.client == client for j in pending) >= per_client:
                 raise TooManyJobs(client, per_client)
-            if len(pending) >= self.MAX_PENDING or sum(j.size for j in pending) + job.size > self.MAX_PENDING_BYTES:
+            if len(pending) >= self.MAX_PENDING or sum(j.size for j in pending) + size > self.MAX_PENDING_BYTES:
                 raise TooManyJobs(None, self.MAX_PENDING)
             # say why it waits only when something does hold the index (another upload, a removal)
             waits = bool(pending) or self._index_lock.locked()
-            job = dataclasses.replace(job, message="排队等待（另一个上传或删除正在建立索引）…" if waits else "即将开始建立索引…")
+            job = UploadJob(uuid.uuid4().hex[:16], tuple(n for n, _ in files), who=who, client=client, size=size,
+                            message="排队等待（另一个上传或删除正在建立索引）…" if waits else "即将开始建立索引…")
             self._jobs[job.id] = job
             self._cancel[job.id] = threading.Event()
             self._finished[job.id] = threading.Event()
