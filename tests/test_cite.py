@@ -467,9 +467,11 @@ def test_with_deletion_off_a_figure_in_no_passage_is_marked_for_the_reader(name)
 
 def test_asked_units():
     from qa.text.figures import answers_unit, asked_unit
-    assert [asked_unit(q) for q in ("多少个基地？", "几个月？", "百分之多少？", "多少万元？", "多少特别国债？", "多少钱？",
-                                    "有多少人才？")] == ["个", "月", "%", "元", "", "", ""]
+    assert [asked_unit(q) for q in ("多少个基地？", "几个月？", "百分之多少？", "多少万元？", "多少特别国债？", "罚款多少钱？",
+                                    "有多少人才？")] == ["个", "月", "%", "元", "", "元", ""]
     assert answers_unit("年", "月") and answers_unit("人", "个") and answers_unit("", "元")
+    # money is also a multiple or a share of another sum; a duration is not money
+    assert answers_unit("倍", "元") and answers_unit("%", "元") and not answers_unit("月", "元")
     assert not answers_unit("批", "个") and not answers_unit("元", "%")
 
 

@@ -192,3 +192,28 @@ def test_a_line_written_twice_or_a_recurring_heading_is_no_running_header():
     lines = [Line(i, i, t) for i, t in enumerate(
         ["第一章 总则", "正文一。", "第一章 总则", "正文二。", "第一章 总则", "某某说明书标题", "正文。", "某某说明书标题"])]
     assert running_lines(lines) == set()
+
+
+@pytest.mark.parametrize("path, title, fields", [
+    ("blind-2026-12-07p/GBT32918.2-2016信息安全技术SM2椭圆曲线公钥密码算法第2部分数字签名算法.pdf",
+     "信息安全技术SM2椭圆曲线公钥密码算法第2部分:数字签名算法",
+     {"标准类别": "中华人民共和国国家标准", "标准编号": "GB/T32918.2—2016", "发布日期": "2016年8月29日",
+      "施行日期": "2017年3月1日", "发文机关署名": "中华人民共和国国家质量监督检验检疫总局、中国国家标准化管理委员会"}),
+    ("blind-2026-12-06i/JTT808-2011道路运输车辆卫星定位系统终端通讯协议及数据格式（报批稿）.pdf",
+     "道路运输车辆卫星定位系统终端通讯协议及数据格式",
+     {"标准类别": "中华人民共和国交通运输行业标准", "标准编号": "JT/T 808-2011", "稿本": "报批稿",
+      "发布日期": "2011年5月23日", "施行日期": "2011年8月1日", "发文机关署名": "中华人民共和国交通运输部"}),
+    ("blind-2026-12-07p/TC260-003生成式人工智能服务安全基本要求（全国网络安全标准化技术委员会技术文件）.pdf",
+     "生成式人工智能服务安全基本要求",
+     {"标准类别": "TC260全国网络安全标准化技术委员会技术文件", "标准编号": "TC260-003", "发布日期": "2024年2月29日",
+      "发文机关署名": "全国网络安全标准化技术委员会"}),
+])
+def test_a_standards_cover_gives_its_title_designation_dates_and_issuers(path, title, fields):
+    # classification codes (ICS, L80), the banner and the English title are no title
+    from qa.ingest.load import load_file
+    from qa.ingest.sections import build_document
+    from tests.conftest import WILD
+    doc = build_document(load_file(WILD.parent / path))
+    assert doc.title == title
+    assert {k: doc.meta[k] for k in fields} == fields
+    assert not any(re.match(r"ICS|L80|M53", p.text) for p in doc.paragraphs if p.kind == "body")

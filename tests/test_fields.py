@@ -110,3 +110,21 @@ def test_a_field_the_text_states_is_cited_to_that_paragraph_too(docs):
     # a 公文's 文号 stands only in its header (the metadata): no body paragraph to cite
     fa = field_answer("国务院关于加强地方政府性债务管理的意见的文号是什么？", _hits(docs, XINXI, GUOFA), docs)
     assert fa.source is None
+
+
+@pytest.mark.parametrize("path, question, value", [
+    # a budget report whose PDF breaks its occasion line before the meeting, and a standard's cover
+    ("blind-2026-12-07p/关于宣城市2025年预算执行情况和2026年预算草案的报告（宣城市财政局2026年1月）.pdf",
+     "宣城市2025年预算执行情况和2026年预算草案的报告是哪一天在人代会上作的？", "2026年1月28日"),
+    ("wild/2014年政府工作报告.txt", "2014年政府工作报告是哪天作的？", "2014年3月5日"),
+    ("blind-2026-12-07p/TC260-003生成式人工智能服务安全基本要求（全国网络安全标准化技术委员会技术文件）.pdf",
+     "生成式人工智能服务安全基本要求这份技术文件是哪天发布的？", "2024年2月29日"),
+    ("blind-2026-12-06i/JTT808-2011道路运输车辆卫星定位系统终端通讯协议及数据格式（报批稿）.pdf",
+     "道路运输车辆卫星定位系统终端通讯协议及数据格式从什么时候开始实施？", "2011年8月1日"),
+])
+def test_the_day_of_a_report_and_a_standards_dates_are_answered_from_the_record(path, question, value):
+    doc = build_document(load_file(WILD.parent / path))
+    p = doc.paragraphs[1]
+    hits = [Hit(Chunk(f"{p.id}.0", doc.name, (p.id,), p.text, p.section, doc.title), 1.0, 1)]
+    ans = field_answer(question, hits, {doc.name: doc})
+    assert ans is not None and ans.value == value and ans.para.kind == "meta"

@@ -211,3 +211,20 @@ def test_which_several_asks_for_items_not_a_count():
     assert answer_kinds("讲话里说职业教育要体现哪几个方面？") == [] and not asks_one_quantity("规划分别是哪几个片区？")
     assert answer_kinds("一共设了几个片区？") == ["number"] and asks_one_quantity("一共设了几个片区？")
     assert asked_unit("分为哪几个片区？") == "" and asked_unit("设了几个片区？") == "个"
+
+
+@pytest.mark.parametrize("path, written", [
+    ("blind-2026-12-07p/非银行支付机构业务合规发展自律指引（2023修订版·中支协发〔2023〕139号）.md", "30 个自然日"),
+    ("blind-2026-12-06l/收单外包服务机构自律规范（试行）（中国支付清算协会中支协发〔2022〕12号）.md", "30个自然日"),
+])
+def test_natural_days_are_days_and_working_days_are_not(path, written):
+    # 「30个自然日」 is 30天; a claim of 「30个工作日」 or 「30天」 for 「30个工作日」 is another figure
+    from tests.conftest import WILD
+    text = (WILD.parent / path).read_text(encoding="utf-8")
+    assert written in text
+    found = [f for f in figures(normalize(text)) if f.text == normalize(written)]
+    assert found and all(f.unit == "日" for f in found)
+    assert any(same_figure(fig("30天"), f) for f in found)
+    assert not any(same_figure(fig("30个工作日"), f) for f in found)
+    assert [f.unit for f in figures(normalize("之日起10个工作日内办理完毕"))] == ["工作日"]
+    assert not same_figure(fig("10天"), figures("10个工作日")[0])

@@ -2,6 +2,7 @@
 import io
 import re
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -113,3 +114,41 @@ def test_word_heading_styles_list_numbering_and_tables_of_a_python_docx_file():
         "1. 市级部门", "2. 区级部门", "事项：受理；时限：5个工作日", "事项：答复；时限：15个工作日",
     ]
     assert [b.table for b in doc.blocks][-2:] == [True, True]
+
+
+SYLLABUS = Path(__file__).parent / "fixtures" / "formats" / "公务员公共科目笔试考试大纲_缺失图片引用.docx"
+
+
+def _with_dangling_image(data: bytes) -> bytes:
+    """The package with one more relationship, to an image part it does not hold."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "word/_rels/document.xml.rels":
+                body = body.replace(b"</Relationships>", b'<Relationship Id="rId999" Type="http://schemas.openxmlformats.org/'
+                                    b'officeDocument/2006/relationships/image" Target="media/missing.png"/></Relationships>')
+            dst.writestr(info, body)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("name, first_heading", [
+    # a WPS-era file that points an image at 「../NULL」 (as saved), and a Word file given such a pointer
+    ("syllabus", "中央机关及其直属机构2022年度考试录用公务员公共科目笔试考试大纲"),
+    ("debt", "国务院关于加强地方政府性债务管理的意见"),
+])
+def test_a_relationship_to_a_missing_part_is_skipped_and_the_text_read(name, first_heading):
+    data = SYLLABUS.read_bytes() if name == "syllabus" else _with_dangling_image(DEBT.read_bytes())
+    doc = load_bytes(f"{name}.docx", data)
+    assert doc.blocks[0] == RawBlock(first_heading, 1)
+    assert doc.warnings == ("文档引用了 1 个不存在的内嵌部件（如图片），已跳过，正文照常读取",)
+    assert len(doc.blocks) == len(load_file(SYLLABUS if name == "syllabus" else DEBT).blocks) > 30
+
+
+def test_an_attachment_label_heading_is_not_the_title():
+    texts = [b.text for b in load_file(SYLLABUS).blocks]
+    # 「大纲1」 (like 「附件1」) labels the attachment; the title is the heading after it
+    assert texts[:3] == ["中央机关及其直属机构2022年度考试录用公务员公共科目笔试考试大纲", "大纲1",
+                         "为便于报考者充分了解中央机关及其直属机构2022年度考试录用公务员公共科目笔试，特制定本大纲。"]
+    assert "公共科目笔试全部采用闭卷考试的方式。其中，行政职业能力测验为客观性试题，考试时限120分钟，满分100分。申论为主观性试题，考试时限180分钟，满分100分。" in texts

@@ -144,3 +144,12 @@ def test_a_paragraph_the_frame_rejects_is_not_shown_and_frees_its_room(seed_engi
     assert top not in {p.para.id for p in kept}
     assert [p.para.id for p in kept] == [p.para.id for p in every if p.para.id != top][:len(kept)]
     assert [p.n for p in kept] == list(range(1, len(kept) + 1))
+
+
+def test_the_model_reads_figures_joined_and_citations_keep_the_original():
+    # the date line of a securities firm's compliance handbook, as its PDF text layer spaces it
+    text = "公司修订了《东北证券股份有限公司合规手册》，并于 2022 年 12 月 27 日经公司审批通过，现予以发布。"
+    para = Paragraph("h.pdf#1", "h.pdf", 1, text, (), "东北证券股份有限公司合规手册", (1, 1))
+    shown = render_passage(Passage(1, para, 0, len(text)))
+    assert "并于2022年12月27日经公司审批通过" in shown and "2022 年" not in shown
+    assert para.text == text

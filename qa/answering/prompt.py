@@ -12,7 +12,7 @@ from typing import Callable, Mapping
 
 from qa.ingest.clean import LIST_ITEM
 from qa.text.guard import PLACEHOLDER, addresses_assistant, instruction_spans, neutralize, only_instructions
-from qa.text.normalize import normalize, to_simplified
+from qa.text.normalize import join_figures, normalize, to_simplified
 from qa.schema import Hit, Paragraph, Passage
 from qa.text.sentences import PLACE_SUFFIXES, answer_kinds, content_tokens, entity_found, named_entities, numbers, overlap, sentence_spans
 
@@ -239,11 +239,12 @@ def render_passage(p: Passage) -> str:
     """[n]《title》 section path, then the excerpt between ``` fences, with the sentences that address
     the reader (in the excerpt, its title or a heading) replaced by a placeholder.
     Shown in simplified characters: the small model reads traditional text (扎賚特旗) poorly and
-    would answer in a mix; citations still point to the original paragraph."""
+    would answer in a mix. Figures joined (join_figures): it misreads 「2022 年 12 月 27 日」.
+    Citations still point to the original paragraph."""
     where = " > ".join(_heading(h) for h in p.para.section)
     title = OMITTED if addresses_assistant(p.para.title) else p.para.title[:24]
     head = f"[{p.n}]《{title}》" + (f" {where}" if where else "")
-    body = neutralize(p.para.text, p.start, p.end).replace("```", "'''")   # the fence stays ours
+    body = join_figures(neutralize(p.para.text, p.start, p.end)).replace("```", "'''")   # the fence stays ours
     return to_simplified(f"{head}\n```\n{body}\n```")
 
 

@@ -125,6 +125,20 @@ _ADDRESSEE = re.compile(r"^(.{2,120}?)[:：]$")
 _ATTACHMENT = re.compile(r"^附\s*件\s*[:：]?\s*(.*)$")
 _CC = re.compile(r"^(抄\s*送|抄\s*报)\s*[:：]\s*(.+)$")
 _ISSUED = re.compile(rf"^(.{{2,40}}?)\s*({DATE})\s*印发$")
+# The cover of a standard or technical document (GB/T 1.1): classification codes, a banner naming the kind
+# of standard, the designation, the title, its English title, the dates it is issued and put in force,
+# and the bodies that issue it. Read only when a designation stands among the first lines.
+_DESIGNATION = re.compile(r"^(?:GB(?:/[TZ])?|[A-Z]{1,4}/[TZ]|DB\d{2,6}(?:/T)?|T/[A-Z]{2,10}|TC\d+)\s*[-—]?\s*\d[\d.]*"
+                          r"(?:\s*[-—－]\s*\d{2,4})?$")
+_CLASS_CODE = re.compile(r"^(?:ICS|CCS)\s*[\d.;；,，A-Z ]+$|^[A-Z]\s?\d{2}$|^[A-Z]{1,4}$")
+_FILING = re.compile(r"^备\s*案\s*号\s*[:：]?\s*(.*)$")
+_REPLACES = re.compile(r"^代\s*替\s*(.+)$")
+_STAGE = re.compile(r"^[(（]\s*(.{1,10}稿)\s*[)）]$")   # 「（报批稿）」, 「(征求意见稿)」
+_BANNER = re.compile(r"^(?:TC\d+\s*)?[\u4e00-\u9fff]{2,30}(?:标准|技术文件)$")
+_ISO_DAY = r"\d{4}\s*[-.]\s*\d{1,2}\s*[-.]\s*\d{1,2}"
+_COVER_DATES = re.compile(rf"^({_ISO_DAY})\s*发\s*布\s*(?:({_ISO_DAY})\s*实\s*施)?$")
+_LATIN_LINE = re.compile(r"^[A-Za-z][A-Za-z0-9\s\-—,:;()'’/.&]+$")
+_PUBLISHER = re.compile(r"^(.{2,60}?)\s*发\s*布\s*(?:(?:GB|[A-Z]{1,4}/[TZ])\s*[\d.]+\s*[-—－]\s*\d{2,4})?$")
 _NOTE = re.compile(r"^[(（](此件.{1,20}|.{1,20}公开.{0,10})[)）]$")
 # Last characters of organisation names (省/部/委/厅/局/院/政府/机构/单位…): a 主送机关 lists organisations,
 # a salutation (各位代表：, 同志们：) addresses people.
@@ -345,6 +359,38 @@ def _date_only(text: str) -> str | None:
     return re.sub(r"\s+", "", m.group(1)) if m else None
 
 
+def _cover_day(text: str) -> str:
+    y, m, d = re.split(r"\s*[-.]\s*", text.strip())
+    return f"{int(y)}年{int(m)}月{int(d)}日"
+
+
+def cover_field(text: str, designated: bool = True) -> tuple[str, str] | None:
+    """A line of a standard's cover as (field, value); ("", "") for a classification code, which
+    says nothing a reader asks. None: not a cover line (the title, or the body). The banner
+    (「中华人民共和国国家标准」) stands above the designation; below it, a line ending in 标准 is the title."""
+    s = text.strip()
+    if _CLASS_CODE.match(s):
+        return ("", "")
+    if _DESIGNATION.match(s):
+        return ("标准编号", s)
+    if not designated and _BANNER.match(s):
+        return ("标准类别", s)
+    if m := _FILING.match(s):
+        return ("备案号", m.group(1))
+    if m := _REPLACES.match(s):
+        return ("代替", m.group(1))
+    if m := _STAGE.match(s):
+        return ("稿本", m.group(1))
+    if m := _COVER_DATES.match(s):
+        return ("发布日期", _cover_day(m.group(1))) if not m.group(2) else \
+            ("发布日期", _cover_day(m.group(1)) + "|" + _cover_day(m.group(2)))
+    if _LATIN_LINE.match(s) and len(s) >= 12:
+        return ("英文名称", s)
+    if m := _PUBLISHER.match(s):
+        return ("发文机关署名", m.group(1))
+    return None
+
+
 def _title_shaped(text: str) -> bool:
     return (
         len(text) <= SHORT and text[-1] not in SENTENCE_END
@@ -519,7 +565,19 @@ def clean(text: str, *, blocks: tuple = ()) -> Cleaned:
 
     # header metadata: lines from the top until the first line that is neither metadata nor title.
     content = [i for i in content if i not in drop]
-    occasion = any(_OCCASION.match(kept[i].text) for i in content[:8])
+    def occasion_at(pos: int) -> tuple[re.Match | None, int]:
+        """The occasion line at content[pos] and how many lines it takes: a centred occasion line is
+        often broken before its meeting (「——2026年1月28日在宣城市」 / 「第五届人民代表大会第五次会议上」)."""
+        s = kept[content[pos]].text
+        if m := _OCCASION.match(s):
+            return m, 1
+        if pos + 1 < len(content) and DATE_LINE.match(s) is None and re.match(rf"^[—－\-–]*\s*[(（]?\s*{DATE}\s*在", s):
+            nxt = kept[content[pos + 1]]
+            if nxt.start == kept[content[pos]].end + 1 and (m := _OCCASION.match(s + nxt.text.strip())):
+                return m, 2
+        return None, 0
+
+    occasion = any(occasion_at(p)[0] for p in range(min(8, len(content))))
 
     def take_title(pos: int) -> int:
         """Title lines from content[pos]: a level-1 heading, or 1–3 title-shaped lines not directly
@@ -562,12 +620,56 @@ def clean(text: str, *, blocks: tuple = ()) -> Cleaned:
             out.removed.append((kept[i], "title"))
         return len(parts)
 
+    # a standard's cover: its lines are fields until the body; the title comes after the designation
+    cover = any(_DESIGNATION.match(kept[i].text.strip()) for i in content[:8])
+    designated = False
+    publishers: list[str] = []   # 「中华人民共和国国家质量监督检验检疫总局」 over 「中国国家标准化管理委员会发布」
     pos = 0
     while pos < len(content):
         i = content[pos]
         ln = kept[i]
         s = ln.text
-        if "标题" not in out.meta and (taken := take_title(pos)):
+        if cover and designated and "标题" not in out.meta:
+            # the title: the Chinese lines after the designation, up to the English title or the dates
+            parts = []
+            while pos + len(parts) < len(content) and len(parts) < MAX_TITLE_LINES:
+                t = kept[content[pos + len(parts)]].text.strip()
+                if cover_field(t, designated) is not None or not re.search(r"[\u4e00-\u9fff]", t) or len(t) > SHORT:
+                    break
+                parts.append(content[pos + len(parts)])
+            if parts:
+                add_meta("标题", _join_title([kept[j].text for j in parts]), kept[parts[0]])
+                for j in parts:
+                    drop.add(j)
+                    out.removed.append((kept[j], "title"))
+                pos += len(parts)
+                continue
+        if cover and (f := cover_field(s, designated)) is not None:
+            key, value = f
+            if key == "标准编号":
+                designated = True
+            if key == "发布日期" and "|" in value:
+                value, in_force = value.split("|")
+                add_meta("施行日期", in_force, ln)
+            if key == "发文机关署名":
+                value = "、".join(publishers + [value])
+                publishers.clear()
+            if key:
+                add_meta(key, value, ln)
+            else:
+                meta_rows.extend((ln.start, ln.end))
+            drop.add(i)
+            out.removed.append((ln, "cover"))
+            pos += 1
+            continue
+        if cover and "标题" in out.meta and s.strip() and s.strip()[-1] in ORG_END and len(s) <= 40 \
+                and pos + 1 < len(content) and _PUBLISHER.match(kept[content[pos + 1]].text.strip()):
+            publishers.append(s.strip())
+            drop.add(i)
+            out.removed.append((ln, "cover"))
+            pos += 1
+            continue
+        if "标题" not in out.meta and (designated or not cover) and (taken := take_title(pos)):
             pos += taken
             continue
         if ln.level or ln.table:
@@ -583,9 +685,16 @@ def clean(text: str, *, blocks: tuple = ()) -> Cleaned:
             add_meta("发文字号", m.group(1), ln); rule = "doc-number"
         elif "标题" in out.meta and _ORDER_NUMBER.match(s):
             add_meta("发文字号", s, ln); rule = "doc-number"  # 令号 under 「中华人民共和国国务院令」
-        elif m := _OCCASION.match(s):
+        elif (om := occasion_at(pos))[0]:
+            m, taken = om
             add_meta("日期", re.sub(r"\s+", "", m.group(1)), ln)
             add_meta("会议", m.group(2).strip(), ln); rule = "occasion"
+            if taken == 2:   # the meeting's half of a broken occasion line goes with it
+                nxt = kept[content[pos + 1]]
+                drop.add(content[pos + 1])
+                out.removed.append((nxt, rule))
+                meta_rows.extend((nxt.start, nxt.end))
+                pos += 1
         elif d := _date_only(s):
             add_meta("成文日期" if gongwen else "日期", d, ln); rule = "date"
         elif m := _PROMULGATION.match(s):

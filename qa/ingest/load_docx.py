@@ -10,6 +10,7 @@ A paragraph that packs several paragraphs with line breaks or "　　" indents i
 from __future__ import annotations
 
 import io
+import posixpath
 import re
 import zipfile
 
@@ -24,7 +25,9 @@ _TOC_TITLE = re.compile(r"^(目\s*录|目\s*次|contents)$", re.I)
 # A pseudo paragraph break inside one Word paragraph: two or more ideographic spaces after text
 _PSEUDO_BREAK = re.compile(r"(?<=\S)[\u3000]{2,}(?=\S)")
 # Outline-level-1 headings that name a part of the document, not the document
+# (a short label with a number, 「附件1」「大纲1」「表2」, marks an attachment, not its title)
 _FRONT_MATTER = re.compile(r"^(前言|引言|序言|序|说明|编制说明|摘要|目录|目次|附录.*|附件.*|参考文献|总则|附则|\d.*"
+                           r"|[\u4e00-\u9fff]{1,4}\d{1,3}"
                            r"|[一二三四五六七八九十]+、.*|第[一二三四五六七八九十百零〇\d]+[章节编部分条].*)$")
 _DROPPED_FIELDS = ("TOC", "PAGEREF", "PAGE", "NUMPAGES", "SECTIONPAGES")
 
@@ -333,6 +336,10 @@ def docx_blocks(data: bytes) -> tuple[list[RawBlock], list[str]]:
         raise RejectedFile("不是有效的 Word 文档（压缩包已损坏）") from exc
     if unpacked > MAX_UNPACKED:  # a zip bomb, or a document that is mostly media
         raise RejectedFile(f"Word 文档解压后过大（{unpacked // 1024 // 1024} MB）")
+    notes: list[str] = []
+    data, dropped = _without_dangling_parts(data)
+    if dropped:
+        notes.append(f"文档引用了 {dropped} 个不存在的内嵌部件（如图片），已跳过，正文照常读取")
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
@@ -386,7 +393,51 @@ def docx_blocks(data: bytes) -> tuple[list[RawBlock], list[str]]:
 
     walk(document.element.body)
     items = _drop_toc_heading(items)
-    return _with_title(items), []
+    return _with_title(items), notes
+
+
+_REL = re.compile(rb'<Relationship\b[^>]*?/>')
+_TARGET = re.compile(rb'\bTarget="([^"]*)"')
+
+
+def _without_dangling_parts(data: bytes) -> tuple[bytes, int]:
+    """Drop relationships whose internal target is not in the package (the docx, repaired) and count them.
+
+    Some editors write a relationship to a part they never saved (an image as 「../NULL」); Word and
+    WPS skip it, python-docx stops at it. External targets (hyperlinks) are left alone."""
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    names = set(zf.namelist())
+    fixed: dict[str, bytes] = {}
+    dropped = 0
+    for name in names:
+        if not name.endswith(".rels"):
+            continue
+        base = posixpath.dirname(posixpath.dirname(name))  # word/_rels/document.xml.rels → word
+        xml = zf.read(name)
+
+        def keep(m: re.Match) -> bytes:
+            nonlocal dropped
+            rel = m.group(0)
+            target = _TARGET.search(rel)
+            if b'TargetMode="External"' in rel or target is None:
+                return rel
+            ref = target.group(1).decode("utf-8", "replace").split("#")[0]
+            path = ref.lstrip("/") if ref.startswith("/") else posixpath.normpath(posixpath.join(base, ref))
+            if path in names:
+                return rel
+            dropped += 1
+            return b""
+
+        new = _REL.sub(keep, xml)
+        if new != xml:
+            fixed[name] = new
+    if not fixed:
+        return data, 0
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in zf.infolist():
+            dst.writestr(info, fixed.get(info.filename, zf.read(info.filename)))
+    return out.getvalue(), dropped
 
 
 def _drop_toc_heading(items: list[dict]) -> list[dict]:

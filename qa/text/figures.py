@@ -29,7 +29,7 @@ _FIGURE = re.compile(
     rf"(?P<pct>百分之)?(?P<approx1>(?<![最附接将临])近|约|超过|逾|达)?"
     rf"(?P<num>{_ARABIC}|[{_CN_DIGITS}]{{2,}}|[一二两三四五六七八九十](?=[多余]?个?(?:[{_MEASURE}]|小时|分钟|周岁))|半(?=个?[年月天]))"
     # PDF text layers often set a space between a number and its unit ("6 个月", "75 %").
-    rf"(?P<approx3>多|余)?(?: ?(?P<mult>万亿|千万|百万|十万|万|亿))?(?P<approx2>多|余)?(?: ?(?P<unit>%|‰|个月|个?半?小时|[\u4e00-\u9fff]))?"
+    rf"(?P<approx3>多|余)?(?: ?(?P<mult>万亿|千万|百万|十万|万|亿))?(?P<approx2>多|余)?(?: ?(?P<unit>%|‰|个月|个?半?小时|个?(?:自然|工作)日|[\u4e00-\u9fff]))?"
 )
 # Durations in one unit: "半年" = "6个月", "一年半" is not parsed (rare).
 _MONTHS = {"年": 12.0, "月": 1.0}
@@ -108,6 +108,8 @@ def figures(text: str) -> list[Figure]:
             unit = "月"
         elif unit.endswith("小时"):
             unit = "时"
+        elif unit.endswith("日") and len(unit) > 1:
+            unit = "工作日" if "工作" in unit else "日"   # 「30个自然日」 is 30天; a working day is not
         end = m.end()
         if unit == "周" and text[end:end + 1] == "岁":
             unit, end = "岁", end + 1   # 「年满四十周岁」: 周岁 counts years of age, as 岁 does (周 alone: weeks)
@@ -155,9 +157,17 @@ def same_unit(a: str, b: str) -> bool:
 _ASKED = re.compile(r"多少|(?<!哪)几(?!乎)")   # 哪几: which ones, no count
 
 
+_MONEY_ASKED = re.compile(r"多少钱|几块钱")
+# What answers a question for an amount of money: 元 (万元, 亿元), or a multiple or share of another sum
+# (「违法所得一倍以上五倍以下的罚款」, 「合同金额的1%」).
+_MONEY_UNITS = ("元", "倍", "%")
+
+
 def asked_unit(question: str) -> str:
-    """The unit a question asks its figure in ("多少个中试基地" → 个, "几个月" → 月, "百分之多少" → %),
-    read as figures() reads a figure's unit; "" when it asks none ("多少钱", "多少特别国债")."""
+    """The unit a question asks its figure in ("多少个中试基地" → 个, "几个月" → 月, "百分之多少" → %,
+    "罚款多少钱" → 元), read as figures() reads a figure's unit; "" when it asks none ("多少特别国债")."""
+    if _MONEY_ASKED.search(question):
+        return "元"
     text = _ASKED.sub("9", question)
     for f in figures(text):
         if f.text.lstrip("百分之约近超过逾达").startswith("9") and (f.unit in _MEASURE or f.unit in ("%", "时")):
@@ -170,8 +180,9 @@ def asked_unit(question: str) -> str:
 
 def answers_unit(unit: str, asked: str) -> bool:
     """Whether a figure in unit answers a question asking in asked: the same unit as same_unit()
-    reads it, or a duration for a duration ("几个月" → "半年")."""
-    return same_unit(unit, asked) or (unit in _MONTHS and asked in _MONTHS)
+    reads it, a duration for a duration ("几个月" → "半年"), a multiple or share for money."""
+    return (same_unit(unit, asked) or (unit in _MONTHS and asked in _MONTHS)
+            or (asked == "元" and unit in _MONEY_UNITS))
 
 
 # Words that state a change, by direction. A report gives a quantity both as a level (「还有49万贫困人口」,
