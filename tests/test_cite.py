@@ -1123,8 +1123,9 @@ def test_figures_given_respectively_belong_to_their_items_in_order(path, quote, 
 
 
 @pytest.mark.parametrize("path, quote, question, right, wrong", [
-    # a transport industry standard (.pdf): the cover gives its dates as 2011-05-23 / 2011-08-01
-    ("blind-2026-12-06i/JTT808-2011道路运输车辆卫星定位系统终端通讯协议及数据格式（报批稿）.pdf", "2011-08-01",
+    # a transport industry standard (.pdf): the cover gives its dates as 2011-05-23 / 2011-08-01, read
+    # into the record (施行日期：2011年8月1日)
+    ("blind-2026-12-06i/JTT808-2011道路运输车辆卫星定位系统终端通讯协议及数据格式（报批稿）.pdf", "施行日期",
      "JT/T 808-2011 这个行业标准是哪天开始实施的？",
      "这个行业标准是2011年8月1日开始实施的。", "这个行业标准是2011年8月11日开始实施的。"),
     # a regulator's penalty notice (.html): the page's info bar dates it 2025-06-03
@@ -1184,3 +1185,42 @@ def test_local_document_is_not_about_the_country():
     para = next(p for p in doc.paragraphs if "夜间施工" in p.text)
     assert not dt.placeless and not dt.is_about("中国")
     assert not in_frame("中国对夜间施工作业有什么规定？", para, dt)
+
+
+@pytest.mark.parametrize("path, heading, question, other", [
+    # a ministry's list of cases, each headed by its school; a central-bank report whose heading names the province
+    ("blind-2026-12-07q/违反教师职业行为十项准则典型案例15例_绍兴一中清廉学校转载页.html", "辽宁省阜新市细河区育才小学",
+     "辽宁阜新细河区育才小学收礼的徐某某老师被停职到什么时候？", "海南万宁大同中学的老师被停职到什么时候？"),
+    ("blind-2026-12-06f/中国区域金融运行报告（2024）_中国人民银行货币政策分析小组.md", "中国人民银行山东省分行推动创设",
+     "山东省的“鲁科贷”是怎么推动创设的？", "白银市的“鲁科贷”是怎么推动创设的？"),
+])
+def test_a_place_its_heading_names_is_in_the_paragraphs_frame(path, heading, question, other):
+    from qa.answering.answer import _doc_text
+    from qa.verify.cite import in_frame
+    doc = build_document(load_file(WILD.parent / path))
+    para = next(p for p in doc.paragraphs if p.kind == "body" and p.section and heading in p.section[-1])
+    place = heading[:2]
+    assert place not in para.text
+    dt = _doc_text(doc.name, doc)
+    assert in_frame(question, para, dt) and not in_frame(other, para, dt)
+
+
+@pytest.mark.parametrize("path, quote, question, claim", [
+    # 「未能」 in a market regulator's rules, 「逾期未」 in a national regulation; the model writes 「没有」
+    ("blind-2026-12-07q/市场监督管理投诉举报处理暂行办法（市场监管总局令第20号，2022年修改）.md", "四十五个工作日内",
+     "投诉受理后调解多久没谈成就要终止调解？", "投诉受理后调解四十五个工作日内没有谈成就要终止调解。"),
+    ("wild/中华人民共和国政府信息公开条例（2019修订）.md", "15个工作日内提出意见",
+     "被征求意见的机关多少个工作日内不提意见就视为同意公开？", "被征求意见的机关15个工作日内没有提出意见的视为同意公开。"),
+])
+def test_a_colloquial_negation_is_not_a_word_to_prove(path, quote, question, claim):
+    doc = build_document(load_file(WILD.parent / path))
+    para = next(p for p in doc.paragraphs if quote in p.text)
+    assert support(claim, para, question) >= SUPPORT_OVERLAP
+    assert support(claim.replace(quote[:2], "五十"), para, question) < SUPPORT_OVERLAP
+
+
+def test_the_counted_thing_of_a_time_window_is_the_unit_not_its_span():
+    from qa.text.sentences import counted_noun
+    assert counted_noun("收到事先告知书后几个工作日内要交听证申请书？") == "工作日"
+    assert counted_noun("应当在多少个工作日内答复？") == "工作日"
+    assert counted_noun("全国有多少个深度贫困村？") == "贫困村"

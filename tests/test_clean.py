@@ -217,3 +217,21 @@ def test_a_standards_cover_gives_its_title_designation_dates_and_issuers(path, t
     assert doc.title == title
     assert {k: doc.meta[k] for k in fields} == fields
     assert not any(re.match(r"ICS|L80|M53", p.text) for p in doc.paragraphs if p.kind == "body")
+
+
+@pytest.mark.parametrize("path, spaced, joined", [
+    # a ministry's rules saved as text, its title letter-spaced; a central-bank report converted from PDF
+    ("blind-2026-12-06m/机动车登记规定（公安部令第164号，2021年修订）.txt", "机 动 车 登 记 规 定", "机动车登记规定"),
+    ("blind-2026-12-06f/中国区域金融运行报告（2024）_中国人民银行货币政策分析小组.md",
+     "2023 年 末 ， 全 国 民 营 企 业 贷 款 余 额 同 比 增 长", "2023 年末，全国民营企业贷款余额同比增长"),
+])
+def test_letter_spaced_lines_are_joined_and_words_set_apart_stay(path, spaced, joined):
+    from qa.ingest.clean import join_letter_spaced
+    from tests.conftest import WILD
+    text = (WILD.parent / path).read_text(encoding="utf-8")
+    assert spaced in text
+    lines = [ln.text for ln in clean(text).lines]
+    assert any(joined in t for t in lines) and not any(spaced in t for t in lines)
+    # two words a space apart, table headers, headings and names are not letter-spaced
+    for kept in ("第一章 总则", "现行 建议/新增 增幅（元）", "總額 內地 歐盟# 美國 印度", "一、 总体要求 （一） 指导思想", "张 三 李四"):
+        assert join_letter_spaced(kept) == kept

@@ -108,3 +108,17 @@ def test_a_body_hidden_until_scripts_run_is_read_with_the_article_title(path, ti
 def test_a_breadcrumb_h1_gives_way_to_the_pages_article_title(path, title):
     doc = load_file(path)
     assert doc.blocks[0] == RawBlock(title, 1) and "您当前所在的位置" not in doc.text
+
+
+@pytest.mark.parametrize("path, title", [
+    # two pages of a school site: Word-pasted <h1> cells in the body, the article's title in an <h2>
+    # that the page's <title> also names
+    ("blind-2026-12-07q/绍兴市教育事业“十四五”发展规划（征求意见稿，2021年3月）_绍兴一中网站转载页.html",
+     "绍兴市教育事业十四五发展规划"),
+    ("blind-2026-12-06h/中国共产党第二十届中央委员会第四次全体会议公报_绍兴一中学习专栏转载页.html",
+     "每周一学（2025年10月27日-11月2日）中国共产党第二十届中央委员会第四次全体会议公报"),
+])
+def test_the_heading_the_page_title_names_is_the_title(path, title):
+    from tests.conftest import WILD
+    doc = load_file(WILD.parent / path)
+    assert doc.blocks[0].text == title and doc.blocks[0].level == 1

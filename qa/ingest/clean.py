@@ -206,6 +206,27 @@ def drop_pinyin(text: str) -> str:
     return _PINYIN.sub("", text)
 
 
+# Characters of Chinese text (ideographs and full-width punctuation), and the gap letter-spacing puts
+# between two of them.
+_HAN = "\u4e00-\u9fff\u3001-\u303f\uff01-\uff0f\uff1a-\uff20"
+_HAN_GAP = re.compile(rf"(?<=[{_HAN}])[ \u3000]{{1,3}}(?=[{_HAN}])")
+LETTER_SPACED_GAPS = 3   # a line needs this many letter-spacing gaps: two (「现行 建议」) are words apart
+
+
+def join_letter_spaced(text: str) -> str:
+    """A letter-spaced line as written (「机 动 车 登 记 规 定」, 「行 政 院施 政 報 告」, 「2023 年 末 ， 全 国
+    民 营 企 业」: PDF covers and text converted from PDF): a gap is letter-spacing when a single character
+    stands on one side of it; with LETTER_SPACED_GAPS or more such gaps the line's gaps between Chinese
+    characters go. Words set apart (「第一章 总则」, 「现行 建议/新增」) have no single character."""
+    def single(i: int) -> bool:   # text[i] stands alone: a gap or the line's end on both sides
+        return (i == 0 or text[i - 1] in " \u3000") and (i + 1 == len(text) or text[i + 1] in " \u3000")
+
+    gaps = [m for m in _HAN_GAP.finditer(text) if single(m.start() - 1) or single(m.end())]
+    if len(gaps) < LETTER_SPACED_GAPS:
+        return text
+    return _HAN_GAP.sub("", text)
+
+
 def split_glued_headings(line: Line) -> list[Line]:
     parts = _GLUED_HEADING.split(line.text)
     return [Line(line.start, line.end, p, line.level, line.table) for p in parts]
@@ -420,7 +441,7 @@ def _marked_lines(src: list[str], blocks: tuple) -> list[Line]:
             level, table = b.level, b.table
             if level:
                 t = re.sub(r"^\s*#{1,6}\s+", "", t)
-        lines.append(Line(i, i, drop_pinyin(t.strip()), level, table))
+        lines.append(Line(i, i, join_letter_spaced(drop_pinyin(t.strip())), level, table))
     return lines
 
 

@@ -141,6 +141,13 @@ def _page_title(doc) -> str:
         t = re.sub(r"\s+", " ", t).strip()
         if 4 <= len(t) <= 120:
             return t
+    # A heading the page's <title> also names is the article's (a CMS sets it as 「<h2 class="title">」),
+    # not an <h1> pasted into the body with a table from Word (「全市省二级以上幼儿园比例（%）」).
+    page = _key(_text(doc.xpath("//title")[0])) if doc.xpath("//title") else ""
+    for h in doc.xpath("//h1|//h2|//h3"):
+        t = _text(h)
+        if 4 <= len(t) <= 120 and len(_key(t)) * 2 > len(page) and _key(t) in page:
+            return t
     for h in doc.iter("h1"):
         t = _text(h)
         if 4 <= len(t) <= 120:

@@ -100,6 +100,7 @@ _COUNTERS = set("个名人位户家所项期批次条座处种类件")
 _WHOLE = {"全部", "所有", "全体"}   # "多少农村贫困人口全部脱贫": says how many, not of what
 
 
+_SPAN_WORD = re.compile(r"(?:以内|之内|内|以前|之前|前|以后|之后|后)$")
 _CONCESSIVE = re.compile(r"(?:不管|无论|不论)[^，,。？?；;]*[，,]")
 
 
@@ -127,6 +128,8 @@ def counted_noun(question: str) -> str:
             while phrase and phrase[-1][1] == "a":
                 phrase.pop()
             head = phrase[-1][0] if phrase else ""
+            # 「几个工作日内」: jieba keeps the span word 内/以内/前/后 on the head; what is counted is 工作日
+            head = _SPAN_WORD.sub("", head) if len(_SPAN_WORD.sub("", head)) >= 2 else head
             return head if len(head) >= 2 else ""
     return ""
 

@@ -42,6 +42,7 @@ _QUANTITY = re.compile(r"\d|分之|半|[零〇一二两三四五六七八九十�
 # A term the claim quotes ("“撤、换、派、育”", 「一懂两爱」): what a claim adds when its words are one
 # character each or all given by the question.
 _QUOTED = re.compile(r"[“「『]([^”」』]{1,30})[”」』]")
+_COLLOQUIAL_NEGATION = frozenset({"没有"})
 # Words of sentences that talk about the sources instead of answering ("根据资料[1]可以找到这一信息").
 FILLER = frozenset("资料 信息 文档 内容 提供 找到 可以 根据 以上 上述 回答 问题 相关 显示 来源 参考 所述 得知 给出 提到 编号 这一 这个 这些 以下 如下 具体 查到 看到".split())
 _MARKER = re.compile(r"[\[【［]\s*(\d{1,2}(?:\s*[,，、]\s*\d{1,2})*)\s*[\]】］]")
@@ -139,10 +140,15 @@ def in_frame(question: str, para: Paragraph, doc: DocText | None) -> bool:
     about one of the places the question names (it names it, or its document is about it), of the
     law the question names, and of the year a 今年/去年 question means. support() rejects every claim
     drawn from a paragraph outside this frame, so the generator is not shown one: a small model
-    copies a figure from whatever passage it reads (辽宁's count from a 甘肃 report)."""
+    copies a figure from whatever passage it reads (辽宁's count from a 甘肃 report). A place counts as
+    named by the paragraph when its headings name it."""
     text = normalize(para.text)
     places = entities(question, ("ns",))
-    if places and doc is not None and not any(entity_found(e, text) or doc.is_about(e) for e in places):
+    # A place may stand in the paragraph's heading only (a list of cases, each headed by its school:
+    # 「7.贵州省铜仁市碧江区和平中心小学教师吴某某…问题」).
+    heads = normalize(" ".join(para.section))
+    if places and doc is not None and not any(entity_found(e, text) or entity_found(e, heads) or doc.is_about(e)
+                                              for e in places):
         return False
     return of_named_law(question, para, doc, text) and in_year(question, para, doc)
 
@@ -340,7 +346,8 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
     # A word the question gives is framing also when jieba cut it out of a longer word there
     # ("北京市" of "北京市政府").
     q_text = normalize(question)
-    toks = {t for t in claim_toks - q_toks if t not in q_text}
+    # 「没有」 is how a model says the text's 未/未能/不: polarity, which the polarity check judges, not content.
+    toks = {t for t in claim_toks - q_toks - _COLLOQUIAL_NEGATION if t not in q_text}
     quoted = {t for t in _QUOTED.findall(norm_claim) if t not in q_text}
     # What a question for a quantity asks about, in the claim's words: the figure must stand in a
     # sentence that names some of it ("人均可支配收入是114万亿元" is not supported by
