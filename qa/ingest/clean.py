@@ -35,12 +35,15 @@ Metadata rules (lines moved into Document.meta, shown as the document's first pa
   author, byline  a person's name alone (author) or after a position (byline: 国务院总理 李克强) → 作者, or 讲话人 when
                   the document has an occasion line
   promulgation    law header lines 「2007年4月5日 国务院令第492号公布」 → 沿革; 「… 施行」 → 施行日期
+  cover           a standard's cover (qa/ingest/cover.py): 标准类别, 标准编号, 代替, 稿本, 标题, 英文名称, 发布日期,
+                  施行日期, 发文机关署名; classification codes dropped
   column          a header line wholly in brackets (series or column name)
   field           "key：value" lines in the header or footer (来源, 作者, 编辑, 发布日期…)
   signature       发文机关署名 and 成文日期 (issuer line(s) above a date line at the end), 附件说明,
                   附注 「（此件公开发布）」, 抄送, 印发
 Repairs:
   pinyin         drop romanization glued after a character: 鄉(xiāng) → 鄉
+  letter-spacing join a letter-spaced line: 「机 动 车 登 记 规 定」 → 「机动车登记规定」
   glued-heading  a heading marker after a sentence end and 2+ spaces starts a new line
   wrapped-line   a long line cut off mid-sentence is joined with the next line (plain text only:
                  the blocks of other formats are paragraphs already); long is 40 characters, or 90%
@@ -54,6 +57,7 @@ from dataclasses import dataclass, field
 import jieba.posseg
 
 from qa.text.normalize import strip_controls, to_simplified
+from qa.ingest.cover import cover_field, is_designation, is_publisher
 
 SENTENCE_END = "。！？!?；;：:"
 # A line ending in any of these is complete; without one, a long line was cut mid-sentence.
@@ -125,20 +129,6 @@ _ADDRESSEE = re.compile(r"^(.{2,120}?)[:：]$")
 _ATTACHMENT = re.compile(r"^附\s*件\s*[:：]?\s*(.*)$")
 _CC = re.compile(r"^(抄\s*送|抄\s*报)\s*[:：]\s*(.+)$")
 _ISSUED = re.compile(rf"^(.{{2,40}}?)\s*({DATE})\s*印发$")
-# The cover of a standard or technical document (GB/T 1.1): classification codes, a banner naming the kind
-# of standard, the designation, the title, its English title, the dates it is issued and put in force,
-# and the bodies that issue it. Read only when a designation stands among the first lines.
-_DESIGNATION = re.compile(r"^(?:GB(?:/[TZ])?|[A-Z]{1,4}/[TZ]|DB\d{2,6}(?:/T)?|T/[A-Z]{2,10}|TC\d+)\s*[-—]?\s*\d[\d.]*"
-                          r"(?:\s*[-—－]\s*\d{2,4})?$")
-_CLASS_CODE = re.compile(r"^(?:ICS|CCS)\s*[\d.;；,，A-Z ]+$|^[A-Z]\s?\d{2}$|^[A-Z]{1,4}$")
-_FILING = re.compile(r"^备\s*案\s*号\s*[:：]?\s*(.*)$")
-_REPLACES = re.compile(r"^代\s*替\s*(.+)$")
-_STAGE = re.compile(r"^[(（]\s*(.{1,10}稿)\s*[)）]$")   # 「（报批稿）」, 「(征求意见稿)」
-_BANNER = re.compile(r"^(?:TC\d+\s*)?[\u4e00-\u9fff]{2,30}(?:标准|技术文件)$")
-_ISO_DAY = r"\d{4}\s*[-.]\s*\d{1,2}\s*[-.]\s*\d{1,2}"
-_COVER_DATES = re.compile(rf"^({_ISO_DAY})\s*发\s*布\s*(?:({_ISO_DAY})\s*实\s*施)?$")
-_LATIN_LINE = re.compile(r"^[A-Za-z][A-Za-z0-9\s\-—,:;()'’/.&]+$")
-_PUBLISHER = re.compile(r"^(.{2,60}?)\s*发\s*布\s*(?:(?:GB|[A-Z]{1,4}/[TZ])\s*[\d.]+\s*[-—－]\s*\d{2,4})?$")
 _NOTE = re.compile(r"^[(（](此件.{1,20}|.{1,20}公开.{0,10})[)）]$")
 # Last characters of organisation names (省/部/委/厅/局/院/政府/机构/单位…): a 主送机关 lists organisations,
 # a salutation (各位代表：, 同志们：) addresses people.
@@ -380,38 +370,6 @@ def _date_only(text: str) -> str | None:
     return re.sub(r"\s+", "", m.group(1)) if m else None
 
 
-def _cover_day(text: str) -> str:
-    y, m, d = re.split(r"\s*[-.]\s*", text.strip())
-    return f"{int(y)}年{int(m)}月{int(d)}日"
-
-
-def cover_field(text: str, designated: bool = True) -> tuple[str, str] | None:
-    """A line of a standard's cover as (field, value); ("", "") for a classification code, which
-    says nothing a reader asks. None: not a cover line (the title, or the body). The banner
-    (「中华人民共和国国家标准」) stands above the designation; below it, a line ending in 标准 is the title."""
-    s = text.strip()
-    if _CLASS_CODE.match(s):
-        return ("", "")
-    if _DESIGNATION.match(s):
-        return ("标准编号", s)
-    if not designated and _BANNER.match(s):
-        return ("标准类别", s)
-    if m := _FILING.match(s):
-        return ("备案号", m.group(1))
-    if m := _REPLACES.match(s):
-        return ("代替", m.group(1))
-    if m := _STAGE.match(s):
-        return ("稿本", m.group(1))
-    if m := _COVER_DATES.match(s):
-        return ("发布日期", _cover_day(m.group(1))) if not m.group(2) else \
-            ("发布日期", _cover_day(m.group(1)) + "|" + _cover_day(m.group(2)))
-    if _LATIN_LINE.match(s) and len(s) >= 12:
-        return ("英文名称", s)
-    if m := _PUBLISHER.match(s):
-        return ("发文机关署名", m.group(1))
-    return None
-
-
 def _title_shaped(text: str) -> bool:
     return (
         len(text) <= SHORT and text[-1] not in SENTENCE_END
@@ -642,7 +600,7 @@ def clean(text: str, *, blocks: tuple = ()) -> Cleaned:
         return len(parts)
 
     # a standard's cover: its lines are fields until the body; the title comes after the designation
-    cover = any(_DESIGNATION.match(kept[i].text.strip()) for i in content[:8])
+    cover = any(is_designation(kept[i].text) for i in content[:8])
     designated = False
     publishers: list[str] = []   # 「中华人民共和国国家质量监督检验检疫总局」 over 「中国国家标准化管理委员会发布」
     pos = 0
@@ -684,7 +642,7 @@ def clean(text: str, *, blocks: tuple = ()) -> Cleaned:
             pos += 1
             continue
         if cover and "标题" in out.meta and s.strip() and s.strip()[-1] in ORG_END and len(s) <= 40 \
-                and pos + 1 < len(content) and _PUBLISHER.match(kept[content[pos + 1]].text.strip()):
+                and pos + 1 < len(content) and is_publisher(kept[content[pos + 1]].text):
             publishers.append(s.strip())
             drop.add(i)
             out.removed.append((ln, "cover"))
