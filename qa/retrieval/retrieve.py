@@ -5,7 +5,7 @@ and one sparse BM25 pass over the postings of the question's tokens; nothing els
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -127,7 +127,15 @@ class Retriever:
         also = clean_query(also or "")
         return [self.dense_top(self.query_vector(also), n)[0]] if also else []
 
+    def bm25_ranking(self, query: str, n: int) -> tuple[list[tuple[int, float]], Callable[[int], float]]:
+        """The n best BM25 chunks with a positive score, (chunk, score) best first, and the BM25 score of
+        any chunk (a hit the fusion brought from the dense side keeps its own BM25 score)."""
+        scores = self.bm25_scores(query)
+        return [(int(i), float(scores[i])) for i in top_indices(scores, n) if scores[i] > 0], lambda i: float(scores[i])
+
     def search(self, query: str, k: int = 5, mode: str = "hybrid", also: str | None = None) -> list[Hit]:
+        """The k best chunks, at most MAX_HITS_PER_PARAGRAPH of one paragraph: dense, BM25, or both fused
+        by reciprocal rank (with the dense ranking of `also`, a second wording of the question)."""
         query = clean_query(query)
         chunks = self.index.chunks
         if not query or not chunks:
@@ -135,31 +143,23 @@ class Retriever:
         # enough candidates for the paragraph cap to still fill k
         depth = min(max(self.candidates, 3 * k), len(chunks))
         q = self.query_vector(query) if mode in ("hybrid", "dense") else None
-        bm25 = self.bm25_scores(query) if mode in ("hybrid", "bm25") else None
+        bm25_of = None
         dense: dict[int, float] = {}
         if mode == "dense":
             ranked, dense = self.dense_top(q, depth)
             order = [(i, dense[i]) for i in ranked]
         elif mode == "bm25":
-            order = [(int(i), float(bm25[i])) for i in top_indices(bm25, depth) if bm25[i] > 0]
+            order, bm25_of = self.bm25_ranking(query, depth)
         else:
-            ranked, dense = self.dense_top(q, min(self.candidates, len(chunks)))
-            rankings = [ranked]
-            bm_rank = [int(i) for i in top_indices(bm25, min(self.candidates, len(chunks))) if bm25[i] > 0]
-            if bm_rank:
-                rankings.append(bm_rank)
-            order = rrf(rankings + self.also_ranking(also, min(self.candidates, len(chunks))), self.rrf_k)
+            n = min(self.candidates, len(chunks))
+            ranked, dense = self.dense_top(q, n)
+            top, bm25_of = self.bm25_ranking(query, n)
+            rankings = [ranked] + ([[i for i, _ in top]] if top else [])
+            order = rrf(rankings + self.also_ranking(also, n), self.rrf_k)
         order = cap_per_paragraph(order, chunks, k, MAX_HITS_PER_PARAGRAPH)
         if q is not None:
             missing = [i for i, _ in order if i not in dense]
             dense.update(self.dense_of(q, missing))
-        return [
-            Hit(
-                chunk=chunks[i],
-                score=s,
-                rank=r,
-                dense=None if q is None else dense[i],
-                bm25=None if bm25 is None else float(bm25[i]),
-            )
-            for r, (i, s) in enumerate(order, 1)
-        ]
+        return [Hit(chunk=chunks[i], score=s, rank=r, dense=None if q is None else dense.get(i),
+                    bm25=None if bm25_of is None else bm25_of(i))
+                for r, (i, s) in enumerate(order, 1)]

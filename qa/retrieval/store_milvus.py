@@ -28,14 +28,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
 from qa.retrieval.index import VIEWS, Index
 from qa.text.normalize import STOPWORDS, normalize
-from qa.retrieval.retrieve import MAX_HITS_PER_PARAGRAPH, Retriever, cap_per_paragraph, clean_query, rrf
-from qa.schema import Hit
+from qa.retrieval.retrieve import Retriever
 
 if TYPE_CHECKING:
     from embeddings.encoder import Encoder
@@ -288,35 +287,11 @@ class MilvusRetriever(Retriever):
     def bm25_top(self, query: str, n: int) -> list[tuple[int, float]]:
         return [(self.position[r], s) for r, s in self.store.bm25(normalize(query), n) if r in self.position]
 
-    def search(self, query: str, k: int = 5, mode: str = "hybrid", also: str | None = None) -> list[Hit]:
-        query = clean_query(query)
-        chunks = self.index.chunks
-        if not query or not chunks:
-            return []
-        depth = min(max(self.candidates, 3 * k), len(chunks))
-        q = self.query_vector(query) if mode in ("hybrid", "dense") else None
-        bm: dict[int, float] = {}
-        dense: dict[int, float] = {}
-        if mode == "dense":
-            ranked, dense = self.dense_top(q, depth)
-            order = [(i, dense[i]) for i in ranked]
-        elif mode == "bm25":
-            top = self.bm25_top(query, depth)
-            bm = dict(top)
-            order = list(top)
-        else:
-            n = min(self.candidates, len(chunks))
-            ranked, dense = self.dense_top(q, n)
-            top = self.bm25_top(query, n)
-            bm = dict(top)
-            order = rrf(([ranked, [i for i, _ in top]] if top else [ranked]) + self.also_ranking(also, n), self.rrf_k)
-        order = cap_per_paragraph(order, chunks, k, MAX_HITS_PER_PARAGRAPH)
-        if q is not None:
-            missing = [i for i, _ in order if i not in dense]
-            dense.update(self.dense_of(q, missing))
-        return [Hit(chunk=chunks[i], score=s, rank=r, dense=None if q is None else dense.get(i),
-                    bm25=None if mode == "dense" else bm.get(i, 0.0))
-                for r, (i, s) in enumerate(order, 1)]
+    def bm25_ranking(self, query: str, n: int) -> tuple[list[tuple[int, float]], Callable[[int], float]]:
+        """Milvus's BM25 top list; a chunk outside it scores 0."""
+        top = self.bm25_top(query, n)
+        scores = dict(top)
+        return top, lambda i: scores.get(i, 0.0)
 
     def bm25_scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk (evaluation only): Milvus's top list, zero elsewhere."""
