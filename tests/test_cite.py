@@ -1224,3 +1224,20 @@ def test_the_counted_thing_of_a_time_window_is_the_unit_not_its_span():
     assert counted_noun("收到事先告知书后几个工作日内要交听证申请书？") == "工作日"
     assert counted_noun("应当在多少个工作日内答复？") == "工作日"
     assert counted_noun("全国有多少个深度贫困村？") == "贫困村"
+
+
+@pytest.mark.parametrize("path, quote, question, claim, odd", [
+    # Taiwan's policy report (.pdf) and a Hong Kong LegCo record (.txt) group digits with an ASCII comma
+    ("blind-2026-12-07q/行政院施政報告（立法院第11屆第3會期，114年2月）.pdf", "6萬3,155人",
+     "未滿2歲兒童托育補助每月平均有多少人受益？", "每月平均有6萬3,155人受益[1]。", "每月平均有6,3155人受益[1]。"),
+    ("blind-2026-12-07n/香港立法會會議過程正式紀錄（2013年2月21日·保障職業安全議案辯論）.txt", "2,000元",
+     "釘板工人日薪多少也難以聘請？", "即使日薪2,000元也難以聘請人手[1]。", "即使日薪2,0005元也難以聘請人手[1]。"),
+])
+def test_a_comma_grouping_digits_ends_no_clause(path, quote, question, claim, odd):
+    # 「6,3155」 cut at its comma left 「3155人」 standing as an answer of its own
+    doc = build_document(load_file(WILD.parent / path))
+    para = next(p for p in doc.paragraphs if quote in p.text)
+    passages = [Passage(1, para, 0, len(para.text))]
+    assert not verify(claim, passages, question).abstained
+    v = verify(odd, passages, question)
+    assert v.abstained and v.text == REFUSAL

@@ -726,7 +726,8 @@ def _clauses(sentence: str, question: str = "") -> list[str]:
     """The clauses of a sentence, each ending with 。 so it reads as a sentence of its own. A clause
     that only repeats the question ("2013年建档立卡时") is framing: it stays with the clause after it."""
     out, pending = [], ""
-    for c in re.split(r"[，,；;]", sentence.rstrip(_SENT_END + "，,")):
+    # (an ASCII comma between digits groups a number, 「6,315」: no clause ends there)
+    for c in re.split(r"[，；;]|,(?!\d)|(?<!\d),", sentence.rstrip(_SENT_END + "，,")):
         c = c.strip()
         if not c:
             continue
