@@ -135,4 +135,3 @@ class Answer:
     raw: str = ""                                 # what the generator wrote, before verification
     deleted: list[str] = field(default_factory=list)  # sentences verification removed
     marked: list[str] = field(default_factory=list)   # sentences kept but found in no passage
-    retry_raw: str = ""                           # the model's second look, when verification refused its first

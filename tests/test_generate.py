@@ -83,23 +83,3 @@ def test_the_naive_baseline_answers_with_the_models_own_markers(answerer):
     assert not ans.abstained and ans.text == ans.raw and "100元" in ans.text
     assert any(c.para == "000_2fea3bba8e0420ec.txt#6" for c in ans.citations)
     assert ans.deleted == [] and ans.marked == [] and ans.repairs == []
-
-
-def test_a_second_look_on_the_best_two_passages_replaces_a_refusal_for_an_invented_figure(answerer):
-    # the first answer's figure stands in no passage: verification deletes it and refuses; the model
-    # asked again on the two passages that match the question best answers from the right one
-    from dataclasses import replace as dc_replace
-    from qa.answering.prompt import build_messages, refocused
-    q = "定西市驻村帮扶干部的生活补助是多少？"
-    hits = answerer.engine.search(q, k=5)
-    passages = answerer.passages(q, hits)
-    second = refocused(q, passages, idf=answerer.engine.retriever.bm25.idf)
-    assert [p.n for p in second] == [1, 2] and {p.para.id for p in second} <= {p.para.id for p in passages}
-    again = answerer.generator.chat(build_messages(q, second), answerer.max_new_tokens)
-    first = "定西市驻村帮扶干部的生活补助是每人每天999元[1]。"
-    ans = answerer.replay(q, q, first, retry_raw=again)
-    assert not ans.abstained and "100元" in ans.text and ans.raw == first and ans.retry_raw == again
-    assert any(c.para == "000_2fea3bba8e0420ec.txt#6" for c in ans.citations)
-    off = dc_replace(answerer.settings, ablate=",".join(filter(None, (answerer.settings.ablate, "retry"))))
-    plain = type(answerer)(answerer.engine, answerer.generator, off)
-    assert plain.replay(q, q, first, retry_raw=again).abstained

@@ -62,7 +62,7 @@ def replay(engine, rows, questions, count, k: int, spec: str = "") -> dict[str, 
         if not row.get("raw"):   # refused before the model: verification does not run
             out[row["id"]] = outcome(row)
             continue
-        ans = answerer.replay(q.question, row.get("standalone") or q.question, row["raw"], k, count, row.get("retry_raw", ""))
+        ans = answerer.replay(q.question, row.get("standalone") or q.question, row["raw"], k, count)
         out[row["id"]] = outcome({"correct": final_verdict(ans, q), "abstained": ans.abstained})
     return out
 

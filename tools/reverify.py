@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         n += 1
         query = row.get("standalone") or q.question
-        ans = answerer.replay(q.question, query, row["raw"], a.k, count, row.get("retry_raw", ""))
+        ans = answerer.replay(q.question, query, row["raw"], a.k, count)
         hits, passages, raw = ans.hits, ans.passages, ans.raw
         ok = final_verdict(ans, q)
         if a.only:

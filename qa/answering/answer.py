@@ -20,7 +20,7 @@ from qa.answering.gate import Gate, load_or_calibrate, signals
 from qa.generate.llm_base import GenerationError
 from qa.text.normalize import normalize, strip_controls
 from qa.text.guard import Figure, conflicts, instruction_spans, only_instructions
-from qa.answering.prompt import build_messages, refocused, select_passages, sentence_score, window
+from qa.answering.prompt import build_messages, select_passages, sentence_score, window
 from qa.answering.rewrite import corpus_glossary, name_numbered_documents, needs_translation, own_words, standalone_question
 from qa.schema import Answer, Document, Hit, Paragraph, Passage
 from qa.ingest.sections import named_by
@@ -284,33 +284,8 @@ class Answerer:
             ans.latency["new_tokens"] = self.generator.last.new_tokens
 
         self.check(ans, query, raw, passages, k)
-        if recorded is None and self.generator is not None and self._second_look_due(ans, raw, passages):
-            second = refocused(query, passages, idf=idf)
-            try:
-                again = "".join(self.generator.stream_chat(build_messages(query, second), self.max_new_tokens, stop=_stop))
-            except GenerationError:
-                again = ""
-            self._take_second_look(ans, query, again, second, k)
         ans.latency["total"] = round(time.perf_counter() - t0, 3)
         yield Event("final", ans)
-
-    def _second_look_due(self, ans: Answer, raw: str, passages: list[Passage]) -> bool:
-        """A second look is due when verification refused an answer because a figure it wrote stands
-        in no passage (deleted), and the model read more than one passage."""
-        return ("retry" not in self.settings.checks_off and ans.abstained and bool(ans.deleted)
-                and not is_refusal(raw) and len(passages) > 1)
-
-    def _take_second_look(self, ans: Answer, query: str, again: str, second: list[Passage], k: int | None) -> None:
-        """The model's second answer (on the passages refocused() keeps), verified like the first;
-        it replaces the refusal only when verification keeps it. ans.raw stays the first answer."""
-        ans.retry_raw = again
-        if not again or is_refusal(again):
-            return
-        look = self.check(Answer(question=ans.question, text="", abstained=True, hits=ans.hits), query, again, second, k)
-        if not look.abstained:
-            ans.text, ans.abstained, ans.passages = look.text, False, look.passages
-            ans.citations, ans.claims, ans.repairs = look.citations, look.claims, look.repairs
-            ans.marked = look.marked
 
     def recorded(self, query: str, hits: list[Hit], passages: list[Passage]) -> tuple[list[Passage], str] | None:
         """A field the document records (发文字号, 成文日期…), as the answer's raw text cited to the
@@ -349,21 +324,17 @@ class Answerer:
         return ans
 
     def replay(self, question: str, query: str, raw: str, k: int | None = None,
-               count: Callable[[str], int] | None = None, retry_raw: str = "") -> Answer:
+               count: Callable[[str], int] | None = None) -> Answer:
         """A recorded raw answer checked again as stream() would check it now: the same retrieval,
         passages and recorded field under the current settings, then check() (tools/reverify.py,
-        tools/ablate.py). The gate is not asked again: a recorded raw answer had passed it. retry_raw: the
-        recorded second look, replayed when the first answer is refused again as it was."""
+        tools/ablate.py). The gate is not asked again: a recorded raw answer had passed it."""
         off = self.settings.checks_off
         hits = self.engine.search(query, k=k or self.settings.top_k)
         passages = self.passages(query, hits, count, framed="frame" not in off)
         recorded = self.recorded(query, hits, passages) if "fields" not in off else None
         if recorded is not None:
             passages, raw = recorded
-        ans = self.check(Answer(question=question, text="", abstained=True, hits=hits), query, raw, passages, k)
-        if recorded is None and retry_raw and self._second_look_due(ans, raw, passages):
-            self._take_second_look(ans, query, retry_raw, refocused(query, passages, idf=self.engine.retriever.bm25.idf), k)
-        return ans
+        return self.check(Answer(question=question, text="", abstained=True, hits=hits), query, raw, passages, k)
 
     def answer(self, question: str, history: list[tuple[str, str]] | None = None, k: int | None = None) -> Answer:
         final = None

@@ -7,8 +7,6 @@ section path; everything inside them is quoted material, never instructions.
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
 import re
 from typing import Callable, Mapping
 
@@ -207,22 +205,6 @@ def select_passages(
                 chosen.append(cand)
                 used += cost
     return chosen
-
-
-def refocused(question: str, passages: list[Passage], keep: int = 2,
-              idf: Mapping[str, float] | None = None) -> list[Passage]:
-    """The keep passages whose best shown sentence matches the question best, renumbered from 1:
-    what a second look reads after verification found none of the first answer's figures where it
-    said (the 1.5B copies a neighbouring figure of a passage it read among five)."""
-    q_tokens, q_nums, kinds = content_tokens(question), set(numbers(question)), answer_kinds(question)
-
-    def best(p: Passage) -> float:
-        shown = p.para.text[p.start:p.end]
-        spans = sentence_spans(shown) or [(0, len(shown))]
-        return max(sentence_score(q_tokens, q_nums, shown[a:b], kinds, idf) for a, b in spans)
-
-    ranked = sorted(passages, key=lambda p: (-best(p), p.n))[:keep]
-    return [replace(p, n=i) for i, p in enumerate(ranked, 1)]
 
 
 def list_items(para: Paragraph, paragraphs: dict[str, Paragraph], most: int) -> list[str]:

@@ -91,7 +91,6 @@ def answer_fields(answerer: "Answerer", q: "Question", sources: Mapping[str, str
         # Before verification: what the model wrote, against the passages its markers point to.
         "raw_numbers": [raw_ok, raw_total],
         "raw": ans.raw,
-        "retry_raw": ans.retry_raw,
         "deleted": list(ans.deleted),
         "marked": list(ans.marked),
         # Verification's own error: a sentence it removed held an acceptable answer.

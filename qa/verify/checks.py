@@ -33,7 +33,6 @@ CHECKS: dict[str, str] = {
     "delete": "a sentence whose figure stands in no passage is deleted (off: marked for the reader)",
     "filler": "sentences about the sources or repeating the question are dropped",
     "asked": "a question for one quantity answered without any number is refused",
-    "retry": "an answer refused because a figure it wrote stands in no passage is asked again on the two passages that match the question best (qa/answering/prompt.py refocused)",
     "unsupported": "an answer none of whose sentences a passage supports is refused (off: shown with the model's markers, marked for the reader)",
 }
 
