@@ -738,7 +738,12 @@ def test_ctrl_c_while_answering_stops_the_page_before_the_answer_ends(seed_setti
         assert "qa-final" not in str(job.outputs()[-1]), "the answer ended before Ctrl-C could be sent"
         t0 = time.perf_counter()
         proc.send_signal(signal.SIGINT)
-        code = proc.wait(timeout=60)
+        try:
+            # the answer stops at its next token; in a full test run on two busy cores the first
+            # token of the summary question can take most of a minute
+            code = proc.wait(timeout=180)
+        except subprocess.TimeoutExpired:
+            pytest.fail("no exit 180 s after Ctrl-C:\n" + (tmp_path / "app.log").read_text(errors="replace")[-3000:])
         elapsed = time.perf_counter() - t0
         ARTIFACTS.mkdir(exist_ok=True)
         (ARTIFACTS / "ctrl-c.txt").write_text(f"Ctrl-C mid-answer → exit in {elapsed:.2f} s\n", encoding="utf-8")
