@@ -12,6 +12,7 @@ import html
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -691,7 +692,10 @@ def _start_page(seed_settings, model: str, log_path: Path, timeout_s: float = 60
     cmd = [sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(port), "--model", model,
            "--docs", str(seed_settings.docs_dir), "--index-dir", str(seed_settings.resolved_index_dir)]
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        # as from a terminal: Ctrl-C is not ignored (a test run started in the background, `pytest &`,
+        # ignores SIGINT, and a child Python then never raises KeyboardInterrupt)
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + timeout_s
     while time.time() < deadline and proc.poll() is None:
         try:
