@@ -57,7 +57,7 @@ from dataclasses import dataclass, field
 import jieba.posseg
 
 from qa.text.normalize import strip_controls, to_simplified
-from qa.ingest.cover import cover_field, is_designation, is_publisher
+from qa.ingest.cover import cover_fields, is_designation, is_publisher
 
 SENTENCE_END = "。！？!?；;：:"
 # A line ending in any of these is complete; without one, a long line was cut mid-sentence.
@@ -122,6 +122,7 @@ _ORDER_NUMBER = re.compile(rf"^第\s*[{CN_NUM}\d]{{1,6}}\s*号$")
 _DOC_NUMBER_LINE = re.compile(rf"^[(（]?\s*({DOC_NUMBER})\s*[)）]?$")
 _TITLE_WITH_NUMBER = re.compile(rf"^(.{{4,}}?)\s*[(（]?\s*({DOC_NUMBER})\s*[)）]?$")
 _OCCASION = re.compile(rf"^[—－\-–]*\s*[(（]?\s*({DATE})\s*在(.{{4,60}}?)上(?:的(?:讲话|报告)|作)?\s*[)）]?$")
+_OCCASION_START = re.compile(rf"^[—－\-–]*\s*[(（]?\s*{DATE}\s*在")   # an occasion line broken before its meeting
 _PROMULGATION = re.compile(rf"^[(（]?\s*({DATE})\s*(.{{0,80}}?)(通过|公布|发布|修订|修正|施行|实施|批准|印发)\s*[)）]?$")
 _FIELD = re.compile(r"^([\u4e00-\u9fff](?:[\u4e00-\u9fff\u3000 ]{0,6}[\u4e00-\u9fff]))\s*[:：]\s*(\S.{0,80})$")
 _CREDIT = re.compile(r"^(.{2,30}?)(?:供稿|供图){1,2}$")
@@ -550,7 +551,7 @@ def clean(text: str, *, blocks: tuple = ()) -> Cleaned:
         s = kept[content[pos]].text
         if m := _OCCASION.match(s):
             return m, 1
-        if pos + 1 < len(content) and DATE_LINE.match(s) is None and re.match(rf"^[—－\-–]*\s*[(（]?\s*{DATE}\s*在", s):
+        if pos + 1 < len(content) and DATE_LINE.match(s) is None and _OCCASION_START.match(s):
             nxt = kept[content[pos + 1]]
             if nxt.start == kept[content[pos]].end + 1 and (m := _OCCASION.match(s + nxt.text.strip())):
                 return m, 2
@@ -613,7 +614,7 @@ def clean(text: str, *, blocks: tuple = ()) -> Cleaned:
             parts = []
             while pos + len(parts) < len(content) and len(parts) < MAX_TITLE_LINES:
                 t = kept[content[pos + len(parts)]].text.strip()
-                if cover_field(t, designated) is not None or not re.search(r"[\u4e00-\u9fff]", t) or len(t) > SHORT:
+                if cover_fields(t, designated) is not None or not re.search(r"[\u4e00-\u9fff]", t) or len(t) > SHORT:
                     break
                 parts.append(content[pos + len(parts)])
             if parts:
@@ -623,19 +624,15 @@ def clean(text: str, *, blocks: tuple = ()) -> Cleaned:
                     out.removed.append((kept[j], "title"))
                 pos += len(parts)
                 continue
-        if cover and (f := cover_field(s, designated)) is not None:
-            key, value = f
-            if key == "标准编号":
-                designated = True
-            if key == "发布日期" and "|" in value:
-                value, in_force = value.split("|")
-                add_meta("施行日期", in_force, ln)
-            if key == "发文机关署名":
-                value = "、".join(publishers + [value])
-                publishers.clear()
-            if key:
+        if cover and (fields := cover_fields(s, designated)) is not None:
+            for key, value in fields:
+                if key == "标准编号":
+                    designated = True
+                if key == "发文机关署名":
+                    value = "、".join(publishers + [value])
+                    publishers.clear()
                 add_meta(key, value, ln)
-            else:
+            if not fields:
                 meta_rows.extend((ln.start, ln.end))
             drop.add(i)
             out.removed.append((ln, "cover"))

@@ -331,13 +331,15 @@ def docx_blocks(data: bytes) -> tuple[list[RawBlock], list[str]]:
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise RejectedFile("不是有效的 Word 文档（.docx 文件已损坏，或是改了扩展名的其他文件；旧版 .doc 请先另存为 .docx）")
     try:
-        unpacked = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist())
+        package = zipfile.ZipFile(io.BytesIO(data))
+        unpacked = sum(i.file_size for i in package.infolist())
+        if unpacked <= MAX_UNPACKED:
+            data, dropped = _without_dangling_parts(package, data)
     except (zipfile.BadZipFile, OSError) as exc:
         raise RejectedFile("不是有效的 Word 文档（压缩包已损坏）") from exc
     if unpacked > MAX_UNPACKED:  # a zip bomb, or a document that is mostly media
         raise RejectedFile(f"Word 文档解压后过大（{unpacked // 1024 // 1024} MB）")
     notes: list[str] = []
-    data, dropped = _without_dangling_parts(data)
     if dropped:
         notes.append(f"文档引用了 {dropped} 个不存在的内嵌部件（如图片），已跳过，正文照常读取")
     try:
@@ -400,12 +402,11 @@ _REL = re.compile(rb'<Relationship\b[^>]*?/>')
 _TARGET = re.compile(rb'\bTarget="([^"]*)"')
 
 
-def _without_dangling_parts(data: bytes) -> tuple[bytes, int]:
-    """Drop relationships whose internal target is not in the package (the docx, repaired) and count them.
-
-    Some editors write a relationship to a part they never saved (an image as 「../NULL」); Word and
-    WPS skip it, python-docx stops at it. External targets (hyperlinks) are left alone."""
-    zf = zipfile.ZipFile(io.BytesIO(data))
+def _without_dangling_parts(zf: zipfile.ZipFile, data: bytes) -> tuple[bytes, int]:
+    """The docx (data, opened as zf) without the relationships whose internal target is not in the
+    package, and how many went. Some editors write a relationship to a part they never saved (an
+    image as 「../NULL」); Word and WPS skip it, python-docx stops at it. External targets (hyperlinks)
+    are left alone."""
     names = set(zf.namelist())
     fixed: dict[str, bytes] = {}
     dropped = 0

@@ -143,7 +143,8 @@ def _page_title(doc) -> str:
             return t
     # A heading the page's <title> also names is the article's (a CMS sets it as 「<h2 class="title">」),
     # not an <h1> pasted into the body with a table from Word (「全市省二级以上幼儿园比例（%）」).
-    page = _key(_text(doc.xpath("//title")[0])) if doc.xpath("//title") else ""
+    titles = doc.xpath("//title")
+    page = _key(_text(titles[0])) if titles else ""
     for h in doc.xpath("//h1|//h2|//h3"):
         t = _text(h)
         if 4 <= len(t) <= 120 and len(_key(t)) * 2 > len(page) and _key(t) in page:
@@ -152,7 +153,6 @@ def _page_title(doc) -> str:
         t = _text(h)
         if 4 <= len(t) <= 120:
             return t
-    titles = doc.xpath("//title")
     return title_from_page_title(_text(titles[0])) if titles else ""
 
 

@@ -99,12 +99,16 @@ def join_figures(text: str) -> str:
     return _LAYOUT_SPACE.sub("", _DIGIT_GROUP.sub(lambda m: _WS.sub("", m.group()), joined))
 
 
+def written_dates(text: str) -> str:
+    """Dates written with separators (「2011-08-01」, 「2024.03.05」) in the 年月日 form (「2011年8月1日」)."""
+    return _ISO_DATE.sub(lambda m: f"{m.group(1)}年{int(m.group(3))}月{int(m.group(4))}日", text)
+
+
 def normalize(text: str) -> str:
     """simplify() + lower case, whitespace collapsed; figures joined (join_figures), dates written
     with separators in the 年月日 form, a standard's code apart from its number."""
     joined = _STANDARD_CODE.sub(r"\1 ", join_figures(simplify(text)))
-    joined = _ISO_DATE.sub(lambda m: f"{m.group(1)}年{int(m.group(3))}月{int(m.group(4))}日", joined)
-    return _WS.sub(" ", joined).strip().lower()
+    return _WS.sub(" ", written_dates(joined)).strip().lower()
 
 
 def compact(text: str) -> str:

@@ -129,7 +129,8 @@ def counted_noun(question: str) -> str:
                 phrase.pop()
             head = phrase[-1][0] if phrase else ""
             # 「几个工作日内」: jieba keeps the span word 内/以内/前/后 on the head; what is counted is 工作日
-            head = _SPAN_WORD.sub("", head) if len(_SPAN_WORD.sub("", head)) >= 2 else head
+            bare = _SPAN_WORD.sub("", head)
+            head = bare if len(bare) >= 2 else head
             return head if len(head) >= 2 else ""
     return ""
 
