@@ -6,7 +6,7 @@ import pytest
 
 from qa.answering.answer import EMPTY_QUESTION, Answerer, clean_question
 from qa.answering.gate import signals
-from qa.verify.cite import REFUSAL
+from qa.verify.claims import REFUSAL
 from qa.retrieval.engine import Engine
 from qa.answering.rewrite import is_followup, needs_translation, rule_rewrite, standalone_question
 from qa.settings import Settings

@@ -29,7 +29,7 @@ import app
 from qa.serve import page_html
 from qa.answering.answer import Answerer
 from qa.serve.chat import ChatService
-from qa.verify.cite import REFUSAL
+from qa.verify.claims import REFUSAL
 from qa.ingest.load import LoadWarning
 from qa.settings import Settings
 from qa.bench.server import free_port

@@ -1,5 +1,7 @@
 """Citation parsing, verification and repair: pure functions, exact expectations."""
-from qa.verify.cite import REFUSAL, SUPPORT_OVERLAP, DocText, is_refusal, number_consistency, parse_claims, scopes, support, verify
+from qa.verify.cite import SUPPORT_OVERLAP, number_consistency, scopes, support, verify
+from qa.verify.claims import REFUSAL, is_refusal, parse_claims
+from qa.verify.frame import DocText
 from qa.schema import Paragraph, Passage
 
 DINGXI = ("定西市下辖安定区、通渭县、陇西县、临洮县、渭源县、漳县、岷县6县1区,均属六盘山连片特困地区片区县。"
@@ -877,7 +879,7 @@ def test_a_date_answers_the_event_recorded_with_it(name, question, right, wrong)
      "上海的信访条例对外国人提出的信访请求怎么处理？"),
 ])
 def test_a_paragraph_about_none_of_the_questions_places_is_outside_its_frame(name, quote, own, other):
-    from qa.verify.cite import in_frame
+    from qa.verify.frame import in_frame
     para, dt = _para_and_text(name, quote)
     assert in_frame(own, para, dt) and not in_frame(other, para, dt)
     # a question naming two places is answered by a paragraph about either of them
@@ -886,7 +888,7 @@ def test_a_paragraph_about_none_of_the_questions_places_is_outside_its_frame(nam
 
 
 def test_a_paragraph_of_another_law_than_the_question_names_is_outside_its_frame():
-    from qa.verify.cite import in_frame
+    from qa.verify.frame import in_frame
     para, dt = _para_and_text(LABOUR_LAW, "第四十一条 用人单位由于生产经营需要")
     assert in_frame("劳动法第四十一条规定了什么？", para, dt)
     assert not in_frame("监察法第四十一条规定了什么？", para, dt)
@@ -1016,7 +1018,7 @@ def test_a_question_for_one_quantity_is_not_answered_without_one(name, quote, qu
 
 def test_a_file_name_in_words_tells_what_the_document_is_about():
     # A city's final-accounts report (PDF) titled without its city: the name its file carries frames it.
-    from qa.verify.cite import in_frame
+    from qa.verify.frame import in_frame
     from qa.ingest.sections import named_by
     from qa.ingest.load import load_file
     from tests.conftest import BLIND3
@@ -1091,7 +1093,7 @@ def test_an_answer_stating_what_a_passage_denies_is_not_supported_by_any(path, q
 ])
 def test_a_title_the_question_writes_with_other_separators_is_the_documents_own(path, quote, named, other):
     from qa.ingest.sections import named_by
-    from qa.verify.cite import in_frame
+    from qa.verify.frame import in_frame
     from tests.conftest import BLIND
     file = BLIND.parent / path
     doc = build_document(load_file(file))
@@ -1163,7 +1165,7 @@ def test_document_naming_no_place_is_about_the_country(name):
     """A question that names the country (「中国的…标准」, 「我国…」) is in the frame of a national document:
     one whose title and metadata name no place (a forensic standard) or a national body (a standard
     headed 「中华人民共和国国家标准」), though its text seldom names the country."""
-    from qa.verify.cite import in_frame
+    from qa.verify.frame import in_frame
 
     doc = build_document(load_file(BLIND_12 / name))
     meta = " ".join(p.text for p in doc.paragraphs if p.kind == "meta")
@@ -1177,7 +1179,7 @@ def test_document_naming_no_place_is_about_the_country(name):
 
 def test_local_document_is_not_about_the_country():
     """A city's rules name their city: a question about the country stays outside their frame."""
-    from qa.verify.cite import in_frame
+    from qa.verify.frame import in_frame
 
     doc = build_document(load_file(BLIND_12 / "北京市环境噪声污染防治办法（北京市政府规章，2006年）.md"))
     meta = " ".join(p.text for p in doc.paragraphs if p.kind == "meta")
@@ -1196,7 +1198,7 @@ def test_local_document_is_not_about_the_country():
 ])
 def test_a_place_its_heading_names_is_in_the_paragraphs_frame(path, heading, question, other):
     from qa.answering.answer import _doc_text
-    from qa.verify.cite import in_frame
+    from qa.verify.frame import in_frame
     doc = build_document(load_file(WILD.parent / path))
     para = next(p for p in doc.paragraphs if p.kind == "body" and p.section and heading in p.section[-1])
     place = heading[:2]

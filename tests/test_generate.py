@@ -3,7 +3,7 @@ import shutil
 
 import pytest
 
-from qa.verify.cite import REFUSAL
+from qa.verify.claims import REFUSAL
 from qa.retrieval.engine import Engine
 from qa.serve.service import load_answerer
 from qa.settings import Settings

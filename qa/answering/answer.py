@@ -14,7 +14,9 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterator, Mapping
 
-from qa.verify.cite import REFUSAL, DocText, Verified, in_frame, is_refusal, verify
+from qa.verify.cite import Verified, verify
+from qa.verify.claims import REFUSAL, is_refusal
+from qa.verify.frame import DocText, in_frame
 from qa.answering.fields import field_answer
 from qa.answering.gate import Gate, load_or_calibrate, signals
 from qa.generate.llm_base import GenerationError
@@ -166,7 +168,7 @@ class Answerer:
                  framed: bool = True) -> list[Passage]:
         """What the generator reads: windows of the hits' paragraphs within the token budget (tokens
         counted by count, default the generator's), only of paragraphs inside the question's frame
-        (qa/verify/cite.py in_frame) unless framed is False."""
+        (qa/verify/frame.py in_frame) unless framed is False."""
         docs = self._docs()
         admits = (lambda p: p.doc not in docs or in_frame(query, p, docs[p.doc])) if framed else None
         return select_passages(query, hits, self.engine.index.paragraphs, self.budget_tokens, count or self._count,

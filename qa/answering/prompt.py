@@ -162,7 +162,7 @@ def select_passages(
     admits: Callable[[Paragraph], bool] | None = None,
 ) -> list[Passage]:
     """Windows of the hits' paragraphs, best first, within the token budget; a paragraph admits()
-    rejects (outside the question's frame, qa/verify/cite.py in_frame) is not shown."""
+    rejects (outside the question's frame, qa/verify/frame.py in_frame) is not shown."""
     chosen: list[Passage] = []
     seen: set[str] = set()
     used = 0

@@ -5,7 +5,8 @@ import re
 import time
 from typing import TYPE_CHECKING, Mapping
 
-from qa.verify.cite import _MARKER, is_refusal, number_consistency, raw_number_consistency
+from qa.verify.cite import number_consistency, raw_number_consistency
+from qa.verify.claims import MARKER, is_refusal
 from qa.text.figures import figures, same_figure
 from qa.eval.metrics import has_gold, with_source
 from qa.text.normalize import compact
@@ -37,7 +38,7 @@ def _contains(answer: str, gold: str) -> bool:
         return True
     if not _figures_only(g):
         return False
-    got = figures(compact(_MARKER.sub("", answer)))   # "[3]" is a citation, not the figure 3
+    got = figures(compact(MARKER.sub("", answer)))   # "[3]" is a citation, not the figure 3
     return all(any(same_figure(f, h) and not h.approx for h in got) for f in figures(g))
 
 

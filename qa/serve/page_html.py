@@ -21,7 +21,7 @@ from qa.ingest.sections import reading_order
 from qa.schema import Answer, Citation, Document, Passage
 from qa.serve.chat import ChatService, Turn, UploadResult
 from qa.serve.uploads import STATE_TEXT, UploadJob
-from qa.verify.cite import REFUSAL
+from qa.verify.claims import REFUSAL
 
 ASSETS = Path(__file__).resolve().parent / "page_assets"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 # name → what it does (where it lives). Before generation first, then verification (qa/verify/cite.py).
 CHECKS: dict[str, str] = {
     "gate": "relevance gate: a question no retrieved passage is near is refused before the model (qa/answering/gate.py)",
-    "frame": "passages outside the question's frame (a place, law or year it names) are not shown; none left → refused (qa/verify/cite.py in_frame)",
+    "frame": "passages outside the question's frame (a place, law or year it names) are not shown; none left → refused (qa/verify/frame.py in_frame)",
     "fields": "a field the document records (its number, dates, issuer) is answered from the metadata without the model (qa/answering/fields.py)",
     "conflicts": "another document's different figure for the same measure is shown beside the answer (qa/text/guard.py)",
     "place": "a place or person the question names must be what the cited paragraph or its document is about",

@@ -16,23 +16,22 @@ from typing import Mapping
 import jieba.posseg
 
 from qa.text.guard import instruction_spans
+from qa.verify.claims import MARKER, SENT_END, REFUSAL, parse_claims
+from qa.verify.frame import DocText, entities, in_year, of_named_law
 from qa.verify.respective import misassigned
 from qa.text.normalize import normalize, tokenize
 from qa.schema import Citation, Claim, Paragraph, Passage
 from qa.ingest.sections import unnumbered
 from qa.text.figures import Figure, answers_unit, date_spans, asked_change, asked_unit, dated, dates, figures, find, misdated, states_change
 from qa.text.sentences import (
-    INTERROGATIVE, NAME_FLAGS, abbreviation_found, content_tokens, contrasted, counted_noun, entity_found, name_forms, named_entities, numbers, overlap,
-    answer_kinds, named_laws, polar_question, restates_question, sentence_spans,
+    INTERROGATIVE, content_tokens, contrasted, counted_noun, entity_found, numbers, overlap,
+    answer_kinds, polar_question, restates_question, sentence_spans,
 )
 
-REFUSAL = "文档中没有找到相关信息"
 # An answer none of whose sentences a passage was found to support, shown instead of a refusal
 # when the check "unsupported" is off: the model's own markers, and this note for the reader.
 UNVERIFIED_NOTE = "（以上回答未能在资料中逐句核实，请点开引用核对原文。）"
 SUPPORT_OVERLAP = 0.5
-# A place a document names this often is what the document is about, not a detail of it.
-SCOPE_MENTIONS = 3
 # Words that say how much, not of what ("总量约4.4万亿元" answering "…生产总值…？总量大概多少？").
 QUANTITY_WORDS = frozenset("总量 总额 总数 数量 数额 数目 规模 金额 多少".split())
 # 几 before a measure asks a quantity as 多少 does ("几天", "几届", "几分钟"); not "几乎", nor 哪几 (which ones).
@@ -45,151 +44,6 @@ _QUOTED = re.compile(r"[“「『]([^”」』]{1,30})[”」』]")
 _COLLOQUIAL_NEGATION = frozenset({"没有"})
 # Words of sentences that talk about the sources instead of answering ("根据资料[1]可以找到这一信息").
 FILLER = frozenset("资料 信息 文档 内容 提供 找到 可以 根据 以上 上述 回答 问题 相关 显示 来源 参考 所述 得知 给出 提到 编号 这一 这个 这些 以下 如下 具体 查到 看到".split())
-_MARKER = re.compile(r"[\[【［]\s*(\d{1,2}(?:\s*[,，、]\s*\d{1,2})*)\s*[\]】］]")
-_SENT_END = "。！？!?；;"
-_REFUSAL_PAT = re.compile(
-    r"(没有找到|未找到|找不到|没有提[到及供]|未提[到及供]|并未(提|说明|涉及)|没有(相关|涉及|说明|给出|具体)|"
-    r"无法(回答|确定|得知|判断)|不包含|不涉及|未说明|未涉及|资料中没有|文档中没有)"
-)
-
-
-@dataclass(frozen=True)
-class RawClaim:
-    text: str                  # without markers
-    markers: tuple[int, ...]
-
-
-def parse_claims(answer: str) -> list[RawClaim]:
-    """Split an answer into sentences, attaching each [n] marker to the sentence it follows."""
-    claims: list[list] = []          # [text, markers, closed]
-    pos = 0
-
-    def add_text(t: str) -> None:
-        for ch in t:
-            if not claims or claims[-1][2]:
-                if ch.isspace():
-                    continue
-                claims.append(["", [], False])
-            claims[-1][0] += ch
-            if ch in _SENT_END or ch == "\n":
-                claims[-1][2] = True
-
-    for m in _MARKER.finditer(answer):
-        add_text(answer[pos:m.start()])
-        nums = [int(x) for x in re.split(r"[,，、]", m.group(1))]
-        if claims:
-            claims[-1][1].extend(n for n in nums if n not in claims[-1][1])
-        pos = m.end()
-    add_text(answer[pos:])
-    return [RawClaim(t.strip(), tuple(mk)) for t, mk, _ in claims if t.strip() and re.search(r"\w", t)]
-
-
-def is_refusal(text: str) -> bool:
-    first = parse_claims(text)[:1]
-    return bool(first) and bool(_REFUSAL_PAT.search(first[0].text)) or not text.strip()
-
-
-def entities(text: str, kinds: tuple[str, ...] = NAME_FLAGS) -> set[str]:
-    """Place, person and organisation names of a claim, normalized."""
-    return {w for w, _ in named_entities(text, kinds)}
-
-
-def _mentions(entity: str, haystack: str) -> int:
-    return max(haystack.count(f) for f in name_forms(entity))
-
-
-COUNTRY = frozenset({"中国", "我国", "中华人民共和国"})
-_NATIONAL = re.compile(r"国务院|全国人民代表大会|全国人大|中共中央|中华人民共和国|中央人民政府")
-_DOC_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
-# Years a question counts from the document's own ("今年" in a 2022 report is 2022).
-_RELATIVE_YEAR = {"今年": 0, "本年": 0, "去年": -1, "明年": 1, "前年": -2}
-_RELATIVE = re.compile("|".join(_RELATIVE_YEAR))
-_HEADING_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})年")
-
-
-def in_year(question: str, para: Paragraph, doc: DocText | None) -> bool:
-    """A question about 今年/去年 asks about the document's year, or the one before: a paragraph
-    under headings that name other years only is out of scope (the 「一、2021年工作回顾」 of a 2022
-    report does not answer 「今年要…多少」)."""
-    m = _RELATIVE.search(normalize(question))
-    if m is None or doc is None or doc.year is None:
-        return True
-    years = {int(y) for h in para.section for y in _HEADING_YEAR.findall(h)}
-    return not years or doc.year + _RELATIVE_YEAR[m.group()] in years
-
-
-def of_named_law(question: str, para: Paragraph, doc: DocText | None, text: str) -> bool:
-    """A law the question names answers from that law (its title) or a paragraph that names it
-    (text: the paragraph's normalized text): 「监察法第七十条」 is not the 第七十条 of another regulation."""
-    head = doc.head if doc is not None else normalize(para.title)
-    return all(name in head or abbreviation_found(name, head) or name in text
-               or _bare(name) in _bare(head) or _bare(name) in _bare(text) for name in named_laws(question))
-
-
-# Separators a title is written with or without: 「全面深化改革、推进…」「全面深化改革 推进…」「全面深化改革推进…」
-# are one title (a file name drops them, a web page writes a space, a reader a 、).
-_TITLE_SEPARATORS = re.compile(r"[\s、，,·・]")
-
-
-def _bare(title: str) -> str:
-    return _TITLE_SEPARATORS.sub("", title)
-
-
-def in_frame(question: str, para: Paragraph, doc: DocText | None) -> bool:
-    """Whether a paragraph can answer the question at all, judged from the question alone: it is
-    about one of the places the question names (it names it, or its document is about it), of the
-    law the question names, and of the year a 今年/去年 question means. support() rejects every claim
-    drawn from a paragraph outside this frame, so the generator is not shown one: a small model
-    copies a figure from whatever passage it reads (辽宁's count from a 甘肃 report). A place counts as
-    named by the paragraph when its headings name it."""
-    text = normalize(para.text)
-    places = entities(question, ("ns",))
-    # A place may stand in the paragraph's heading only (a list of cases, each headed by its school:
-    # 「7.贵州省铜仁市碧江区和平中心小学教师吴某某…问题」).
-    heads = normalize(" ".join(para.section))
-    if places and doc is not None and not any(entity_found(e, text) or entity_found(e, heads) or doc.is_about(e)
-                                              for e in places):
-        return False
-    return of_named_law(question, para, doc, text) and in_year(question, para, doc)
-
-
-@dataclass(frozen=True)
-class DocText:
-    """What a document is about, to judge names taken from the question."""
-    head: str                  # normalized title, metadata (author, date, source) and file name (sections.named_by)
-    text: str                  # normalized full text
-
-    @property
-    def year(self) -> int | None:
-        """The year the document speaks from: the first year of its title, else of its metadata."""
-        m = _DOC_YEAR.search(self.head)
-        return int(m.group()) if m else None
-
-    def frames(self, name: str) -> bool:
-        """Whether a name is the document's own frame, so that an answer drawn from it is about that
-        name wherever it stands: its title or metadata names it (the city of a city's report, the
-        issuing body), or it is the country and the document is a national one (issued or spoken by a
-        national body: 国务院, 全国人大, 中共中央, a law of the 中华人民共和国; or naming the country
-        again and again, as a national work report does). A place the text merely names often is not
-        enough: a province's report names each of its cities often."""
-        return (entity_found(name, self.head) or abbreviation_found(name, self.head)
-                or (name in COUNTRY and self.national(name)))
-
-    def is_about(self, name: str) -> bool:
-        # Its title or author, or a place it names again and again (its province or city) — not a
-        # county it mentions once in passing.
-        return (entity_found(name, self.head) or abbreviation_found(name, self.head)
-                or _mentions(name, self.text) >= SCOPE_MENTIONS or (name in COUNTRY and self.national(name)))
-
-    def national(self, name: str) -> bool:
-        """Whether the document speaks for the whole country: issued by a national body, naming the
-        country again and again, or naming no place in its title and metadata at all (a national
-        standard, a ministry's rules, a law cited by its short title: a local text names its place)."""
-        return bool(_NATIONAL.search(self.head)) or _mentions(name, self.text) >= SCOPE_MENTIONS or self.placeless
-
-    @property
-    def placeless(self) -> bool:
-        return bool(self.head) and not entities(self.head, ("ns",))
 
 
 def _share_found(toks: set[str], found: set[str], text: str) -> float:
@@ -727,7 +581,7 @@ def _clauses(sentence: str, question: str = "") -> list[str]:
     that only repeats the question ("2013年建档立卡时") is framing: it stays with the clause after it."""
     out, pending = [], ""
     # (an ASCII comma between digits groups a number, 「6,315」: no clause ends there)
-    for c in re.split(r"[，；;]|,(?!\d)|(?<!\d),", sentence.rstrip(_SENT_END + "，,")):
+    for c in re.split(r"[，；;]|,(?!\d)|(?<!\d),", sentence.rstrip(SENT_END + "，,")):
         c = c.strip()
         if not c:
             continue
@@ -749,7 +603,7 @@ def _literal_first(item: str, scores: dict[int, float], by_n: Mapping[int, Passa
 def _items(sentence: str) -> list[str]:
     """The items of an enumeration ("甲、乙和丙"), 2 to 12 of them; [] when the sentence lists nothing.
     The first item keeps the sentence's lead-in ("要坚持甲"), which is framing when the question gives it."""
-    body = sentence.rstrip(_SENT_END + "，,")
+    body = sentence.rstrip(SENT_END + "，,")
     if "、" not in body:
         return []
     parts = [p.strip() for p in re.split(r"、|(?<=[^，,])(?:和|及|以及|与)(?=[^，,。]{2,12}(?:[。，,；;]|$|等))", body)]
@@ -759,7 +613,7 @@ def _items(sentence: str) -> list[str]:
 
 def _with_markers(text: str, ns: list[int]) -> str:
     marks = "".join(f"[{n}]" for n in ns)
-    if text and text[-1] in _SENT_END:
+    if text and text[-1] in SENT_END:
         return text[:-1] + marks + text[-1]
     return text + marks
 
@@ -767,7 +621,7 @@ def _with_markers(text: str, ns: list[int]) -> str:
 def number_consistency(answer_text: str, citations: list[Citation]) -> tuple[int, int]:
     """(figures of the answer found in its cited paragraphs or their title and section path, figures
     of the answer)."""
-    figs = figures(normalize(_MARKER.sub("", answer_text)))
+    figs = figures(normalize(MARKER.sub("", answer_text)))
     cited = [f for c in citations for f in figures(normalize(" ".join((c.text, c.title, c.section))))]
     return sum(bool(find(f, cited)) for f in figs), len(figs)
 
