@@ -1243,3 +1243,17 @@ def test_a_comma_grouping_digits_ends_no_clause(path, quote, question, claim, od
     assert not verify(claim, passages, question).abstained
     v = verify(odd, passages, question)
     assert v.abstained and v.text == REFUSAL
+
+
+def test_a_date_range_written_once_supports_its_end_date_in_full():
+    # A brochure and a recruitment notice write the range's end as a bare day; the answer writes it
+    # in full. The right end date is kept, a wrong one is still refused.
+    def p(text, title, doc):
+        para = Paragraph(f"{doc}#1", doc, 1, text, (), title, (1, 1))
+        return [Passage(1, para, 0, len(text))]
+    brochure = p("（二）网上报名时间为 2022 年 10 月 5 日至 25 日，逾期不再补报。", "大理大学2023年硕士研究生招生章程", "z.pdf")
+    v = verify("网上报名是从2022年10月5日至2022年10月25日[1]。", brochure, question="网上报名是从几号到几号？")
+    assert not v.abstained and v.text == "网上报名是从2022年10月5日至2022年10月25日[1]。"
+    notice = p("报名时间：2024年3月1日-15日，考试时间另行通知。", "某市2024年事业单位公开招聘公告", "g.html")
+    assert not verify("报名时间为2024年3月1日至2024年3月15日[1]。", notice, question="报名时间是什么时候？").abstained
+    assert verify("报名时间为2024年3月1日至2024年3月16日[1]。", notice, question="报名时间是什么时候？").abstained

@@ -228,3 +228,12 @@ def test_natural_days_are_days_and_working_days_are_not(path, written):
     assert not any(same_figure(fig("30个工作日"), f) for f in found)
     assert [f.unit for f in figures(normalize("之日起10个工作日内办理完毕"))] == ["工作日"]
     assert not same_figure(fig("10天"), figures("10个工作日")[0])
+
+
+def test_the_bare_day_closing_a_date_range_is_a_day_of_the_month():
+    # 「10月5日至25日」 (an admissions brochure) and 「3月1日-15日」 (a recruitment notice): the 25 is the
+    # 25th of October, not 25 days; a lone 「5日至10日」 stays a count of days.
+    from qa.text.figures import figures
+    assert [(f.value, f.unit) for f in figures("网上报名时间为2022年10月5日至25日")][-2:] == [(5.0, "号"), (25.0, "号")]
+    assert [(f.value, f.unit) for f in figures("报名时间：2024年3月1日-15日")][-1] == (15.0, "号")
+    assert [(f.value, f.unit) for f in figures("自受理之日起5日至10日内")] == [(5.0, "日"), (10.0, "日")]

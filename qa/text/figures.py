@@ -96,6 +96,14 @@ def _value(num: str) -> float | None:
         return None
 
 
+_RANGE_WORD = re.compile(r"\s*(?:至|到|[-—–~～])\s*")
+
+
+def _ends_day_range(before: list[Figure], text: str, start: int) -> bool:
+    """Whether a bare 「N日」 closes a range that opened on a day of a month: 「10月5日至25日」."""
+    return bool(before) and before[-1].unit == "号" and bool(_RANGE_WORD.fullmatch(text[before[-1].end:start]))
+
+
 def figures(text: str) -> list[Figure]:
     """Figures of normalized text, in order. A range's first end takes the unit of its second."""
     out: list[Figure] = []
@@ -115,8 +123,8 @@ def figures(text: str) -> list[Figure]:
             unit, end = "岁", end + 1   # 「年满四十周岁」: 周岁 counts years of age, as 岁 does (周 alone: weeks)
         if unit == "版" and re.fullmatch(r"(19|20)\d\d", m.group("num")):
             unit = "年"   # an edition's year: 「2024版」 is the 「2024年版」 of a guideline or standard
-        if unit == "日" and text[:m.start()].endswith("月"):
-            unit = "号"   # the day of a date ("7月5日"), not a count of days ("5天", "三十日")
+        if unit == "日" and (text[:m.start()].endswith("月") or _ends_day_range(out, text, m.start())):
+            unit = "号"   # the day of a date ("7月5日", the 25日 of 「10月5日至25日」), not a count of days ("5天", "三十日")
         if m.group("pct"):
             unit = "%"
         elif unit in _CN_DIGITS or unit in "至到":  # a numeral run's tail or a range word: no unit
