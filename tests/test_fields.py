@@ -48,6 +48,23 @@ def test_a_document_the_corpus_lacks_gets_no_other_documents_field(docs):
     assert field_answer("国务院关于加强网络安全的意见文号是什么？", _hits(docs, GUOFA, LAOSHE), docs) is None
 
 
+def test_a_field_of_a_document_this_one_cites_is_not_this_documents_own(docs):
+    # A judicial interpretation cites 《中华人民共和国政府信息公开条例》: asked when that 条例 took effect, its
+    # own 施行日期 would be a wrong answer; the 条例 itself, when retrieved, answers. A 国办 notice named in
+    # 《》 inside the 中办国办 printing note's title is that document, and keeps its answer.
+    question = "《中华人民共和国政府信息公开条例》从什么时候起施行？"
+    assert field_answer(question, _hits(docs, FAYUAN), docs) is None
+    fa = field_answer(question, _hits(docs, FAYUAN, XINXI), docs)
+    assert fa is not None and (fa.doc, fa.value) == (XINXI, "2019年5月15日")
+    zhuanxiang = "中共中央办公厅国务院办公厅印发《关于做好地方政府专项债券发行及项目配套融资工作的通知》.docx"
+    both = {**docs, zhuanxiang: build_document(load_file(WILD / zhuanxiang))}
+    fa = field_answer("《关于做好地方政府专项债券发行及项目配套融资工作的通知》的文号是什么？", _hits(both, zhuanxiang), both)
+    assert fa is not None and fa.value == "厅字﹝2019﹞33号"
+    # Named without 《》 before the asking: a plan another notice cites is not the notice.
+    assert field_answer("“十四五”加强地方政府性债务管理行动计划的文号是多少？", _hits(docs, GUOFA), docs) is None
+    assert field_answer("这个意见的文号是什么？", _hits(docs, GUOFA), docs).value == "国发〔2014〕43号"
+
+
 def test_a_field_the_document_does_not_record_goes_to_the_model(docs):
     assert "发文字号" not in docs[XINFANG].meta
     assert field_answer("北京市信访条例的文号是什么？", _hits(docs, XINFANG), docs) is None
