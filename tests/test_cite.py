@@ -1257,3 +1257,18 @@ def test_a_date_range_written_once_supports_its_end_date_in_full():
     notice = p("报名时间：2024年3月1日-15日，考试时间另行通知。", "某市2024年事业单位公开招聘公告", "g.html")
     assert not verify("报名时间为2024年3月1日至2024年3月15日[1]。", notice, question="报名时间是什么时候？").abstained
     assert verify("报名时间为2024年3月1日至2024年3月16日[1]。", notice, question="报名时间是什么时候？").abstained
+
+
+def test_a_one_word_answer_to_a_yes_no_question_is_no_filler():
+    # 「不可以」 to a brochure's 「…可以直接打电话或者发邮件申请吗？」 and 「可以」 to a regulation's 「…能不能…」
+    # were deleted as talk about the sources (可以 is a filler word there).
+    def p(text, title, doc):
+        para = Paragraph(f"{doc}#1", doc, 1, text, (), title, (1, 1))
+        return [Passage(1, para, 0, len(text))]
+    brochure = p("我校不受理电话、电子邮件和现场调剂申请，考生须通过国家调剂系统填报。", "某大学2023年硕士研究生招生章程", "z.pdf")
+    v = verify("不可以[1]。", brochure, question="想调剂到这所学校，可以直接打电话或者发邮件申请吗？")
+    assert not v.abstained and v.text == "不可以[1]。"
+    rule = p("第十二条 申请人可以委托代理人申请不动产登记。", "上海市不动产登记若干规定", "s.md")
+    assert verify("可以[1]。", rule, question="申请不动产登记能不能委托代理人？").text == "可以[1]。"
+    # The same word after a question that asks no yes/no stays filler.
+    assert verify("可以[1]。", rule, question="谁可以申请不动产登记？").abstained

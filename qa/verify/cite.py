@@ -42,6 +42,9 @@ _QUANTITY = re.compile(r"\d|分之|半|[零〇一二两三四五六七八九十�
 # character each or all given by the question.
 _QUOTED = re.compile(r"[“「『]([^”」』]{1,30})[”」』]")
 _COLLOQUIAL_NEGATION = frozenset({"没有"})
+# The one-word answer to a yes/no question (「不可以。」 to 「可以…申请吗？」): an answer, not filler, though
+# 可以 is a word of sentences about the sources.
+_BARE_POLARITY = re.compile(r"(?:不|不是|没有|未)?(?:可以|能|能够|行|是|会|需要|允许|应当|必须)[。！!]?")
 # Words of sentences that talk about the sources instead of answering ("根据资料[1]可以找到这一信息").
 FILLER = frozenset("资料 信息 文档 内容 提供 找到 可以 根据 以上 上述 回答 问题 相关 显示 来源 参考 所述 得知 给出 提到 编号 这一 这个 这些 以下 如下 具体 查到 看到".split())
 
@@ -500,7 +503,8 @@ def verify(answer: str, passages: list[Passage], question: str = "",
 
     for raw in parse_claims(answer):
         toks = content_tokens(raw.text)
-        if "filler" not in off and toks and toks <= FILLER and not numbers(raw.text):
+        if ("filler" not in off and toks and toks <= FILLER and not numbers(raw.text)
+                and not (polar_question(question) and _BARE_POLARITY.fullmatch(raw.text))):
             repairs.append(f"已删除无实质内容的句子：{raw.text}")
             continue
         if "filler" not in off and question and restates_question(raw.text, question):
