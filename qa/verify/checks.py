@@ -20,6 +20,7 @@ CHECKS: dict[str, str] = {
     "scope": "an article, deadline or figure the question sets scopes the cited paragraph",
     "figure": "each new figure of a claim stands in one sentence of the cited paragraph",
     "respective": "figures a sentence gives 「分别」 belong to its items in order: the item the question names gets its own (qa/verify/respective.py)",
+    "rival": "a figure of one clause (sentence or enumerated item) of the paragraph does not answer a question whose words point at another clause with a figure of the same unit (qa/verify/rival.py)",
     "counts": "a claim's figure counts the same thing as the paragraph's figure (noun after it)",
     "unit": "a question asking a unit is answered by a figure in that unit",
     "counted": "a question counting something is answered by a figure counting it",

@@ -19,6 +19,7 @@ from qa.text.guard import instruction_spans
 from qa.verify.claims import MARKER, SENT_END, REFUSAL, parse_claims
 from qa.verify.frame import DocText, entities, in_year, of_named_law
 from qa.verify.respective import misassigned
+from qa.verify.rival import outpointed
 from qa.text.normalize import normalize, tokenize
 from qa.schema import Citation, Claim, Paragraph, Passage
 from qa.ingest.sections import unnumbered
@@ -186,6 +187,9 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
     if "scope" not in off and not in_scope(norm_claim, para, q_figs, doc.head if doc is not None else ""):
         return 0.0
     new_figs = [f for f in claim_figs if not find(f, ctx_figs) and not find(f, q_figs)]
+    # A figure of one clause does not answer what the question asks of another clause of the paragraph.
+    if new_figs and "rival" not in off and outpointed(new_figs, question, text):
+        return 0.0
     # A question asking its figure in a unit ("多少个基地", "几个月") is not answered by figures in
     # another ("1批", "3328元").
     asked = None if translated or "unit" in off else asked_unit(normalize(question))
