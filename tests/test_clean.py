@@ -235,3 +235,19 @@ def test_letter_spaced_lines_are_joined_and_words_set_apart_stay(path, spaced, j
     # two words a space apart, table headers, headings and names are not letter-spaced
     for kept in ("第一章 总则", "现行 建议/新增 增幅（元）", "總額 內地 歐盟# 美國 印度", "一、 总体要求 （一） 指导思想", "张 三 李四"):
         assert join_letter_spaced(kept) == kept
+
+
+def test_info_table_cells_glued_to_the_next_label_are_read_as_fields():
+    # The gov.cn info table at the end of a printed State Council opinion, as the PDF loader joins its
+    # cells, and a provincial site's copy of that table: both go to the metadata, the body loses them.
+    text = ("国务院办公厅关于优化完善地方政府专项债券管理机制的意见\n\n为更好发挥地方政府专项债券作用，现提出如下意见。\n\n"
+            "索引号：000014349/2024-00116主题分类：财政、金融、审计\\财政\n"
+            "发文机关：国务院办公厅成文日期：2024年12月22日\n"
+            "发文字号：国办发〔2024〕52号发布日期：2024年12月25日\n")
+    c = clean(text)
+    assert (c.meta["成文日期"], c.meta["发布日期"], c.meta["发文字号"]) == ("2024年12月22日", "2024年12月25日", "国办发〔2024〕52号")
+    assert not any("成文日期" in ln.text for ln in c.lines)
+    province = "关于印发某某实施细则的通知\n\n各市州发展改革委：现将细则印发给你们。\n\n发文机关：湖南省发展和改革委员会主送机关：各市州发展改革委\n"
+    assert clean(province).meta["主送机关"] == "各市州发展改革委"
+    # One label in a sentence of the body is no table.
+    assert "发布日期" not in clean("说明\n\n本办法所称发布日期：指在网站上公开的日期。\n").meta

@@ -310,9 +310,22 @@ def _parse_field(text: str) -> tuple[str, str] | None:
     return None
 
 
+# The labels of a government site's document info table (gov.cn and the provinces' copies of it). A
+# printed page or its OCR glues a cell to the next label (「发文机关：国务院办公厅成文日期：2024年12月22日」).
+_INFO_LABEL = re.compile(r"(?<=[^\s|｜])(?=(?:索引号|主题分类|发文机关|成文日期|发文字号|发布日期|主送机关)\s*[:：])")
+
+
+def _unglued(text: str) -> str:
+    """A line holding two or more info-table labels, with a space before each label glued to the cell
+    before it."""
+    if len(re.findall(r"(?:索引号|主题分类|发文机关|成文日期|发文字号|发布日期|主送机关|标\s*题)\s*[:：]", text)) < 2:
+        return text
+    return _INFO_LABEL.sub(" ", text)
+
+
 def _page_fields(text: str) -> list[tuple[str, str]] | None:
     """Several 「key：value」 pairs on one line (a page's info bar), or None."""
-    pairs = [(k, v.strip()) for k, v in _PAIR.findall(text)]
+    pairs = [(k, v.strip()) for k, v in _PAIR.findall(_unglued(text))]
     if len(pairs) < 2 or any(c in text for c in "。！？!?；"):
         return None
     return pairs
