@@ -1272,3 +1272,16 @@ def test_a_one_word_answer_to_a_yes_no_question_is_no_filler():
     assert verify("可以[1]。", rule, question="申请不动产登记能不能委托代理人？").text == "可以[1]。"
     # The same word after a question that asks no yes/no stays filler.
     assert verify("可以[1]。", rule, question="谁可以申请不动产登记？").abstained
+
+
+def test_a_one_character_noun_glued_to_its_measure_word_names_what_is_measured():
+    # 「多少辆车」 (jieba: 辆车) answered from a department budget's 「部门共有车辆204辆」, and 「几台电脑」 from an
+    # asset list: the noun after the measure word is what the sentence must name.
+    def p(text, title, doc):
+        para = Paragraph(f"{doc}#1", doc, 1, text, ("三、其他重要事项的情况说明",), title, (1, 1))
+        return [Passage(1, para, 0, len(text))]
+    budget = p("截至2019年8月31日，部门共有车辆204辆，其中一般公务用车30辆。", "江西省市场监督管理局2020年部门预算", "j.txt")
+    v = verify("江西省市场监督管理局一共有204辆车辆[1]。", budget, question="截至2019年8月31日，江西省市场监督管理局一共有多少辆车？")
+    assert not v.abstained
+    tender = p("本项目需投入服务车辆12辆，其中备用车辆2辆。", "某区2024年环卫作业服务项目公开招标公告", "t.html")
+    assert not verify("这个项目要投入12辆车辆[1]。", tender, question="这个项目要投入多少辆车？").abstained

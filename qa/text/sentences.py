@@ -97,6 +97,8 @@ def entity_found(entity: str, haystack: str) -> bool:
 
 _NOUNISH = ("n", "vn", "j", "l", "b", "an")     # jieba POS of the words of a noun phrase
 _COUNTERS = set("个名人位户家所项期批次条座处种类件")
+# Measure words of things counted one by one, beyond those a counted noun follows in questions above.
+COUNTERS = frozenset(_COUNTERS | set("辆台艘架张本套间栋棵头只匹部份册"))
 _WHOLE = {"全部", "所有", "全体"}   # "多少农村贫困人口全部脱贫": says how many, not of what
 
 

@@ -25,7 +25,7 @@ from qa.schema import Citation, Claim, Paragraph, Passage
 from qa.ingest.sections import unnumbered
 from qa.text.figures import Figure, answers_unit, date_spans, asked_change, asked_unit, dated, dates, figures, find, misdated, states_change
 from qa.text.sentences import (
-    INTERROGATIVE, content_tokens, contrasted, counted_noun, entity_found, numbers, overlap,
+    COUNTERS, INTERROGATIVE, content_tokens, contrasted, counted_noun, entity_found, numbers, overlap,
     answer_kinds, polar_question, restates_question, sentence_spans,
 )
 
@@ -215,6 +215,9 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
     # "国内生产总值达到114万亿元").
     measure = (claim_toks & q_toks - QUANTITY_WORDS if "measure" not in off
                and ("number" in answer_kinds(question) or _COUNT_ASK.search(q_text)) else set())
+    if measure:
+        # jieba glues a one-character noun to its measure word (「多少辆车」 → 辆车): the noun is what is measured.
+        measure |= {t[1:] for t in q_toks if len(t) == 2 and t[0] in COUNTERS and t[1:] in norm_claim}
     counted = None if translated or "counted" in off else counted_noun(question)
     change = None if "change" in off else asked_change(q_text)
     worded = q_text if translated else ""   # what the claim may copy from the translation unchecked
