@@ -57,6 +57,7 @@ from dataclasses import dataclass, field
 import jieba.posseg
 
 from qa.text.normalize import strip_controls, to_simplified
+from qa.ingest.chrome import FONT_SIZES, WIDGET_WORDS
 from qa.ingest.cover import cover_fields, is_designation, is_publisher
 
 SENTENCE_END = "。！？!?；;：:"
@@ -86,14 +87,6 @@ _URL_LINE = re.compile(rf"^(?:[【\[]?[\u4e00-\u9fff]{{1,8}}[】\]]?\s*[:：]?\s
 _CITATION_CODE = re.compile(
     r"^(?:【[^】]{1,12}】|[\u4e00-\u9fff]{1,10}码\s*[:：])\s*[A-Za-z]{2,}[A-Za-z0-9]*(?:[.\-/][A-Za-z0-9]+)+$"
 )
-# Widget words of page toolbars; a line made of nothing else (≤ 2 other characters) is a widget.
-_WIDGET_WORDS = re.compile(
-    r"仅?打印(?:本页|此页|全文|内容)?|关闭(?:窗口|本页)?|(?:加入)?收藏(?:本页)?|分享到?|扫一扫\S{0,12}|"
-    r"在手机打开当前页|(?:返回|回到)顶部|字号|字体|微信|微博|QQ空间|QQ|(?:我要)?纠错|"
-    r"[\[【(（]\s*(?:大|中|小|超大|特大|默认)\s*[\]】)）]"
-)
-# The size choices of a font-size widget: bare only after 字号/字体, or alone on their own line.
-_FONT_SIZES = re.compile(r"超大|特大|默认|大|中|小")
 _WIDGET_PUNCT = re.compile(r"[\s\[\]【】()（）|｜:：,，、/>＞]")
 # A document portal's reading prompts above the text (下载到本地, 更方便阅读, 全文阅读): short parts that each
 # offer to download or read; only in the header, where a title-like line with these verbs is not text.
@@ -343,12 +336,12 @@ def _is_widget(text: str) -> bool:
     if _HEADING_START.match(text) or LIST_ITEM.match(text):
         return False  # 「一、」 or 「（二）」 alone on a line is a heading marker, not a widget
     bare = _WIDGET_PUNCT.sub("", text)
-    if not bare or _FONT_SIZES.fullmatch(bare):
+    if not bare or FONT_SIZES.fullmatch(bare):
         return True
-    rest = _WIDGET_PUNCT.sub("", _WIDGET_WORDS.sub("", text))
+    rest = _WIDGET_PUNCT.sub("", WIDGET_WORDS.sub("", text))
     if re.search(r"字号|字体", text):
-        rest = _FONT_SIZES.sub("", rest)
-    return len(rest) <= 2 and bool(_WIDGET_WORDS.search(text))
+        rest = FONT_SIZES.sub("", rest)
+    return len(rest) <= 2 and bool(WIDGET_WORDS.search(text))
 
 
 def _is_read_prompt(text: str) -> bool:

@@ -44,46 +44,6 @@ def join_broken_lines(lines: list[str]) -> list[str]:
     return out
 
 
-# Page chrome of Chinese government web pages, also printed into PDFs saved from a browser.
-# Each pattern matches a whole line that is chrome, never a sentence of a document.
-_CHROME_LINE = re.compile(
-    r"^\s*(?:"
-    r"[【\[]?\s*(?:打印(?:本页|此页|文章)?|关闭(?:窗口|本页)?|返回顶部|收藏|纠错|分享)\s*[】\]]?"
-    r"(?:\s*[|｜]?\s*[【\[]?\s*(?:打印(?:本页|此页|文章)?|仅打印内容|关闭(?:窗口|本页)?|返回顶部|收藏|纠错|分享)\s*[】\]]?)*"
-    r"|.*(?:ICP备|ICP证|公网安备|网站标识码|网站识别码).*"
-    r"|.{0,40}(?:邮编|邮政编码)[:：]\s*\d{6}.{0,60}"
-    r"|.{0,40}(?:版权所有|Copyright|©).{0,60}"
-    r"|(?:主办单位|承办单位|主办|承办|技术支持|联系我们|网站地图|设为首页|加入收藏|添加收藏夹)[:：\s|｜].{0,80}"
-    r"|.*(?:扫一扫|手机扫一扫|在手机打开|分享到).{0,30}"
-    r"|.*(?:浏览次数|访问次数|点击数|阅读次数|浏览量)[:：]?\s*\d*.{0,10}"
-    r"|.*字号[:：]?\s*[\[【]?\s*(?:大|默认)\s*[\]】]?\s*[\[【]?\s*(?:中|大)\s*[\]】]?.*"
-    r"|(?:首页|主页)\s*[|｜>＞].*"
-    r"|(?:当前位置|当前所在位置|您的位置|您现在的位置|您当前的位置|您当前所在的位置)[:：].*"
-    r"|\S+\s*[>＞»›]\s*\S+(?:\s*[>＞»›]\s*\S+)+"
-    r"|https?://\S+(?:\s+\d+\s*/\s*\d+)?"
-    r"|\d{4}/\d{1,2}/\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?\s.*"
-    r")\s*$",
-    re.I,
-)
-# 「字号：大 中 小」 glued to the end of a useful line (发布时间… 来源… 字号…): cut it off.
-_CHROME_TAIL = re.compile(r"\s*(?:字号[:：].*|[\[【]?打印[\]】]?.*|分享到[:：]?.*)$")
-
-
-# Words of share/print button rows: a line made of nothing else is chrome
-_CHROME_WORDS = frozenset("打印 关闭 收藏 分享 分享到 微博 微信 QQ QQ空间 朋友圈 复制链接 返回顶部 纠错 "
-                          "大 中 小 默认 超大 A+ A- 【大】 【中】 【小】 [大] [中] [小] 字号 字号： | ｜".split())
-
-
-def is_chrome(line: str) -> bool:
-    words = [w for w in re.split(r"[\s|｜/、]+", line) if w]
-    return bool(_CHROME_LINE.match(line)) or (bool(words) and all(w in _CHROME_WORDS for w in words))
-
-
-def strip_chrome_tail(line: str) -> str:
-    cut = _CHROME_TAIL.sub("", line)
-    return cut if len(cut) >= 4 else line
-
-
 _TITLE_SEPARATORS = re.compile(r"\s*(?:_{1,2}|\s[-–—|｜]\s|[-–|｜])\s*")
 
 

@@ -23,8 +23,8 @@ from __future__ import annotations
 import re
 
 from qa.ingest.blocks import RawBlock, RejectedFile
-from qa.ingest.load_common import (glue, is_chrome, join_broken_lines, strip_chrome_tail, table_rows,
-                                   title_from_page_title)
+from qa.ingest.chrome import is_chrome, strip_chrome_tail
+from qa.ingest.load_common import glue, join_broken_lines, table_rows, title_from_page_title
 
 ROW_MARK = "〖表格行〗"   # marks a paragraph that was a table row (the extractor drops private-use marks)
 # no "form": CMS templates (VSB and others) wrap the article itself in a <form>

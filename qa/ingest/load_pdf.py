@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Callable
 
 from qa.ingest.blocks import LoadCancelled, RawBlock, RejectedFile
-from qa.ingest.load_common import LINE_END, OPENER, glue, is_chrome, strip_chrome_tail
+from qa.ingest.chrome import is_chrome, strip_chrome_tail
+from qa.ingest.load_common import LINE_END, OPENER, glue
 
 MIN_TEXT_CHARS = 20       # fewer visible characters than this: the page is an image, OCR it
 OCR_DPI = 200             # PP-OCR reads body text of a scanned A4 page well from 200 dpi
