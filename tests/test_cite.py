@@ -1245,16 +1245,19 @@ def test_a_comma_grouping_digits_ends_no_clause(path, quote, question, claim, od
     assert v.abstained and v.text == REFUSAL
 
 
+def _one_paragraph(text, title, doc, section=()):
+    """The passages of a one-paragraph document: what a test of one rule on one sentence needs."""
+    para = Paragraph(f"{doc}#1", doc, 1, text, section, title, (1, 1))
+    return [Passage(1, para, 0, len(text))]
+
+
 def test_a_date_range_written_once_supports_its_end_date_in_full():
     # A brochure and a recruitment notice write the range's end as a bare day; the answer writes it
     # in full. The right end date is kept, a wrong one is still refused.
-    def p(text, title, doc):
-        para = Paragraph(f"{doc}#1", doc, 1, text, (), title, (1, 1))
-        return [Passage(1, para, 0, len(text))]
-    brochure = p("（二）网上报名时间为 2022 年 10 月 5 日至 25 日，逾期不再补报。", "大理大学2023年硕士研究生招生章程", "z.pdf")
+    brochure = _one_paragraph("（二）网上报名时间为 2022 年 10 月 5 日至 25 日，逾期不再补报。", "大理大学2023年硕士研究生招生章程", "z.pdf")
     v = verify("网上报名是从2022年10月5日至2022年10月25日[1]。", brochure, question="网上报名是从几号到几号？")
     assert not v.abstained and v.text == "网上报名是从2022年10月5日至2022年10月25日[1]。"
-    notice = p("报名时间：2024年3月1日-15日，考试时间另行通知。", "某市2024年事业单位公开招聘公告", "g.html")
+    notice = _one_paragraph("报名时间：2024年3月1日-15日，考试时间另行通知。", "某市2024年事业单位公开招聘公告", "g.html")
     assert not verify("报名时间为2024年3月1日至2024年3月15日[1]。", notice, question="报名时间是什么时候？").abstained
     assert verify("报名时间为2024年3月1日至2024年3月16日[1]。", notice, question="报名时间是什么时候？").abstained
 
@@ -1262,24 +1265,20 @@ def test_a_date_range_written_once_supports_its_end_date_in_full():
 def test_a_one_word_answer_to_a_yes_no_question_is_no_filler():
     # 「不可以」 to a brochure's 「…可以直接打电话或者发邮件申请吗？」 and 「可以」 to a regulation's 「…能不能…」
     # were deleted as talk about the sources (可以 is a filler word there).
-    def p(text, title, doc):
-        para = Paragraph(f"{doc}#1", doc, 1, text, (), title, (1, 1))
-        return [Passage(1, para, 0, len(text))]
-    brochure = p("我校不受理电话、电子邮件和现场调剂申请，考生须通过国家调剂系统填报。", "某大学2023年硕士研究生招生章程", "z.pdf")
+    brochure = _one_paragraph("我校不受理电话、电子邮件和现场调剂申请，考生须通过国家调剂系统填报。", "某大学2023年硕士研究生招生章程", "z.pdf")
     v = verify("不可以[1]。", brochure, question="想调剂到这所学校，可以直接打电话或者发邮件申请吗？")
     assert not v.abstained and v.text == "不可以[1]。"
-    rule = p("第十二条 申请人可以委托代理人申请不动产登记。", "上海市不动产登记若干规定", "s.md")
+    rule = _one_paragraph("第十二条 申请人可以委托代理人申请不动产登记。", "上海市不动产登记若干规定", "s.md")
     assert verify("可以[1]。", rule, question="申请不动产登记能不能委托代理人？").text == "可以[1]。"
     # The same word after a question that asks no yes/no stays filler.
     assert verify("可以[1]。", rule, question="谁可以申请不动产登记？").abstained
 
 
 def test_a_one_character_noun_glued_to_its_measure_word_names_what_is_measured():
-    # 「多少辆车」 (jieba: 辆车) answered from a department budget's 「部门共有车辆204辆」, and 「几台电脑」 from an
-    # asset list: the noun after the measure word is what the sentence must name.
+    # 「多少辆车」 (jieba: 辆车) answered from a department budget's 「部门共有车辆204辆」, and a tender notice's
+    # 「多少辆车」: the noun after the measure word is what the sentence must name.
     def p(text, title, doc):
-        para = Paragraph(f"{doc}#1", doc, 1, text, ("三、其他重要事项的情况说明",), title, (1, 1))
-        return [Passage(1, para, 0, len(text))]
+        return _one_paragraph(text, title, doc, ("三、其他重要事项的情况说明",))
     budget = p("截至2019年8月31日，部门共有车辆204辆，其中一般公务用车30辆。", "江西省市场监督管理局2020年部门预算", "j.txt")
     v = verify("江西省市场监督管理局一共有204辆车辆[1]。", budget, question="截至2019年8月31日，江西省市场监督管理局一共有多少辆车？")
     assert not v.abstained
