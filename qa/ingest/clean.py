@@ -305,13 +305,16 @@ def _parse_field(text: str) -> tuple[str, str] | None:
 
 # The labels of a government site's document info table (gov.cn and the provinces' copies of it). A
 # printed page or its OCR glues a cell to the next label (「发文机关：国务院办公厅成文日期：2024年12月22日」).
-_INFO_LABEL = re.compile(r"(?<=[^\s|｜])(?=(?:索引号|主题分类|发文机关|成文日期|发文字号|发布日期|主送机关)\s*[:：])")
+_INFO_LABELS = r"索引号|主题分类|发文机关|成文日期|发文字号|发布日期|主送机关"
+_INFO_LABEL = re.compile(rf"(?<=[^\s|｜])(?=(?:{_INFO_LABELS})\s*[:：])")     # a label glued to the cell before it
+# Labels counted toward the two: 标题 too, though it is not split off (副标题, 小标题 end in it).
+_INFO_LABEL_ANY = re.compile(rf"(?:{_INFO_LABELS}|标\s*题)\s*[:：]")
 
 
 def _unglued(text: str) -> str:
     """A line holding two or more info-table labels, with a space before each label glued to the cell
     before it."""
-    if len(re.findall(r"(?:索引号|主题分类|发文机关|成文日期|发文字号|发布日期|主送机关|标\s*题)\s*[:：]", text)) < 2:
+    if len(_INFO_LABEL_ANY.findall(text)) < 2:
         return text
     return _INFO_LABEL.sub(" ", text)
 
