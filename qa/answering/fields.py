@@ -85,35 +85,38 @@ def asked_fields(question: str) -> list[str]:
 # The genre word a document's name ends with, where a question names the document whose field it asks
 # (「《…实施意见》，文号是什么」, 「“十四五”…行动计划的文号」).
 _GENRE = r"(?:意见|通知|办法|规定|决定|方案|计划|规划|纲要|细则|条例|规则|标准|规范|指引|批复|通报|公告|报告|法)"
-_NAMED_DOC = re.compile(rf"《([^》]{{2,60}})》|([\u4e00-\u9fff“”\d]{{4,60}}?{_GENRE})(?:的|是|发文)*$")
+_TITLED = re.compile(r"《([^》]{2,60})》")
+_NAMED_BEFORE_ASKING = re.compile(rf"([\u4e00-\u9fff“”\d]{{4,60}}?{_GENRE})(?:的|是|发文)*$")
+# What a name is written with or without: spaces, quotes, list commas.
+_NAME_SEPARATORS = re.compile(r"[\s“”\"、，,·]")
 
 
 def _asked_document(question: str, field: str) -> str:
     """The name of the document whose field the question asks: a title in 《》 anywhere, else the words
-    ending in a genre word just before the asking (「…行动计划的文号」); "" when the question names none."""
+    ending in a genre word just before the asking (「…行动计划的文号」); "" when the question names none
+    or points at the document it reads (「这个行业标准」, 「这份…通知」, 「该办法」)."""
     q = normalize(question)
-    titled = re.findall(r"《([^》]{2,60})》", q)
+    titled = _TITLED.findall(q)
     if titled:
-        return titled[-1]
-    m = ASKS[field].search(q)
-    parts = [p for p in re.split(r"[，,。；;？?：:]", q[:m.start()] if m else "") if p]
-    head = parts[-1] if parts else ""
-    found = _NAMED_DOC.search(head)
-    return (found.group(1) or found.group(2) or "") if found else ""
+        named = titled[-1]
+    else:
+        m = ASKS[field].search(q)
+        parts = [p for p in re.split(r"[，,。；;？?：:]", q[:m.start()] if m else "") if p]
+        found = _NAMED_BEFORE_ASKING.search(parts[-1]) if parts else None
+        named = found.group(1) if found else ""
+    return "" if re.search(r"这|该|本|此", named) else named
 
 
-def _another_document(question: str, doc: Document, field: str) -> bool:
-    """Whether the question asks the field of another document than this one: one that this document
-    cites (a notice 「贯彻落实《…实施意见》（国办发〔2021〕11号）」 holds that 文号 in its text, but its own
-    field is its own). The named document is this one when its words stand in this document's title,
-    metadata or file name, one short word aside (a user's short name: 「排水防涝工作通知」)."""
-    named = _asked_document(question, field)
-    # 「这个行业标准」, 「这份…通知」, 「该办法」: the question points at the document it is reading.
-    if not named or re.search(r"这|该|本|此", named):
+def _another_document(named: str, doc: Document) -> bool:
+    """Whether the document a question names (_asked_document) is another than this one: one that this
+    document cites (a notice 「贯彻落实《…实施意见》（国办发〔2021〕11号）」 holds that 文号 in its text, but
+    its own field is its own). The named document is this one when its words stand in this document's
+    title, metadata or file name, one short word aside (a user's short name: 「排水防涝工作通知」)."""
+    if not named:
         return False
     head = normalize(" ".join([doc.title, doc.name, *doc.meta.values()]))
-    bare = re.sub(r"[\s“”\"、，,·]", "", named)
-    if bare in re.sub(r"[\s“”\"、，,·]", "", head):
+    bare = _NAME_SEPARATORS.sub("", named)
+    if bare in _NAME_SEPARATORS.sub("", head):
         return False
     missing = [t for t in content_tokens(bare) if t not in head]
     return len(missing) > 1 or any(len(t) > 2 for t in missing)
@@ -142,6 +145,7 @@ def field_answer(question: str, hits: list[Hit], documents: Mapping[str, Documen
     fields = asked_fields(question)
     if not fields:
         return None
+    named = {f: _asked_document(question, f) for f in fields}
     seen: list[str] = []
     for h in hits[:top]:
         if h.chunk.doc in seen:
@@ -154,7 +158,7 @@ def field_answer(question: str, hits: list[Hit], documents: Mapping[str, Documen
         text = texts.get(doc.name) if texts else None
         for f in fields:
             value = doc.meta.get(f, "").strip()
-            if _another_document(question, doc, f):
+            if _another_document(named[f], doc):
                 continue
             if value and meta is not None and value in meta.text and _names_document(question, doc, f, text):
                 source = next((p for p in doc.paragraphs if p.kind != "meta" and value in p.text), None)
