@@ -1,6 +1,7 @@
 """qa/verify/rival.py: the clause the question's words point at, on articles of two regulations."""
 from qa.text.figures import figures, find
 from qa.text.normalize import normalize
+from qa.text.sentences import content_tokens
 from qa.verify.rival import clauses, outpointed
 
 # A real-estate registration rule: one deadline per enumerated item.
@@ -17,7 +18,7 @@ FINES = ("第六十三条 定点医药机构违反本条例第三十二条第二
 
 def _outpointed(claim: str, question: str, paragraph: str) -> bool:
     q_figs = figures(normalize(question))
-    return outpointed([f for f in figures(normalize(claim)) if not find(f, q_figs)], question, paragraph)
+    return outpointed([f for f in figures(normalize(claim)) if not find(f, q_figs)], content_tokens(question), paragraph)
 
 
 def test_an_enumeration_is_cut_into_its_items():

@@ -188,7 +188,7 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
         return 0.0
     new_figs = [f for f in claim_figs if not find(f, ctx_figs) and not find(f, q_figs)]
     # A figure of one clause does not answer what the question asks of another clause of the paragraph.
-    if new_figs and "rival" not in off and outpointed(new_figs, question, text):
+    if new_figs and "rival" not in off and outpointed(new_figs, q_toks, text):
         return 0.0
     # A question asking its figure in a unit ("多少个基地", "几个月") is not answered by figures in
     # another ("1批", "3328元").

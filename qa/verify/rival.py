@@ -15,7 +15,6 @@ import re
 
 from qa.text.figures import Figure, figures, find, same_unit
 from qa.text.normalize import normalize
-from qa.text.sentences import content_tokens
 
 # A clause ends at a semicolon or a sentence end, or where the next item of an enumeration starts
 # (「（二）」, 「(2)」); a sentence only at a sentence end or an item. Both are tried: an item names its
@@ -36,12 +35,13 @@ def _words_in(words: set[str], clause: str) -> set[str]:
     return {w for w in words if w in clause}
 
 
-def outpointed(claim_figs: list[Figure], question: str, paragraph: str) -> bool:
-    """Whether the question points at another clause of the paragraph than the one(s) giving the
-    claim's figures (claim_figs: the figures the claim adds to the question)."""
+def outpointed(claim_figs: list[Figure], q_toks: set[str], paragraph: str) -> bool:
+    """Whether the question (q_toks: its content tokens, as verification read them) points at another
+    clause of the paragraph than the one(s) giving the claim's figures (claim_figs: the figures the
+    claim adds to the question)."""
     if not claim_figs:
         return False
-    q_words = {w for w in content_tokens(question) if w not in _ASKING and not any(ch.isdigit() for ch in w)}
+    q_words = {w for w in q_toks if w not in _ASKING and not any(ch.isdigit() for ch in w)}
     return any(_outpointed_in(claim_figs, q_words, clauses(paragraph, end)) for end in (_CLAUSE_END, _SENTENCE_END))
 
 
