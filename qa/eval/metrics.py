@@ -3,7 +3,8 @@ stored in results.jsonl), so every figure in summary.json and report.html can be
 that file alone. Definitions: docs/evaluation.md "Metrics".
 
 A retrieved passage is a hit when it belongs to the evidence document and contains its gold quote
-after normalization (whitespace removed, full-width → half-width, traditional → simplified).
+after normalization (whitespace removed, full-width → half-width, traditional → simplified), as
+written or in the cell reading of its table rows (cell_reading).
 """
 from __future__ import annotations
 
@@ -28,8 +29,38 @@ _FLATTENED = ("recall_curve", "latency_s", "answer_latency_s")
 _DESCRIPTORS = ("config", "mode", "k", "model")  # what a summary says about its configuration: not metrics
 
 
+_ROW_TITLE = re.compile(r"^【[^】]*】")
+_FIGURE_WITH_UNIT = re.compile(r"^\s*([-+−]?\d[\d,，]*(?:\.\d+)?)\D{1,4}$")
+
+
+def _after_name(cell: str) -> str:
+    """「列名：值」 → 值; the name may hold a colon in brackets (「金额（单位：万元）：7.5」)."""
+    depth = 0
+    for i, ch in enumerate(cell):
+        depth += ch in "（(" and 1 or ch in "）)" and -1 or 0
+        if ch == "：" and depth == 0:
+            return cell[i + 1:]
+    return cell
+
+
+def cell_reading(passage: str) -> str:
+    """Table rows rendered 「【表名】列名：值；列名：值」 read as the source prints them: the values side by
+    side, a figure without the unit it carries from its table's 「单位：万元」. A gold quote copied from
+    the printed table (「行政事业性收费7730.28」) stands in this reading, not in the rendering."""
+    out = []
+    for line in passage.split("\n"):
+        values = []
+        for part in _ROW_TITLE.sub("", line).split("；"):
+            value = _after_name(part)
+            m = _FIGURE_WITH_UNIT.match(value)
+            values.append(m.group(1) if m else value)
+        out.append("".join(values))
+    return "\n".join(out)
+
+
 def contains_quote(passage: str, quote: str) -> bool:
-    return compact(quote) in compact(passage)
+    q = compact(quote)
+    return q in compact(passage) or q in compact(cell_reading(passage))
 
 
 def field_lines(meta_text: str, source: str) -> str:

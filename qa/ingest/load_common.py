@@ -54,10 +54,26 @@ def title_from_page_title(title: str) -> str:
     return max(parts, key=len) if parts else title
 
 
-def table_rows(grid: list[list[str]]) -> list[str]:
+_BARE_NUMBER = re.compile(r"^[-+−]?\d[\d,，]*(?:\.\d+)?%?$")
+
+
+def _once(cells) -> list[str]:
+    """Cells of a row with a merged cell's repeats dropped; a figure is never a repeat (「0；0；0」)."""
+    seen: set[str] = set()
+    out = []
+    for c in cells:
+        if c in seen and not _BARE_NUMBER.match(c.rsplit("：", 1)[-1]):
+            continue
+        seen.add(c)
+        out.append(c)
+    return out
+
+
+def table_rows(grid: list[list[str]], header: bool | None = None) -> list[str]:
     """「列名：值；列名：值」 rows of a table whose first row (or first two rows, when the first one
     groups columns with merged cells) names the columns; a table without such a header gives its
-    cells joined by 「；」. Cells repeated by a merge appear once per row."""
+    cells joined by 「；」. Cells repeated by a merge appear once per row. header=True: the first row
+    is the header, whatever it looks like (a reader that already joined a multi-row header)."""
     grid = [[c.strip() for c in row] for row in grid if any(c.strip() for c in row)]
     if not grid:
         return []
@@ -68,17 +84,17 @@ def table_rows(grid: list[list[str]]) -> list[str]:
         filled = [c for c in row if c]
         return bool(filled) and len(filled) * 2 >= len(row) and all(len(c) <= 30 for c in filled)
 
-    header, body = grid[0], grid[1:]
-    filled = [c for c in header if c]
-    if len(grid) > 2 and len(set(filled)) < len(filled) and header_like(grid[1]):
-        header = [" ".join(dict.fromkeys(x for x in (a, b) if x)) for a, b in zip(grid[0], grid[1])]
+    head, body = grid[0], grid[1:]
+    filled = [c for c in head if c]
+    if header is None and len(grid) > 2 and len(set(filled)) < len(filled) and header_like(grid[1]):
+        head = [" ".join(dict.fromkeys(x for x in (a, b) if x)) for a, b in zip(grid[0], grid[1])]
         body = grid[2:]
-    if width < 2 or not body or not header_like(header):
-        return ["；".join(dict.fromkeys(c for c in row if c)) for row in grid]
+    if width < 2 or not body or header is False or header is None and not header_like(head):
+        return ["；".join(_once(c for c in row if c)) for row in grid]
     rows = []
     for row in body:
         cells = [f"{name}：{value}" if name and name != value else value
-                 for name, value in zip(header, row) if value]
+                 for name, value in zip(head, row) if value]
         if cells:
-            rows.append("；".join(dict.fromkeys(cells)))
+            rows.append("；".join(_once(cells)))
     return rows

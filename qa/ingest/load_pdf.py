@@ -32,6 +32,7 @@ from typing import Callable
 from qa.ingest.blocks import LoadCancelled, RawBlock, RejectedFile
 from qa.ingest.chrome import is_chrome, strip_chrome_tail
 from qa.ingest.load_common import LINE_END, OPENER, glue
+from qa.ingest.pdf_tables import PdfTable, agrees, find_tables, render, title_of, unit_of
 
 MIN_TEXT_CHARS = 20       # fewer visible characters than this: the page is an image, OCR it
 OCR_DPI = 200             # PP-OCR reads body text of a scanned A4 page well from 200 dpi
@@ -59,6 +60,7 @@ class Line:
     size: float     # tallest glyph (points): the font size up to a constant
     page: int
     ocr: bool = False
+    table: bool = False   # a rendered row of a ruled table (pdf_tables), its own block
 
 
 # ----------------------------------------------------------------------------- text layer
@@ -177,7 +179,7 @@ def _ocr_lines(page, page_no: int) -> list[Line]:
 # ----------------------------------------------------------------------------- page furniture
 
 def _edges(page: list[Line]) -> set[int]:
-    order = sorted(range(len(page)), key=lambda i: page[i].top)
+    order = sorted((i for i in range(len(page)) if not page[i].table), key=lambda i: page[i].top)
     return set(order[:EDGE_LINES]) | set(order[-EDGE_LINES:])
 
 
@@ -196,6 +198,9 @@ def remove_furniture(pages: list[list[Line]]) -> list[list[Line]]:
         edges = _edges(page)
         kept = []
         for i, ln in enumerate(page):
+            if ln.table:
+                kept.append(ln)
+                continue
             if i in edges and (counts[_furniture_key(ln.text)] >= repeated and len(pages) >= 2
                                or _PAGE_NUMBER.match(ln.text) or is_chrome(ln.text)):
                 continue
@@ -275,7 +280,7 @@ def paragraphs(pages: list[list[Line]]) -> list[RawBlock]:
     lines = [ln for page in pages for ln in page]
     if not lines:
         return []
-    left, right, size, pitch = _layout(lines)
+    left, right, size, pitch = _layout([ln for ln in lines if not ln.table] or lines)
     blocks: list[RawBlock] = []
     n_title = _title(pages[0], size) if pages and pages[0] else 0
     if n_title:
@@ -294,6 +299,11 @@ def paragraphs(pages: list[list[Line]]) -> list[RawBlock]:
             blocks.append(RawBlock(text, 0, current[0].page, ocr=any(ln.ocr for ln in current)))
 
     for ln in lines:
+        if ln.table:
+            flush()
+            current = []
+            blocks.append(RawBlock(ln.text, 0, ln.page, table=True))
+            continue
         if current and _starts_paragraph(current[-1], ln, left, right, size, pitch):
             flush()
             current = []
@@ -348,6 +358,7 @@ def pdf_blocks(data: bytes, ocr: bool = True, ocr_cache: Path | None = None,
     sha = hashlib.sha256(data).hexdigest()
     ocr_pages: list[int] = []
     skipped: list[int] = []
+    drawn: dict[int, int] = {}   # text-layer page → drawn paths on it (ruled tables are drawn)
     try:
         for i in range(len(pdf)):
             page = pdf[i]
@@ -364,6 +375,8 @@ def pdf_blocks(data: bytes, ocr: bool = True, ocr_cache: Path | None = None,
                 else:
                     lines = []
                     skipped.append(i + 1)
+            else:
+                drawn[i + 1] = _paths(page)
             page.close()
             pages.append(lines)
     finally:
@@ -372,8 +385,79 @@ def pdf_blocks(data: bytes, ocr: bool = True, ocr_cache: Path | None = None,
         notes.append(f"第 {_ranges(ocr_pages)} 页没有文字层，已用 OCR 识别，文字可能有误，请核对原件")
     if skipped and ocr:
         notes.append(f"第 {_ranges(skipped)} 页没有文字层，超过 OCR 上限（{MAX_OCR_PAGES} 页）未识别")
-    blocks = paragraphs(remove_furniture(pages))
+    # tables first: the title and 「单位：万元」 above a table recur on every page of a table report and
+    # would go as running headers
+    blocks = paragraphs(remove_furniture(place_tables(pages, find_tables(data, drawn))))
     return blocks, notes
+
+
+def _paths(page) -> int:
+    import pypdfium2.raw as pdfium_c
+
+    n = 0
+    for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH], max_depth=2):
+        n += 1
+    return n
+
+
+# ----------------------------------------------------------------------------- tables
+
+_NEAR = 60   # points: a title or unit line stands this close above its table
+
+
+def _inside(ln: Line, t: PdfTable) -> bool:
+    cx, cy = (ln.x0 + ln.x1) / 2, (ln.top + ln.bottom) / 2
+    return t.x0 - 2 <= cx <= t.x1 + 2 and t.top - 2 <= cy <= t.bottom + 2
+
+
+def _centred(ln: Line, t: PdfTable) -> bool:
+    width = t.x1 - t.x0
+    return abs((ln.x0 + ln.x1) / 2 - (t.x0 + t.x1) / 2) <= 0.1 * width and ln.x1 - ln.x0 < 0.9 * width
+
+
+def place_tables(pages: list[list[Line]], tables: list[PdfTable]) -> list[list[Line]]:
+    """Each ruled table's lines replaced by its rendered rows, where pdfium's text of the table's box
+    agrees with the grid. A table as wide as one that ended the page before, with no title of its
+    own, goes on under that one's header, title and unit."""
+    by_page: dict[int, list[PdfTable]] = {}
+    for t in tables:
+        by_page.setdefault(t.page, []).append(t)
+    out: list[list[Line]] = []
+    carry: tuple[list[str] | None, int, str, str] | None = None   # header, width, title, unit
+    for lines in pages:
+        if not lines:
+            out.append(lines)
+            continue
+        page_tables = sorted(by_page.get(lines[0].page, []), key=lambda t: t.top)
+        if not page_tables:
+            carry = None
+        lines = list(lines)
+        for t in page_tables:
+            inside = [ln for ln in lines if _inside(ln, t) and not ln.table]
+            if not inside or not agrees(t, "".join(ln.text for ln in inside)):
+                carry = None
+                continue
+            above = sorted((ln for ln in lines if ln.bottom <= t.top + 2 and not _inside(ln, t)),
+                           key=lambda ln: ln.bottom)
+            near = [ln for ln in above if t.top - ln.bottom <= _NEAR]
+            unit, slots = unit_of([ln.text for ln in near], t.slots)
+            title = title_of([(ln.text, _centred(ln, t)) for ln in near])
+            head = None
+            width = len(slots[0]) if slots else 0
+            if carry is not None and not title and width == carry[1]:
+                head, title, unit = carry[0], carry[2], unit or carry[3]
+            rows, head = render(slots, title, unit, head)
+            first = lines.index(inside[0])
+            kept = [ln for ln in lines if ln not in inside]
+            at = len([ln for ln in lines[:first] if ln not in inside])
+            rendered = [Line(row, t.x0, t.top, t.x1, t.bottom, 0.0, t.page, table=True) for row in rows]
+            lines = kept[:at] + rendered + kept[at:]
+            # a table ends its page when at most a footer (a few short lines) stands below it
+            below = [ln for ln in lines if ln.top >= t.bottom - 2 and not ln.table]
+            ends_page = len(below) <= EDGE_LINES and all(len(ln.text) <= 40 for ln in below)
+            carry = (head, width, title, unit) if ends_page else None
+        out.append(lines)
+    return out
 
 
 def _ranges(pages: list[int]) -> str:
