@@ -251,3 +251,35 @@ def test_info_table_cells_glued_to_the_next_label_are_read_as_fields():
     assert clean(province).meta["主送机关"] == "各市州发展改革委"
     # One label in a sentence of the body is no table.
     assert "发布日期" not in clean("说明\n\n本办法所称发布日期：指在网站上公开的日期。\n").meta
+
+
+@pytest.mark.parametrize("path, fields, gone", [
+    # a city government's page: 「政策解读」 and 「基本信息」 over the info box's fields
+    ("blind-2026-12-06m/广州市临时救助实施细则（穗府办规〔2021〕19号）_广州市政府网.html",
+     {"发文字号": "穗府办规〔2021〕19号", "实施日期": "2021年12月06日", "失效日期": "2029年12月06日",
+      "发布机关": "广州市人民政府办公厅"}, ["政策解读", "基本信息"]),
+    # a customs tender's cover: 「招标文件」 over 「招标编号：…」
+    ("blind-2026-12-07t/2026年黄浦海关辅助服务采购项目招标文件（PCMET-2611YG0122，上海浦成机电设备招标有限公司2026年3月）.docx",
+     {"招标编号": "PCMET-2611YG0122", "项目名称": "2026年黄浦海关辅助服务采购项目"}, ["招标文件"]),
+])
+def test_section_labels_over_an_info_box_do_not_stop_its_fields(path, fields, gone):
+    from qa.ingest.load import load_file
+    from qa.ingest.sections import build_document
+    from tests.conftest import WILD
+    doc = build_document(load_file(WILD.parent / path))
+    assert {k: doc.meta[k] for k in fields} == fields
+    assert not any(p.text in gone for p in doc.paragraphs[:6])
+
+
+@pytest.mark.parametrize("path, number", [
+    ("blind-2026-12-06i/广州市老年人优待办法（广州市人民政府令第179号）_广州市政府网.html", None),
+    ("blind-2026-12-07u/广州市居家社区养老服务管理办法（穗府办规〔2022〕13号，2022年9月6日）_广州市政府网.html",
+     "穗府办规〔2022〕13号"),
+])
+def test_a_related_news_box_above_the_document_is_dropped_and_its_header_read(path, number):
+    from qa.ingest.load import load_file
+    from qa.ingest.sections import build_document
+    from tests.conftest import WILD
+    doc = build_document(load_file(WILD.parent / path))
+    assert not any(p.text == "相关新闻" or re.search(r"解读\S*》?\s*\d{4}-\d{2}-\d{2}$", p.text) for p in doc.paragraphs)
+    assert doc.meta.get("发文字号") == number

@@ -138,6 +138,9 @@ def test_a_field_the_text_states_is_cited_to_that_paragraph_too(docs):
      "生成式人工智能服务安全基本要求这份技术文件是哪天发布的？", "2024年2月29日"),
     ("blind-2026-12-06i/JTT808-2011道路运输车辆卫星定位系统终端通讯协议及数据格式（报批稿）.pdf",
      "道路运输车辆卫星定位系统终端通讯协议及数据格式从什么时候开始实施？", "2011年8月1日"),
+    # a government page's info box records when a 规范性文件 lapses
+    ("blind-2026-12-06m/广州市临时救助实施细则（穗府办规〔2021〕19号）_广州市政府网.html",
+     "广州市临时救助实施细则的失效日期是哪天？", "2029年12月06日"),
 ])
 def test_the_day_of_a_report_and_a_standards_dates_are_answered_from_the_record(path, question, value):
     doc = build_document(load_file(WILD.parent / path))

@@ -34,6 +34,8 @@ ASKS: dict[str, re.Pattern] = {
     "讲话人": re.compile(r"讲话人|报告人|(?:是)?谁(?:作|做|讲|发表)的|由谁(?:作|做)"),
     "作者": re.compile(r"作者|(?:是)?谁(?:作|做|写|撰写)的|由谁(?:作|做|撰写)"),
     "发布日期": re.compile(r"发布日期|(?:哪天|哪一天|何时|什么时候)发布"),
+    # a government page's info table records when a 规范性文件 lapses (有效期 five years by rule)
+    "失效日期": re.compile(r"失效日期|失效时间|有效期至|(?:哪天|哪一天|何时|什么时候)(?:起)?(?:失效|到期)"),
     # the day a report or speech was given, from its occasion line (「——2026年1月28日在…会议上」)
     "日期": re.compile(r"(?:哪天|哪一天|何时|什么时候|哪年哪月哪日)(?:在[^，,。？?]{0,20}?)?(?:作|做|讲|发表|宣读)(?:的)?"),
 }

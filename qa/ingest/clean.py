@@ -98,6 +98,9 @@ _SITE_KEY = re.compile(r"主办|承办|运行|维护|技术支持|域名|版权|
 _PAGE_NUMBER = re.compile(r"^(?:\d{1,4}\s*/\s*\d{1,4}|第\s*\d+\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?|[-—－]\s*\d{1,4}\s*[-—－])$")
 _PAIR = re.compile(r"([\u4e00-\u9fff]{2,6})\s*[:：]\s*([^:：|｜]*?)(?=\s*(?:[|｜]|\s[\u4e00-\u9fff]{2,6}\s*[:：]|$))")
 _TEASER_MARKER = re.compile(r"^(其他|相关|推荐|延伸|更多|热门)(文献|阅读|文章|新闻|链接|稿件|报道|推荐)$|^猜你喜欢$")
+_DATED_TEASER = re.compile(r"(?:\d{4}-\d{1,2}-\d{1,2}|\d{4}年\d{1,2}月\d{1,2}日)\s*$")
+# A government page's info box opens with section labels (「政策解读」, 「基本信息」) over its fields.
+_BOX_LABEL = re.compile(r"[\u4e00-\u9fff]{2,6}")
 _TIMESTAMP = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\s+\d{1,2}:\d{2}(:\d{2})?(\s+[^。！？!?]{0,100})?$")
 _BREADCRUMB = re.compile(r"^(首页|主页|[\u4e00-\u9fff]{0,6}位置\s*[:：])\s*[>＞»›]?.*[>＞»›]")   # 「您当前所在的位置：首页 > …」
 _PHOTO_CREDIT = re.compile(
@@ -435,6 +438,19 @@ def clean(text: str, *, blocks: tuple = ()) -> Cleaned:
             lines = lines[:i]
             break
 
+    # a related-news box above the document (a government page's 「相关新闻」): the marker and the
+    # teasers under it, each ending in its date
+    for i, ln in enumerate(lines[: len(lines) // 2]):
+        if _TEASER_MARKER.match(ln.text):
+            j, dated = i + 1, 0
+            while j < len(lines) and (not lines[j].text or len(lines[j].text) <= 80 and _DATED_TEASER.search(lines[j].text)):
+                dated += bool(lines[j].text)
+                j += 1
+            if dated:
+                out.removed += [(x, "teaser-list") for x in lines[i:j] if x.text]
+                lines = lines[:i] + lines[j:]
+            break
+
     running = set() if blocks else running_lines(lines)
     kept: list[Line] = []
     for i, ln in enumerate(lines):
@@ -567,6 +583,18 @@ def clean(text: str, *, blocks: tuple = ()) -> Cleaned:
         return None, 0
 
     occasion = any(occasion_at(p)[0] for p in range(min(8, len(content))))
+
+    def fields_follow(pos: int) -> bool:
+        """Whether a field or the 发文字号 comes within the next two lines (past one more label)."""
+        for k in (1, 2):
+            if pos + k >= len(content):
+                return False
+            t = kept[content[pos + k]].text
+            if _parse_field(t) is not None or _DOC_NUMBER_LINE.match(t):
+                return True
+            if not _BOX_LABEL.fullmatch(t):
+                return False
+        return False
 
     def take_title(pos: int) -> int:
         """Title lines from content[pos]: a level-1 heading, or 1–3 title-shaped lines not directly
@@ -701,6 +729,8 @@ def clean(text: str, *, blocks: tuple = ()) -> Cleaned:
             drop.add(i)
             out.removed.append((ln, "addressee"))
             break  # the body starts after the 主送机关
+        elif _BOX_LABEL.fullmatch(s) and fields_follow(pos):
+            rule = "widget"
         else:
             break
         drop.add(i)
