@@ -1284,3 +1284,20 @@ def test_a_one_character_noun_glued_to_its_measure_word_names_what_is_measured()
     assert not v.abstained
     tender = p("本项目需投入服务车辆12辆，其中备用车辆2辆。", "某区2024年环卫作业服务项目公开招标公告", "t.html")
     assert not verify("这个项目要投入12辆车辆[1]。", tender, question="这个项目要投入多少辆车？").abstained
+
+
+@pytest.mark.parametrize("name, asked, last", [
+    # two regulations of different origin (a province's, the State Council's), each read to its last article
+    ("河南省殡葬管理办法（2012年11月29日第三次修正，河南省人大常委会）.md", "第四十七条", "第四十六条"),
+    ("中华人民共和国发票管理办法（2023年7月20日修订）.md", "第四十四条", "第四十三条"),
+])
+def test_an_article_past_the_last_is_not_answered_by_the_last_article(name, asked, last):
+    from qa.ingest.load import load_file
+    from qa.ingest.sections import build_document
+    from tests.conftest import WILD
+    doc = build_document(load_file(WILD.parent / "blind-2026-12-07u" / name))
+    para = doc.paragraphs[-1]
+    passages = [Passage(1, para, 0, len(para.text))]
+    body = para.text.split(" ", 1)[1].split("。")[0]
+    for q, kept in ((f"{doc.title}{asked}是怎么规定的？", False), (f"{doc.title}{last}是怎么规定的？", True)):
+        assert verify(f"{body}[1]。", passages, q).abstained is not kept

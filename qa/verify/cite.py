@@ -397,12 +397,13 @@ def in_scope(claim: str, para: Paragraph, q_figs: list[Figure], meta: str = "") 
     return all(find(f, scope) or (find(f, named) and not _DEADLINE.search(text[:f.start])) for f in asked)
 
 
-def scopes(question: str) -> str:
+def scopes(question: str, deadlines: bool = True, articles: bool = True) -> str:
     """What a question confines its answer to, as text for in_scope: the deadlines it sets ("到2025年")
     and the articles of a law it asks about ("第五十七条"); "" when none."""
     text = normalize(question)
     return "，".join(f.text for f in figures(text)
-                    if (f.unit == "年" and _DEADLINE.search(text[:f.start])) or (f.unit == "条" and text[:f.start].endswith("第")))
+                    if (deadlines and f.unit == "年" and _DEADLINE.search(text[:f.start]))
+                    or (articles and f.unit == "条" and text[:f.start].endswith("第")))
 
 
 def figures_found(claim: str, texts: list[str], question: str = "") -> list[Figure]:
@@ -457,7 +458,7 @@ def verify(answer: str, passages: list[Passage], question: str = "",
     # A deadline or an article the question sets scopes the whole answer, also the sentences that do
     # not repeat it ("到2025年要实现哪些目标" is not answered by the targets set for 2020 and 2035, nor
     # "第五十七条是怎么规定的" by another article).
-    due = "" if "scope" in off else scopes(question)
+    due = scopes(question, deadlines="scope" not in off, articles="article" not in off)
     within = {n: in_scope(due, p.para, q_figs) for n, p in by_n.items()}   # once per passage, not per claim
     # The figures each paragraph writes itself, in its text or section path (not its document's head).
     own = {n: figures(normalize(" ".join((p.para.text, *map(unnumbered, p.para.section))))) for n, p in by_n.items()}
