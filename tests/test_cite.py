@@ -1301,3 +1301,34 @@ def test_an_article_past_the_last_is_not_answered_by_the_last_article(name, aske
     body = para.text.split(" ", 1)[1].split("。")[0]
     for q, kept in ((f"{doc.title}{asked}是怎么规定的？", False), (f"{doc.title}{last}是怎么规定的？", True)):
         assert verify(f"{body}[1]。", passages, q).abstained is not kept
+
+
+def _u_paragraph(prefix: str, n: int):
+    from qa.ingest.load import load_file
+    from qa.ingest.sections import build_document
+    from tests.conftest import WILD
+    path = next((WILD.parent / "blind-2026-12-07u").glob(prefix + "*"))
+    return build_document(load_file(path)).paragraphs[n]
+
+
+@pytest.mark.parametrize("prefix, n, question", [
+    # a relics regulation (a city's 人大) and a subsidy rule (a city bureau's page)
+    ("聊城市文物保护管理条例", 24, "中秋节想在聊城放孔明灯许愿，这样做是允许的吗？"),
+    ("广州市困难残疾人生活补贴", 8, "已经在领工伤保险护理费的残疾人，还能再领广州的残疾人两项补贴吗？"),
+])
+def test_a_bare_no_to_a_yes_or_no_question_stands_on_the_negating_sentence_it_cites(prefix, n, question):
+    para = _u_paragraph(prefix, n)
+    v = verify("不可以[1]。", [Passage(1, para, 0, len(para.text))], question)
+    assert (v.abstained, v.text) == (False, "不可以[1]。")
+    # a bare yes has nothing to stand on, nor a bare no on a passage that does not negate
+    assert verify("可以[1]。", [Passage(1, para, 0, len(para.text))], question).abstained
+    other = _u_paragraph(prefix, 1)
+    assert verify("不可以[1]。", [Passage(1, other, 0, len(other.text))], question).abstained
+
+
+def test_the_no_of_a_yes_or_no_answer_is_polarity_not_a_word_to_find():
+    para = _u_paragraph("民用航空科学技术成果鉴定办法", 7)
+    question = "一项已经获得国家专利的民航应用技术成果，民航总局还会组织鉴定吗？"
+    assert not verify("民航总局不会组织鉴定[1]。", [Passage(1, para, 0, len(para.text))], question).abstained
+    # the yes the text denies is still refused (the polarity check)
+    assert verify("民航总局会组织鉴定[1]。", [Passage(1, para, 0, len(para.text))], question).abstained

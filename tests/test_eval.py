@@ -456,3 +456,12 @@ def test_an_answer_cited_to_the_metadata_paragraph_is_a_gold_citation(tmp_path, 
     assert [r["citations"][0]["para"] for r in out] == [f"{report}#0", f"{notice}#0"]
     assert [r["gold_cited"] for r in out] == [[True], [True]]
     assert [r["hit_rank"] for r in out] == [1, 1] and all(r["retrieved"][0]["gold"] for r in out)
+
+
+def test_a_plain_yes_or_no_in_the_gold_answers_matches_the_same_side_however_worded():
+    from qa.eval.answer_eval import answer_correct
+    assert answer_correct("不可以[1]。", ("不享受", "不能", "否"))
+    assert answer_correct("不得向旅客收取客票变更费[1]。", ("不得", "否"))
+    assert not answer_correct("可以[1]。", ("不能", "否"))
+    assert not answer_correct("不是，该条例已废止[2]。", ("是",))
+    assert answer_correct("是，具有同等法律效力[1]。", ("是", "具有同等法律效力"))

@@ -42,12 +42,39 @@ def _contains(answer: str, gold: str) -> bool:
     return all(any(same_figure(f, h) and not h.approx for h in got) for f in figures(g))
 
 
+# The plain no and yes of a yes-or-no question: one such word in the gold answers (「否」, 「不能」) and an
+# answer that opens with a word of the same side (「不可以」) say the same, however either is worded.
+_NO = re.compile(r"(?:否|不|不是|不能|不可以|不可|不行|不会|不允许|不得|不需要|不用|不必|没有)(?=$|[，,。；;、！!\[])")
+_YES = re.compile(r"(?:是|可以|能|能够|会|允许|需要|行|应当|必须)(?=$|[，,。；;、！!\[])")
+
+
+def _polarity(text: str) -> str | None:
+    t = compact(text)
+    return "no" if _NO.match(t) else "yes" if _YES.match(t) else None
+
+
+def _bare(gold: str) -> str | None:
+    """The side of a gold answer that is only a plain yes or no (「否」, 「不能」, 「是」)."""
+    t = compact(gold)
+    return "no" if _NO.fullmatch(t) else "yes" if _YES.fullmatch(t) else None
+
+
+def _matches(answer: str, gold: str) -> bool:
+    side = _bare(gold)
+    said = _polarity(answer)
+    if side and said:
+        return said == side
+    return _contains(answer, gold)
+
+
 def answer_correct(answer: str, acceptable: tuple[str, ...], every: tuple[tuple[str, ...], ...] = ()) -> bool:
     """Contains one of `acceptable` (when given) and, for each part of `every`, one of its writings:
-    a multi-part question answered in part is wrong."""
-    if acceptable and not any(_contains(answer, x) for x in acceptable):
+    a multi-part question answered in part is wrong. A gold answer that is only a plain yes or no
+    (「否」) is matched by an answer that opens with a plain yes or no of the same side (「不可以，…」),
+    and not by one that opens with the other (「是」 in 「不是，…」)."""
+    if acceptable and not any(_matches(answer, x) for x in acceptable):
         return False
-    return all(any(_contains(answer, x) for x in part) for part in every) and bool(acceptable or every)
+    return all(any(_matches(answer, x) for x in part) for part in every) and bool(acceptable or every)
 
 
 def raw_verdict(raw: str, q: "Question") -> bool | None:

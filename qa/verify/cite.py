@@ -45,7 +45,7 @@ _QUOTED = re.compile(r"[“「『]([^”」』]{1,30})[”」』]")
 _COLLOQUIAL_NEGATION = frozenset({"没有"})
 # The one-word answer to a yes/no question (「不可以。」 to 「可以…申请吗？」): an answer, not filler, though
 # 可以 is a word of sentences about the sources.
-_BARE_POLARITY = re.compile(r"(?:不|不是|没有|未)?(?:可以|能|能够|行|是|会|需要|允许|应当|必须)[。！!]?")
+_BARE_POLARITY = re.compile(r"(?:(?:不|不是|没有|未)?(?:可以|能|能够|行|是|会|需要|允许|应当|必须)|否|不|不得|无需|无须|不必|不用)[。！!]?")
 # Words of sentences that talk about the sources instead of answering ("根据资料[1]可以找到这一信息").
 FILLER = frozenset("资料 信息 文档 内容 提供 找到 可以 根据 以上 上述 回答 问题 相关 显示 来源 参考 所述 得知 给出 提到 编号 这一 这个 这些 以下 如下 具体 查到 看到".split())
 
@@ -90,6 +90,21 @@ def asserts_what_is_negated(claim: str, sentence: str) -> bool:
         if _negated(sentence, word) and _negated(claim, word) is False:
             return True
     return False
+
+
+_NEGATION = re.compile(r"不|未|无|非|没有|禁止|严禁")
+
+
+def negates_asked(question: str, paragraph: str) -> bool:
+    """Whether the sentence of a paragraph (normalized) closest to a yes-or-no question shares one of
+    its words and negates (「本市行政区域内，禁止燃放孔明灯」 for 「放孔明灯是允许的吗」): what a bare 「不可以」
+    answers from."""
+    q = normalize(question)
+    a, b = best_sentence(q, paragraph)
+    sentence = paragraph[a:b]
+    if not any(len(t) >= 2 for t in content_tokens(q) & content_tokens(sentence)):
+        return False
+    return bool(_NEGATION.search(_NOT_NEGATION.sub("", sentence)))
 
 
 def denied(claim: str, texts: list[str]) -> bool:
@@ -207,8 +222,11 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
     # A word the question gives is framing also when jieba cut it out of a longer word there
     # ("北京市" of "北京市政府").
     q_text = normalize(question)
-    # 「没有」 is how a model says the text's 未/未能/不: polarity, which the polarity check judges, not content.
-    toks = {t for t in claim_toks - q_toks - _COLLOQUIAL_NEGATION if t not in q_text}
+    # 「没有」 is how a model says the text's 未/未能/不: polarity, which the polarity check judges, not content;
+    # so is the 「不会」/「不能」 of the answer to a yes-or-no question (「民航总局不会组织鉴定」 for 「不组织鉴定」).
+    polar = polar_question(question)
+    toks = {t for t in claim_toks - q_toks - _COLLOQUIAL_NEGATION
+            if t not in q_text and not (polar and len(claim_toks) > 1 and _BARE_POLARITY.fullmatch(t))}
     quoted = {t for t in _QUOTED.findall(norm_claim) if t not in q_text}
     # What a question for a quantity asks about, in the claim's words: the figure must stand in a
     # sentence that names some of it ("人均可支配收入是114万亿元" is not supported by
@@ -518,6 +536,15 @@ def verify(answer: str, passages: list[Passage], question: str = "",
         if "filler" not in off and question and restates_question(raw.text, question):
             repairs.append(f"已删除复述问题的句子：{raw.text}")
             continue
+        # A bare 「不可以」 to a yes-or-no question stands on the passage it cites whose sentence closest to
+        # the question negates; a bare 「可以」/「是」 has nothing to stand on (the text may not negate
+        # and still say no: 「溢装在3%以内的，按合同数量计征」).
+        if (polar_texts is not None and _BARE_POLARITY.fullmatch(raw.text.strip())
+                and raw.text.strip().startswith(("不", "否", "没", "未", "无"))):
+            good = [n for n in (raw.markers or tuple(by_n)) if n in by_n and negates_asked(question, polar_texts[list(by_n).index(n)])]
+            if good:
+                keep(raw.text, good[:1])
+                continue
         if not toks and not numbers(raw.text):
             claims.append(Claim(raw.text, (), True))
             parts.append(raw.text)
