@@ -95,3 +95,17 @@ def test_a_gold_quote_copied_from_a_printed_table_stands_in_its_rendered_row():
     assert contains_quote(row, "五峰土家族自治县 180314 172238")
     assert contains_quote("信息内容：行政事业性收费；本年收费金额（单位：万元）：7730.28万元", "行政事业性收费7730.28")
     assert not contains_quote(row, "五峰土家族自治县 172238 180314")
+
+
+PROSPECTUS = CORPORA / "blind-2026-12-06c" / "安徽省铁路发展基金2025年可续期公司债券募集说明书.pdf"
+DRUGS = CORPORA / "blind-2026-12-07o" / "国家基本医疗保险、生育保险和工伤保险药品目录（2025年）.pdf"
+
+
+def test_a_glossary_whose_first_row_repeats_a_columns_value_has_no_header_row():
+    # a bond prospectus's definitions: term ｜ 指 ｜ meaning, the first row a term like the others
+    assert (16, "控股股东、省投资集团；指；安徽省投资集团控股有限公司") in rows(PROSPECTUS)
+
+
+def test_a_row_holding_a_bare_value_is_no_header():
+    # the national drug list: 「乙 ｜ ★(1218) ｜ 多奈哌齐 ｜ 口腔崩解片」 is an entry, not the names of the columns
+    assert not any("★(1218)：" in text or "乙：甲" in text for _, text in rows(DRUGS))

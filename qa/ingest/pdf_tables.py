@@ -32,6 +32,10 @@ NUMBER = re.compile(r"^[-+−]?\d[\d,，]*(?:\.\d+)?$")
 # A column header that names its own measure: 「比上年增长（%）」, 「金额(万元)」, 「占比」, 「增长率」.
 _OWN_MEASURE = re.compile(r"[（(][^）)]{1,8}[）)]|[%％‰率比幅]")
 _BRACKET_UNIT = re.compile(r"[（(]\s*(%|％|‰|[万亿千百]?元)\s*[）)]\s*$")
+_FIGURES_GLUED = re.compile(r"^[-+−]?[\d,，.%]*\d[\d,，.%]*(?:\s+[-+−]?[\d,，.%]*\d[\d,，.%]*)+$")
+# A cell with a digit and no Chinese (「★(1218)」, 「261-159-50」, 「1223」) is a value: a row holding one
+# is no header.
+_VALUE_CELL = re.compile(r"^[^\u4e00-\u9fff]*\d[^\u4e00-\u9fff]*$")
 _CODE = re.compile(r"码|序号|编号|代号|年份|年度$|^序$")
 _TABLE_NAME = re.compile(r"^(?:附)?表\s*[\d一二三四五六七八九十]|表$|一览$|清单$|明细$")
 
@@ -122,10 +126,13 @@ def find_tables(data: bytes, pages: dict[int, int]) -> list[PdfTable]:
 
 def _grid_like(slots: tuple[tuple[Slot, ...], ...]) -> bool:
     """Half of the rows (two at least) with text in two cells or more: a frame drawn around a page's
-    text (each line a row, one cell across or one beside an empty margin cell) is no table."""
+    text (each line a row, one cell across or one beside an empty margin cell) is no table. Nor is a
+    grid with a cell holding several figures side by side (「15,953.01 68,885.35」): its columns were
+    not ruled, and the grid glued them."""
     rows = [r for r in slots if any(tx for tx, _ in r)]
     split = sum(1 for r in rows if sum(1 for tx, copy in r if tx and not copy) >= 2)
-    return split >= 2 and split * 2 >= len(rows)
+    glued = any(_FIGURES_GLUED.match(tx) for r in rows for tx, copy in r if not copy)
+    return split >= 2 and split * 2 >= len(rows) and not glued
 
 
 def _chars(text: str) -> Counter[str]:
@@ -204,7 +211,7 @@ def _data(row: tuple[Slot, ...]) -> bool:
 
 
 def _header_like(row: tuple[Slot, ...]) -> bool:
-    return sum(1 for tx, _ in row if tx) * 2 >= len(row)
+    return sum(1 for tx, _ in row if tx) * 2 >= len(row) and not any(_VALUE_CELL.match(tx) for tx, _ in row)
 
 
 MAX_HEADER_ROWS = 3
@@ -226,7 +233,11 @@ def render(slots: tuple[tuple[Slot, ...], ...], title: str, unit: str,
         grid = [[tx for tx, _ in r] for r in rows]
         if head is not None and len(head) == len(grid[0]) and grid[0] != head:
             grid = [head] + grid
-        return [prefix + r for r in table_rows(grid, True if head is not None else None)], grid[0]
+        # a column header is not one of the column's values (a glossary's 「指」 column repeats one)
+        repeats = any(tx and not copy and any(k < len(r) and r[k] == (tx, False) for r in rows[1:])
+                      for k, (tx, copy) in enumerate(rows[0]))
+        header = True if head is not None else None if _header_like(rows[0]) and not repeats else False
+        return [prefix + r for r in table_rows(grid, header)], grid[0] if header is not False else None
     out: list[str] = []
     pending: list[tuple[Slot, ...]] = []
 
