@@ -394,10 +394,7 @@ def pdf_blocks(data: bytes, ocr: bool = True, ocr_cache: Path | None = None,
 def _paths(page) -> int:
     import pypdfium2.raw as pdfium_c
 
-    n = 0
-    for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH], max_depth=2):
-        n += 1
-    return n
+    return sum(1 for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH], max_depth=2))
 
 
 # ----------------------------------------------------------------------------- tables
@@ -447,9 +444,8 @@ def place_tables(pages: list[list[Line]], tables: list[PdfTable]) -> list[list[L
             if carry is not None and not title and width == carry[1]:
                 head, title, unit = carry[0], carry[2], unit or carry[3]
             rows, head = render(slots, title, unit, head)
-            first = lines.index(inside[0])
+            at = lines.index(inside[0])   # no line of the table stands before its first one
             kept = [ln for ln in lines if ln not in inside]
-            at = len([ln for ln in lines[:first] if ln not in inside])
             rendered = [Line(row, t.x0, t.top, t.x1, t.bottom, 0.0, t.page, table=True) for row in rows]
             lines = kept[:at] + rendered + kept[at:]
             # a table ends its page when at most a footer (a few short lines) stands below it

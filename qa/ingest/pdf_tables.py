@@ -27,7 +27,6 @@ MIN_PATHS = 4          # drawn paths on a page below which it holds no ruled tab
 MIN_AGREEMENT = 0.9    # share of a grid's characters that pdfium's text of the same area must hold
 MAX_TITLE = 40         # a title above a table is a short line, not a sentence
 _UNIT = re.compile(r"(?:计量)?单位\s*[：:]\s*([^\s\d：:，。；,;（）()]{1,6})\s*$")
-_UNIT_CELL = re.compile(r"^\s*(?:计量)?单位\s*[：:]\s*([^\s\d：:，。；,;（）()]{1,6})\s*$")
 NUMBER = re.compile(r"^[-+−]?\d[\d,，]*(?:\.\d+)?$")
 # A column header that names its own measure: 「比上年增长（%）」, 「金额(万元)」, 「占比」, 「增长率」.
 _OWN_MEASURE = re.compile(r"[（(][^）)]{1,8}[）)]|[%％‰率比幅]")
@@ -80,7 +79,7 @@ def _slots(table) -> tuple[tuple[Slot, ...], ...]:
         for box, value in zip(row.cells, values):
             if box is not None:
                 cells[box] = _cell(value)
-    x0, top, x1, bottom = table.bbox
+    _, _, x1, bottom = table.bbox
     ys = _starts(table.rows, 1) + [bottom]
     xs = _starts(table.columns, 0) + [x1]
     out = []
@@ -154,7 +153,7 @@ def agrees(table: PdfTable, area_text: str) -> bool:
 def unit_of(lines_above: list[str], slots: tuple[tuple[Slot, ...], ...]) -> tuple[str, tuple[tuple[Slot, ...], ...]]:
     """The table's unit, from a 「单位：万元」 line right above it (alone or at the end of the title
     line) or from a first row that holds only that; the slots without such a row."""
-    if slots and len({tx for tx, _ in slots[0] if tx}) == 1 and (m := _UNIT_CELL.match(next(tx for tx, _ in slots[0] if tx))):
+    if slots and len({tx for tx, _ in slots[0] if tx}) == 1 and (m := _UNIT.match(next(tx for tx, _ in slots[0] if tx))):
         return m.group(1), slots[1:]
     for text in lines_above[-2:]:
         if m := _UNIT.search(text):

@@ -482,13 +482,13 @@ def verify(answer: str, passages: list[Passage], question: str = "",
     own = {n: figures(normalize(" ".join((p.para.text, *map(unnumbered, p.para.section))))) for n, p in by_n.items()}
 
     # A yes-or-no question: the answer's negation is its content (paragraphs normalized once).
-    polar_texts = ([normalize(p.para.text) for p in passages]
+    polar_texts = ({p.n: normalize(p.para.text) for p in passages}
                    if "polarity" not in off and polar_question(question) else None)
 
     def scored(text: str, whole: str | None = None) -> dict[int, float]:
         """whole: the sentence a clause or item was cut from, whose question figures still scope it
         (「第五十七条是…，应当坚持…」: the clause after the comma is still about 第五十七条)."""
-        if polar_texts is not None and denied(text, polar_texts):
+        if polar_texts is not None and denied(text, list(polar_texts.values())):
             return {n: 0.0 for n in by_n}
         return {n: support(text, p.para, question, None if docs is None else docs.get(p.para.doc, _NO_DOC), translated, off)
                 if within[n] and (whole is None or "scope" in off or in_scope(whole, p.para, q_figs,
@@ -541,7 +541,7 @@ def verify(answer: str, passages: list[Passage], question: str = "",
         # and still say no: 「溢装在3%以内的，按合同数量计征」).
         if (polar_texts is not None and _BARE_POLARITY.fullmatch(raw.text.strip())
                 and raw.text.strip().startswith(("不", "否", "没", "未", "无"))):
-            good = [n for n in (raw.markers or tuple(by_n)) if n in by_n and negates_asked(question, polar_texts[list(by_n).index(n)])]
+            good = [n for n in (raw.markers or tuple(by_n)) if n in by_n and negates_asked(question, polar_texts[n])]
             if good:
                 keep(raw.text, good[:1])
                 continue
