@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.ingest.clean import clean, drop_pinyin, join_wrapped, Line
+from qa.ingest.clean import clean
+from qa.ingest.lines import Line, drop_pinyin, join_wrapped
 from qa.text.normalize import compact
 from qa.ingest.sections import reading_order
 
@@ -226,7 +227,7 @@ def test_a_standards_cover_gives_its_title_designation_dates_and_issuers(path, t
      "2023 年 末 ， 全 国 民 营 企 业 贷 款 余 额 同 比 增 长", "2023 年末，全国民营企业贷款余额同比增长"),
 ])
 def test_letter_spaced_lines_are_joined_and_words_set_apart_stay(path, spaced, joined):
-    from qa.ingest.clean import join_letter_spaced
+    from qa.ingest.lines import join_letter_spaced
     from tests.conftest import WILD
     text = (WILD.parent / path).read_text(encoding="utf-8")
     assert spaced in text

@@ -3,7 +3,8 @@ import re
 
 import pytest
 
-from qa.ingest.clean import META_RULES, clean, drop_pinyin
+from qa.ingest.clean import clean
+from qa.ingest.lines import META_RULES, drop_pinyin
 from qa.ingest.load import load_file
 from qa.text.normalize import compact
 from qa.ingest.sections import build_document, reading_order

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
-from qa.ingest.clean import DATE
+from qa.ingest.lines import DATE
 from qa.text.normalize import normalize
 from qa.schema import Document, Hit, Paragraph
 from qa.text.sentences import content_tokens

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Mapping
 
-from qa.ingest.clean import LIST_ITEM
+from qa.ingest.lines import LIST_ITEM
 from qa.text.guard import PLACEHOLDER, addresses_assistant, instruction_spans, neutralize, only_instructions
 from qa.text.normalize import join_figures, normalize, to_simplified
 from qa.schema import Hit, Paragraph, Passage

@@ -12,7 +12,7 @@ from typing import Callable, Iterable, Mapping
 
 from pypinyin import lazy_pinyin
 
-from qa.ingest.clean import YEAR_CLOSE, YEAR_OPEN
+from qa.ingest.lines import YEAR_CLOSE, YEAR_OPEN
 from qa.ingest.sections import named_by
 from qa.text.normalize import normalize, to_simplified
 from qa.schema import Document
@@ -253,7 +253,7 @@ def standalone_question(
     return None
 
 
-# A 发文字号 as the issuer writes it (qa/ingest/clean.py DOC_NUMBER), in parts: issuer code, year, serial number.
+# A 发文字号 as the issuer writes it (qa/ingest/lines.py DOC_NUMBER), in parts: issuer code, year, serial number.
 _BRACKETED_YEAR = rf"[{YEAR_OPEN}]\s*(\d{{4}})\s*[{YEAR_CLOSE}]"
 _NUMBER_PARTS = re.compile(rf"^\s*([\u4e00-\u9fff]{{1,12}}?)\s*{_BRACKETED_YEAR}\s*第?\s*(\d{{1,5}})\s*号")
 _SERIAL = re.compile(r"(?<![\d.])(\d{1,5})\s*号(文件|文)?")

@@ -1,6 +1,6 @@
 """A standard's or technical document's cover (GB/T 1.1) read as fields: classification codes, the
 banner naming the kind of standard, the designation, 代替, the stage (报批稿), the English title, the
-dates it is issued and put in force, and the bodies that issue it. qa/ingest/clean.py reads the lines
+dates it is issued and put in force, and the bodies that issue it. qa/ingest/header.py reads the lines
 at the top of a document through cover_fields() when a designation stands among them; the Chinese lines
 after the designation are the title. docs/formats.md (cover) lists the documents it is tested on.
 """

@@ -30,10 +30,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.ingest.clean import (
-    DATE_LINE, LAW_ARTICLE, LAW_DIVISION, LIST_ITEM, SENTENCE_END, Cleaned, Line, byline, chars,
-    clean, is_person_name,
-)
+from qa.ingest.clean import clean
+from qa.ingest.header import byline, is_person_name
+from qa.ingest.lines import DATE_LINE, LAW_ARTICLE, LAW_DIVISION, LIST_ITEM, SENTENCE_END, Cleaned, Line, chars
 from qa.ingest.load import RawDocument
 from qa.ingest.load_common import OPENER, glue
 from qa.schema import Document, KeptReport, Paragraph
