@@ -204,7 +204,9 @@ def _doc_and_text(name: str):
     """A document of corpora/wild and what it is about (title, metadata, text) for support()."""
     doc = build_document(load_file(WILD / name))
     meta = " ".join(p.text for p in doc.paragraphs if p.kind == "meta")
-    return doc, DocText(normalize(f"{doc.title} {meta}"), normalize(" ".join(p.text for p in doc.paragraphs)))
+    headings = " ".join(dict.fromkeys(h for p in doc.paragraphs for h in p.section))
+    return doc, DocText(normalize(f"{doc.title} {meta}"), normalize(" ".join(p.text for p in doc.paragraphs)),
+                        normalize(headings))
 
 
 def _meta(doc):
@@ -1332,3 +1334,44 @@ def test_the_no_of_a_yes_or_no_answer_is_polarity_not_a_word_to_find():
     assert not verify("民航总局不会组织鉴定[1]。", [Passage(1, para, 0, len(para.text))], question).abstained
     # the yes the text denies is still refused (the polarity check)
     assert verify("民航总局会组织鉴定[1]。", [Passage(1, para, 0, len(para.text))], question).abstained
+
+
+@pytest.mark.parametrize("question, answered", [
+    # a wage rule and a city's petition regulation, of different origin: 是否 sets the matter, 哪些/多少 asks
+    ("核算工人工资是否达到当地最低工资标准时，哪些收入项目要先剔除？",
+     "核算工人工资是否达到当地最低工资标准时，需要剔除延长工作时间工资、中班、夜班、高温、低温、井下、有毒有害等特殊工作环境、条件下的津贴。"),
+    ("人民政府决定是否延长办理期限时，延长期限最多不得超过多少日？",
+     "人民政府决定是否延长办理期限时，延长期限不得超过30日。"),
+])
+def test_a_sentence_keeping_only_the_matters_interrogative_answers_the_question(question, answered):
+    from qa.text.sentences import restates_question
+    assert not restates_question(answered, question)
+    assert restates_question(question.rstrip("？") + "。", question)
+
+
+@pytest.mark.parametrize("name, quote, question, claim", [
+    # a city's rules on inspections and a national labour law: a deadline in Chinese numerals glued to 内
+    ("北京市信访条例.md", "应当自受理之日起60日内办结",
+     "人民政府及其工作部门决定受理的信访事项，最迟多久要办结？", "人民政府及其工作部门决定受理的信访事项，最迟六十日内要办结。"),
+    ("中华人民共和国劳动法（2018修正）.md", "应当提前三十日以书面形式通知用人单位",
+     "劳动者解除劳动合同，最迟要提前多久书面通知用人单位？", "劳动者解除劳动合同，最迟要提前三十日内书面通知用人单位。"),
+])
+def test_words_glued_to_a_figure_go_with_it(name, quote, question, claim):
+    # 「六十日内要」: jieba cuts 内要 from the blanked figure; the words are read with the figure cut out
+    para, dt = _para_and_text(name, quote)
+    assert support(claim, para, question, dt) >= SUPPORT_OVERLAP
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_a_year_the_document_never_writes_is_not_answered_from_it(name):
+    # two national work reports of different years: a 2019 question is not answered by the 2022 report
+    # (which never writes 2019), even by a claim that leaves the year out
+    from qa.verify.frame import in_frame
+    doc, para, dt = _report(name)
+    quote, year, other, _ = REPORTS[name]
+    assert other not in dt.text and other not in dt.head
+    asked = f"{other}年城镇新增就业多少人？"
+    assert support(f"{quote}。", para, asked, dt) == 0.0 and not in_frame(asked, para, dt)
+    assert support(f"{quote}。", para, asked, dt, off=frozenset({"calendar"})) == 1.0
+    assert in_frame(asked, para, dt, calendar=False)
+    assert support(f"{quote}。", para, f"{year}年城镇新增就业多少人？", dt) == 1.0

@@ -237,3 +237,25 @@ def test_the_bare_day_closing_a_date_range_is_a_day_of_the_month():
     assert [(f.value, f.unit) for f in figures("网上报名时间为2022年10月5日至25日")][-2:] == [(5.0, "号"), (25.0, "号")]
     assert [(f.value, f.unit) for f in figures("报名时间：2024年3月1日-15日")][-1] == (15.0, "号")
     assert [(f.value, f.unit) for f in figures("自受理之日起5日至10日内")] == [(5.0, "日"), (10.0, "日")]
+
+
+@pytest.mark.parametrize("path, written", [
+    # a labour rule's web page and a city's rule on women workers, of different origin
+    ("blind-2026-12-07w/关于印发防暑降温措施管理办法的通知（安监总安健〔2012〕89号）_薪酬政策汇编网页.html", "35℃以上"),
+    ("blind-2026-12-07v/武汉市女职工劳动保护办法（武汉市人民政府规章，2015年9月1日起施行）_政策采集文本.txt", "35℃以上"),
+])
+def test_a_figure_written_with_a_symbol_unit_keeps_it(path, written):
+    # 「35℃」 is no bare 35 that any unit matches: a 35元 allowance does not stand on it
+    from tests.conftest import WILD
+    text = (WILD.parent / path).read_text(encoding="utf-8")
+    assert written in text
+    in_text = [f for f in figures(normalize(text)) if f.value == 35]
+    assert in_text and all(f.unit == "摄" for f in in_text)
+    assert any(same_figure(fig("35摄氏度"), f) for f in in_text)
+    assert not any(same_figure(fig("35元"), f) for f in in_text)
+
+
+@pytest.mark.parametrize("symbol, written, other", [("100㎡", "100平方米", "100元"), ("20 m³", "20立方米", "20吨"),
+                                                   ("60mg/L", "60毫克/升", "60元")])
+def test_symbol_units_are_their_written_out_units(symbol, written, other):
+    assert same_figure(fig(symbol), fig(written)) and not same_figure(fig(symbol), fig(other))

@@ -165,12 +165,12 @@ class Answerer:
         return self._docs_cache
 
     def passages(self, query: str, hits: list[Hit], count: Callable[[str], int] | None = None,
-                 framed: bool = True) -> list[Passage]:
+                 framed: bool = True, calendar: bool = True) -> list[Passage]:
         """What the generator reads: windows of the hits' paragraphs within the token budget (tokens
         counted by count, default the generator's), only of paragraphs inside the question's frame
-        (qa/verify/frame.py in_frame) unless framed is False."""
+        (qa/verify/frame.py in_frame) unless framed is False; calendar: a year the question names frames it too."""
         docs = self._docs()
-        admits = (lambda p: p.doc not in docs or in_frame(query, p, docs[p.doc])) if framed else None
+        admits = (lambda p: p.doc not in docs or in_frame(query, p, docs[p.doc], calendar)) if framed else None
         return select_passages(query, hits, self.engine.index.paragraphs, self.budget_tokens, count or self._count,
                                idf=self.engine.retriever.bm25.idf, admits=admits)
 
@@ -241,7 +241,7 @@ class Answerer:
         ans.hits = hits
         idf = self.engine.retriever.bm25.idf
         off = self.settings.checks_off
-        passages = self.passages(query, hits, framed="frame" not in off)
+        passages = self.passages(query, hits, framed="frame" not in off, calendar="calendar" not in off)
         # Nothing inside the question's frame is refused below; the nearest passages are still
         # offered as places to look.
         ans.passages = passages or self.passages(query, hits, framed=False)
@@ -332,7 +332,9 @@ class Answerer:
         tools/ablate.py). The gate is not asked again: a recorded raw answer had passed it."""
         off = self.settings.checks_off
         hits = self.engine.search(query, k=k or self.settings.top_k)
-        passages = self.passages(query, hits, count, framed="frame" not in off)
+        # The passages as recorded runs selected them (their markers number these); a named year's
+        # frame is judged again by verification (cite.support).
+        passages = self.passages(query, hits, count, framed="frame" not in off, calendar=False)
         recorded = self.recorded(query, hits, passages) if "fields" not in off else None
         if recorded is not None:
             passages, raw = recorded
@@ -347,9 +349,11 @@ class Answerer:
 
 
 def _doc_text(name: str, d: Document) -> DocText:
-    """What a document is about, for the frame and the checks: title, metadata and file name; text."""
+    """What a document is about, for the frame and the checks: title, metadata and file name; text;
+    section headings."""
     return DocText(normalize(" ".join([d.title, *(p.text for p in d.paragraphs if p.kind == "meta"), named_by(name)])),
-                   normalize(" ".join([d.title, *(p.text for p in d.paragraphs)])))
+                   normalize(" ".join([d.title, *(p.text for p in d.paragraphs)])),
+                   normalize(" ".join(dict.fromkeys(h for p in d.paragraphs for h in p.section))))
 
 
 def _stop(text: str) -> bool:

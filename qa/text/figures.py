@@ -24,12 +24,19 @@ _MULT = {"万": 1e4, "亿": 1e8, "万亿": 1e12, "千万": 1e7, "百万": 1e6, "
 # "一百二十") or one followed by a measure word ("两名"); "统一" or "一是" are words, not figures.
 _MEASURE = "个名人位户家所项期批次条座处件元年月日天倍岁株亩吨公里米"
 _ARABIC = r"\d+(?:,\d{3})*(?:\.\d+)?"
+# Units written as symbols (standards, technical and labour rules), read as figures() reads the unit
+# written out: its first character (「35摄氏度」 → 摄, 「100平方米」 → 平). Without them 「35℃」 was a bare 35,
+# which any unit matches, and 「高温津贴35元」 stood on 「35℃以上高温天气」. Normalized text writes ℃ as °c,
+# ㎡ and m² as m2, m³ as m3.
+_SYMBOL_UNITS = {"°c": "摄", "m2": "平", "m3": "立", "mg/l": "毫", "km": "公", "kg": "公"}
+_SYMBOL = "(?:" + "|".join(re.escape(u) for u in sorted(_SYMBOL_UNITS, key=len, reverse=True)) + ")(?![a-z])"
 _FIGURE = re.compile(
     # "最近一次", "附近" are words, not an approximate figure
     rf"(?P<pct>百分之)?(?P<approx1>(?<![最附接将临])近|约|超过|逾|达)?"
     rf"(?P<num>{_ARABIC}|[{_CN_DIGITS}]{{2,}}|[一二两三四五六七八九十](?=[多余]?个?(?:[{_MEASURE}]|小时|分钟|周岁))|半(?=个?[年月天]))"
     # PDF text layers often set a space between a number and its unit ("6 个月", "75 %").
-    rf"(?P<approx3>多|余)?(?: ?(?P<mult>万亿|千万|百万|十万|万|亿))?(?P<approx2>多|余)?(?: ?(?P<unit>%|‰|个月|个?半?小时|个?(?:自然|工作)日|[\u4e00-\u9fff]))?"
+    rf"(?P<approx3>多|余)?(?: ?(?P<mult>万亿|千万|百万|十万|万|亿))?(?P<approx2>多|余)?"
+    rf"(?: ?(?P<unit>%|‰|个月|个?半?小时|个?(?:自然|工作)日|{_SYMBOL}|[\u4e00-\u9fff]))?"
 )
 # Durations in one unit: "半年" = "6个月", "一年半" is not parsed (rare).
 _MONTHS = {"年": 12.0, "月": 1.0}
@@ -37,7 +44,7 @@ _MONTHS = {"年": 12.0, "月": 1.0}
 # "提前三十日" is "提前30天").
 # Function words that can follow a number and are never its unit (per, by, of, and, or, with, long).
 _NOT_UNITS = frozenset("每以的和或及与之其久")
-_SAME_UNIT = ("名人位", "个家所座处项", "日天")
+_SAME_UNIT = ("名人位", "个家所座处项", "日天", "摄度")
 _COUNTERS = "".join(_SAME_UNIT[:2])
 _RANGE = re.compile(rf"(?P<a>{_ARABIC})\s*(?:至|到|-|—|~|～|－)\s*(?=\d)")
 # A time of day, however written: 「22:00」 = 「22点」 = 「晚上10点」 = 「二十二时」 after 晚上. Value in minutes
@@ -112,6 +119,7 @@ def figures(text: str) -> list[Figure]:
         if value is None:
             continue
         unit = m.group("unit") or ""
+        unit = _SYMBOL_UNITS.get(unit, unit)
         if unit == "个月":
             unit = "月"
         elif unit.endswith("小时"):

@@ -125,3 +125,15 @@ def tokenize(text: str, search: bool = True) -> list[str]:
         if tok and tok not in STOPWORDS and not _PUNCT_TOKEN.match(tok):
             out.append(tok)
     return out
+
+
+def tokens_outside(text: str, spans: list[tuple[int, int]]) -> list[str]:
+    """Accurate-mode tokens of normalized text (as tokenize) that overlap none of spans: the words of a
+    sentence apart from its figures. Cut from the whole text, so that a word glued to a figure
+    (「三个月内」 → 三个|月内) goes with it instead of leaving a fragment (「内要」)."""
+    out = []
+    for tok, a, b in jieba.tokenize(text):
+        tok = tok.strip()
+        if tok and tok not in STOPWORDS and not _PUNCT_TOKEN.match(tok) and not any(s < b and a < e for s, e in spans):
+            out.append(tok)
+    return out

@@ -9,7 +9,7 @@ from typing import Mapping
 import jieba.posseg
 
 from qa.text.figures import figures, find
-from qa.text.normalize import normalize, tokenize
+from qa.text.normalize import normalize, tokenize, tokens_outside
 
 _SENT = re.compile(r"[^。！？!?；;\n]*(?:[。！？!?；;]+[”」』）)]?|\n|$)")
 # Full sentences only: a "；" list inside one sentence ("“1”是…；“7”是…；“3”是…") stays together.
@@ -36,6 +36,11 @@ def sentence_spans(text: str, full: bool = False) -> list[tuple[int, int]]:
 def content_tokens(text: str) -> set[str]:
     """Words that carry meaning (accurate-mode jieba): multi-character words and all numbers."""
     return {t for t in tokenize(text, search=False) if len(t) >= 2 or t.isdigit()}
+
+
+def words_apart(text: str, spans: list[tuple[int, int]]) -> set[str]:
+    """The content words of normalized text that overlap none of spans (its figures) and hold no digit."""
+    return {t for t in tokens_outside(text, spans) if len(t) >= 2 and not any(c.isdigit() for c in t)}
 
 
 def numbers(text: str) -> list[str]:
@@ -218,9 +223,11 @@ def restates_question(sentence: str, question: str) -> bool:
     """Whether a sentence of an answer still asks what the question asks ("甲胎蛋白到多少以上…提示肝癌",
     "法院受不受理"): it keeps an interrogative of the question. A sentence that gives a figure the
     question does not is answering, and an interrogative it keeps is part of the matter
-    (「7个工作日内决定是否立案」 for 「多少个工作日内决定是否立案」)."""
+    (「7个工作日内决定是否立案」 for 「多少个工作日内决定是否立案」). Every interrogative of the question
+    must stay: one that keeps 「是否达到」 but drops the 「哪些」 of 「核算工资是否达到标准时，哪些项目要剔除」
+    has put its answer where the question asked."""
     asked = {m.group() for m in INTERROGATIVE.finditer(normalize(question))}
-    if not any(m.group() in asked for m in INTERROGATIVE.finditer(normalize(sentence))):
+    if not asked or not asked <= {m.group() for m in INTERROGATIVE.finditer(normalize(sentence))}:
         return False
     q_figs = figures(normalize(question))
     return all(find(f, q_figs) for f in figures(normalize(sentence)))

@@ -17,6 +17,7 @@ CHECKS: dict[str, str] = {
     "place": "a place or person the question names must be what the cited paragraph or its document is about",
     "law": "a law the question names must be the cited paragraph's law",
     "year": "a question about this or last year is answered from the document's year, not another year's section",
+    "calendar": "a calendar year the question names (2026年) is written somewhere in the cited paragraph's document (qa/verify/frame.py of_named_year)",
     "article": "an article the question asks about (第四十七条) stands in the cited paragraph, its section path or title: a text that ends before it is not answered by its last article",
     "scope": "a deadline, year or figure the question sets scopes the cited paragraph (articles: see article)",
     "figure": "each new figure of a claim stands in one sentence of the cited paragraph",

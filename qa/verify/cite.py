@@ -26,7 +26,7 @@ from qa.ingest.sections import unnumbered
 from qa.text.figures import Figure, answers_unit, date_spans, asked_change, asked_unit, dated, dates, figures, find, misdated, states_change
 from qa.text.sentences import (
     COUNTERS, INTERROGATIVE, content_tokens, contrasted, counted_noun, entity_found, numbers, overlap,
-    answer_kinds, polar_question, restates_question, sentence_spans,
+    answer_kinds, polar_question, restates_question, sentence_spans, words_apart,
 )
 
 # An answer none of whose sentences a passage was found to support, shown instead of a refusal
@@ -56,6 +56,15 @@ def _share_found(toks: set[str], found: set[str], text: str) -> float:
     def hit(t: str) -> bool:
         return t in found or t in text or (len(t) >= 3 and (t[:-1] in text or t[1:] in text))
     return sum(len(t) for t in toks if hit(t)) / sum(len(t) for t in toks) if toks else 0.0
+
+
+# What bounds a figure right after it: 「60日内」, 「三年后」, 「5日前」, 「十万元以上」, 「2020年起」.
+_BOUND = re.compile(r"以[内前后上下]|[内前后起止]")
+
+
+def _bound_length(text: str, end: int) -> int:
+    m = _BOUND.match(text, end)
+    return m.end() - end if m else 0
 
 
 _CLASSIFIERS = "个名人位户家所项期批次条座处"
@@ -197,7 +206,7 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
             return 0.0
     if "law" not in off and not of_named_law(question, para, doc, norm_text):
         return 0.0
-    if "year" not in off and not in_year(question, para, doc):
+    if "year" not in off and not in_year(question, para, doc, calendar="calendar" not in off):
         return 0.0
     if "scope" not in off and not in_scope(norm_claim, para, q_figs, doc.head if doc is not None else ""):
         return 0.0
@@ -216,9 +225,9 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
     fresh = (any(not find(f, q_figs) for f in claim_figs)
              or bool(set(numbers(norm_claim)) - set(numbers(question))))
     about = {e for e in names & q_names if doc is not None and doc.frames(e)}
-    # Words apart from the figures, which are checked above however they are written.
-    words = "".join(ch if not any(f.start <= i < f.end for f in claim_figs) else " " for i, ch in enumerate(norm_claim))
-    claim_toks = {t for t in content_tokens(words) if not any(c.isdigit() for c in t)}
+    # Words apart from the figures, which are checked above however they are written, with the
+    # postposition that bounds a figure (「三个月内」, 「3年后」, 「十万元以上」): a word of its own in none.
+    claim_toks = words_apart(norm_claim, [(f.start, f.end + _bound_length(norm_claim, f.end)) for f in claim_figs])
     # A word the question gives is framing also when jieba cut it out of a longer word there
     # ("北京市" of "北京市政府").
     q_text = normalize(question)

@@ -32,10 +32,28 @@ _RELATIVE = re.compile("|".join(_RELATIVE_YEAR))
 _HEADING_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})年")
 
 
-def in_year(question: str, para: Paragraph, doc: DocText | None) -> bool:
+# A calendar year a question names: 「2026年」, 「2024 年度」; not a span's end (「2021-2025年」 names both).
+_NAMED_YEAR = re.compile(r"(?<![\d\-—–~～至到])((?:19|20)\d{2})\s*年(?!\s*[-—–~～至到]\s*\d)")
+
+
+def of_named_year(question: str, para: Paragraph, doc: DocText | None) -> bool:
+    """A calendar year the question names is one its document writes somewhere (text, headings, title
+    or metadata): a 2025 standards notice that never writes 2026 does not give 「2026年的标准」, however
+    alike its figures read. A report that reviews the year before writes that year in its review."""
+    if doc is None:
+        return True
+    years = _NAMED_YEAR.findall(normalize(question))
+    own = para.text + " ".join(para.section)
+    return all(y in own or y in doc.text or y in doc.head or y in doc.headings for y in years)
+
+
+def in_year(question: str, para: Paragraph, doc: DocText | None, calendar: bool = True) -> bool:
     """A question about 今年/去年 asks about the document's year, or the one before: a paragraph
     under headings that name other years only is out of scope (the 「一、2021年工作回顾」 of a 2022
-    report does not answer 「今年要…多少」)."""
+    report does not answer 「今年要…多少」). calendar: also a year the question names must be one its
+    document writes (of_named_year)."""
+    if calendar and not of_named_year(question, para, doc):
+        return False
     m = _RELATIVE.search(normalize(question))
     if m is None or doc is None or doc.year is None:
         return True
@@ -60,7 +78,7 @@ def _bare(title: str) -> str:
     return _TITLE_SEPARATORS.sub("", title)
 
 
-def in_frame(question: str, para: Paragraph, doc: DocText | None) -> bool:
+def in_frame(question: str, para: Paragraph, doc: DocText | None, calendar: bool = True) -> bool:
     """Whether a paragraph can answer the question at all, judged from the question alone: it is
     about one of the places the question names (it names it, or its document is about it), of the
     law the question names, and of the year a 今年/去年 question means. support() rejects every claim
@@ -75,7 +93,7 @@ def in_frame(question: str, para: Paragraph, doc: DocText | None) -> bool:
     if places and doc is not None and not any(entity_found(e, text) or entity_found(e, heads) or doc.is_about(e)
                                               for e in places):
         return False
-    return of_named_law(question, para, doc, text) and in_year(question, para, doc)
+    return of_named_law(question, para, doc, text) and in_year(question, para, doc, calendar)
 
 
 @dataclass(frozen=True)
@@ -83,6 +101,7 @@ class DocText:
     """What a document is about, to judge names taken from the question."""
     head: str                  # normalized title, metadata (author, date, source) and file name (sections.named_by)
     text: str                  # normalized full text
+    headings: str = ""         # normalized section headings, each once ("一、2021年工作回顾")
 
     @property
     def year(self) -> int | None:
