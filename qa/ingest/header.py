@@ -17,7 +17,8 @@ document's first paragraph) and record each with its rule name, like the boilerp
   column          a header line wholly in brackets (series or column name)
   field           "key：value" lines in the header or footer (来源, 作者, 编辑, 发布日期…)
   signature       发文机关署名 and 成文日期 (issuer line(s) above a date line at the end), 附件说明,
-                  附注 「（此件公开发布）」, 抄送, 印发
+                  附注 「（此件公开发布）」, 抄送, 印发; without one at the end, a cover notice's issuer line(s)
+                  and date between its last sentence and the document it issues (「关于印发…的通知」)
 """
 from __future__ import annotations
 
@@ -169,7 +170,8 @@ class Taker:
 
 
 def take_signature(t: Taker, kept: list[Line], content: list[int]) -> None:
-    """The signature block at the end: 附件说明, 发文机关署名 + 成文日期, 附注, 抄送, 印发."""
+    """The signature block at the end: 附件说明, 发文机关署名 + 成文日期, 附注, 抄送, 印发; without one, the
+    signature of a cover notice above the document it issues (_cover_signature)."""
     last_body = max((i for i in content if is_body(kept[i].text) and kept[i].text[-1] in LINE_END
                      or len(kept[i].text) >= SHORT), default=-1)
     tail = [i for i in content if i > last_body and not kept[i].table]
@@ -217,6 +219,38 @@ def take_signature(t: Taker, kept: list[Line], content: list[int]) -> None:
             if k in ("印发", "抄送", "field"):
                 t.meta(*(v if k == "field" else (k, v)), kept[i])
                 t.take(i, kept[i], "field" if k == "field" else "signature")
+        if cover := _cover_signature(kept, content):
+            *issuers, date = cover
+            t.meta("发文机关署名", "、".join(kept[j].text for j in issuers), kept[issuers[0]])
+            t.meta("成文日期", _date_only(kept[date].text), kept[date])
+            for j in cover:
+                t.take(j, kept[j], "signature")
+
+
+def _cover_signature(kept: list[Line], content: list[int]) -> list[int] | None:
+    """The signature of a cover notice above what it issues (「关于印发…的通知」 and the 办法 after it):
+    1–2 issuer lines and a date alone, between the notice's last sentence and a heading, an 附件 line or
+    the issued document's title, before any heading or article (the notice comes first). Indexes of
+    the issuer lines and the date, or None."""
+    for n, i in enumerate(content[:-1]):
+        if (kept[i].level and n) or LAW_ARTICLE.match(kept[i].text) or LAW_DIVISION.match(kept[i].text):
+            return None   # past the notice (a heading other than the title at the top, an article)
+        if not _date_only(kept[i].text) or kept[i].table:
+            continue
+        after = kept[content[n + 1]]
+        if not (after.level or _ATTACHMENT.match(after.text) or _title_shaped(after.text)):
+            continue
+        issuers: list[int] = []
+        for j in reversed(content[max(0, n - 2):n]):
+            above = kept[j]
+            if above.level or above.table or len(above.text) > 40 or above.text[-1] not in ORG_END \
+                    or LIST_ITEM.match(above.text) or parse_field(above.text):
+                break
+            issuers.insert(0, j)
+        first = n - len(issuers)
+        if issuers and first > 0 and kept[content[first - 1]].text[-1] in "。！？!?":
+            return issuers + [i]
+    return None
 
 
 def take_header(t: Taker, kept: list[Line], content: list[int]) -> None:
