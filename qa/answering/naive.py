@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 from qa.answering.answer import Answerer, clean_question
-from qa.verify.cite import best_sentence
+from qa.text.sentences import best_sentence
 from qa.verify.claims import REFUSAL, is_refusal, parse_claims
 from qa.generate.llm_base import GenerationError
 from qa.answering.prompt import render_passage

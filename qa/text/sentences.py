@@ -14,6 +14,8 @@ from qa.text.normalize import normalize, tokenize, tokens_outside
 _SENT = re.compile(r"[^。！？!?；;\n]*(?:[。！？!?；;]+[”」』）)]?|\n|$)")
 # Full sentences only: a "；" list inside one sentence ("“1”是…；“7”是…；“3”是…") stays together.
 _FULL_SENT = re.compile(r"[^。！？!?\n]*(?:[。！？!?]+[”」』）)]?|\n|$)")
+# Share of a claim's content words a sentence must hold to support it (verification, qa/verify/cite.py).
+SUPPORT_OVERLAP = 0.5
 _DEFAULT_IDF = 3.0  # a word the corpus never saw is as informative as a rare one
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:\s*%)?")
 
@@ -55,6 +57,17 @@ def overlap(query: set[str], text_tokens: set[str], idf: Mapping[str, float] | N
         return 0.0
     w = {t: max(idf.get(t, _DEFAULT_IDF), 0.1) if idf is not None else len(t) for t in query}
     return sum(w[t] for t in query if t in text_tokens) / sum(w.values())
+
+
+def best_sentence(claim: str, paragraph: str) -> tuple[int, int]:
+    """(start, end) of the sentence of paragraph closest to claim: shared words, then shared numbers."""
+    spans = sentence_spans(paragraph, full=True) or [(0, len(paragraph))]
+    toks = content_tokens(claim)
+    nums = set(numbers(claim))
+    def score(sp: tuple[int, int]) -> float:
+        s = paragraph[sp[0]:sp[1]]
+        return overlap(toks, content_tokens(s)) + len(nums & set(numbers(s)))
+    return max(spans, key=score)
 
 
 NAME_FLAGS = ("ns", "nr", "nt")   # jieba POS: place, person, organisation

@@ -17,22 +17,23 @@ import jieba.posseg
 
 from qa.text.guard import instruction_spans
 from qa.verify.claims import MARKER, SENT_END, REFUSAL, parse_claims
+from qa.verify.dated import date_events, dated_elsewhere, law_events, other_law_event
+from qa.verify.polarity import denied, negates_asked
 from qa.verify.frame import DocText, entities, in_year, of_named_law
 from qa.verify.respective import misassigned
 from qa.verify.rival import outpointed
 from qa.text.normalize import normalize, tokenize
 from qa.schema import Citation, Claim, Paragraph, Passage
 from qa.ingest.sections import unnumbered
-from qa.text.figures import Figure, answers_unit, date_spans, asked_change, asked_unit, dated, dates, figures, find, misdated, states_change
+from qa.text.figures import Figure, answers_unit, asked_change, asked_unit, dates, figures, find, misdated, states_change
 from qa.text.sentences import (
-    COUNTERS, INTERROGATIVE, content_tokens, contrasted, counted_noun, entity_found, numbers, overlap,
-    answer_kinds, polar_question, restates_question, sentence_spans, words_apart,
+    COUNTERS, INTERROGATIVE, content_tokens, contrasted, counted_noun, entity_found, numbers,
+    SUPPORT_OVERLAP, answer_kinds, best_sentence, polar_question, restates_question, sentence_spans, words_apart,
 )
 
 # An answer none of whose sentences a passage was found to support, shown instead of a refusal
 # when the check "unsupported" is off: the model's own markers, and this note for the reader.
 UNVERIFIED_NOTE = "（以上回答未能在资料中逐句核实，请点开引用核对原文。）"
-SUPPORT_OVERLAP = 0.5
 # Words that say how much, not of what ("总量约4.4万亿元" answering "…生产总值…？总量大概多少？").
 QUANTITY_WORDS = frozenset("总量 总额 总数 数量 数额 数目 规模 金额 多少".split())
 # 几 before a measure asks a quantity as 多少 does ("几天", "几届", "几分钟"); not "几乎", nor 哪几 (which ones).
@@ -72,62 +73,6 @@ _PUNCT = "，,。；;、：:（()）“”\"'！？!? "
 _PHRASE_END = re.compile(f"[{re.escape(_PUNCT)}]")   # where the phrase after a figure ends
 
 
-# Words that begin with 不/无/非/未 without negating (「不断」「无论」「非常」「未来」) are not negators.
-_NOT_NEGATION = re.compile(r"不断|不仅|不少|不同|不久|不管|不论|无论|非常|未来|无疑|不止")
-# The negator stands right before the verb, or before one modal (「不得超过」「不予受理」「未能」).
-_NEGATOR = re.compile(r"(?:不|未|无|非|没有|没|勿|禁止)[得能可应再予会准许宜必]?$")
-
-
-def _negated(text: str, word: str) -> bool | None:
-    """Whether word stands negated everywhere in text (None when text does not have it)."""
-    seen = [bool(_NEGATOR.search(_NOT_NEGATION.sub("", text[max(0, m.start() - 5):m.start()])[-4:]))
-            for m in re.finditer(re.escape(word), text)]
-    return all(seen) if seen else None
-
-
-def asserts_what_is_negated(claim: str, sentence: str) -> bool:
-    """The claim states plainly what the sentence denies: 「澳门实行外汇管制」 against 「澳门特别行政区不实行
-    外汇管制政策」. Only that way round: an answer that says 「不能」 where the text says 「取消…资格」
-    paraphrases a denial, which words cannot tell."""
-    claim_toks = content_tokens(claim)
-    if overlap(claim_toks, content_tokens(sentence)) < SUPPORT_OVERLAP:
-        return False   # not the sentence the claim restates
-    verbs = {w for w, flag in jieba.posseg.cut(sentence) if flag == "v" and len(w) >= 2}
-    for word in claim_toks & verbs:   # a negator denies a verb, not the noun it precedes
-        if any(c.isdigit() for c in word):
-            continue
-        if _negated(sentence, word) and _negated(claim, word) is False:
-            return True
-    return False
-
-
-_NEGATION = re.compile(r"不|未|无|非|没有|禁止|严禁")
-
-
-def negates_asked(question: str, paragraph: str) -> bool:
-    """Whether the sentence of a paragraph (normalized) closest to a yes-or-no question shares one of
-    its words and negates (「本市行政区域内，禁止燃放孔明灯」 for 「放孔明灯是允许的吗」): what a bare 「不可以」
-    answers from."""
-    q = normalize(question)
-    a, b = best_sentence(q, paragraph)
-    sentence = paragraph[a:b]
-    if not any(len(t) >= 2 for t in content_tokens(q) & content_tokens(sentence)):
-        return False
-    return bool(_NEGATION.search(_NOT_NEGATION.sub("", sentence)))
-
-
-def denied(claim: str, texts: list[str]) -> bool:
-    """A passage's sentence closest to the claim denies what the claim states (texts: the passages'
-    paragraphs, normalized). Asked only of the answers to yes-or-no questions, where the negation is
-    the answer; then no passage supports it: a claim that only restates a yes-or-no question would
-    otherwise be supported by any paragraph using its words (「澳门实行外汇管制」 by 「澳门特别行政区实行
-    自由贸易政策」)."""
-    norm = normalize(claim)
-    for text in texts:
-        a, b = best_sentence(norm, text)
-        if asserts_what_is_negated(norm, text[a:b]):
-            return True
-    return False
 
 
 def _counts_same_thing(claim: str, fig: Figure, window: str, occ: list[Figure], worded: str = "") -> bool:
@@ -255,7 +200,7 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
     # What the dated event is: the claim's words from the question, ordinals kept (「第一次修正」), not
     # the document's own name (a 沿革 names its law in each amendment).
     event = content_tokens(norm_claim) & q_toks - content_tokens(normalize(para.title))
-    asked_event = _law_events(q_text) if stated_dates else set()
+    asked_event = law_events(q_text) if stated_dates else set()
     best = 0.0
     told = instruction_spans(text)   # a sentence telling the reader what to answer is no evidence
     for i in range(len(spans)):
@@ -278,8 +223,8 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
         # A date the paragraph writes is judged among the paragraph's dated events; one the metadata
         # frames, among the metadata's.
         if stated_dates:
-            record = _date_events(norm_text if all(d in dates(main) for d in stated_dates) else context)
-            if _dated_elsewhere(stated_dates, record, event) or _other_law_event(stated_dates, record, asked_event):
+            record = date_events(norm_text if all(d in dates(main) for d in stated_dates) else context)
+            if dated_elsewhere(stated_dates, record, event) or other_law_event(stated_dates, record, asked_event):
                 continue
         if new_figs and measure and not _share_found(measure, content_tokens(window), window):
             continue
@@ -332,66 +277,6 @@ def asks_one_quantity(question: str) -> bool:
 
 
 # Clauses of a record: 「；」, a line, or a field label after a space (「… 施行日期：…」 once fields are joined).
-_FIELD_OR_CLAUSE = re.compile(r"[；;\n]|\s+(?=[\u4e00-\u9fff]{2,6}[:：])")
-
-
-_DateEvents = list[tuple[tuple[int, int, int], str]]   # (date, its event) in a record
-
-
-# Two dates joined into a period (「2022年9月1日至2023年8月31日」, also with the hour the period opens:
-# 「2025年10月10日9时至2025年11月10日17时」, 「3月1日上午9:00至…」) are one event.
-_DATE_RANGE = re.compile(r"[日号]\s*(?:(?:上午|下午|晚上|凌晨)?\s*\d{1,2}\s*(?:[时点](?:\s*\d{1,2}\s*分)?|[:：]\s*\d{2}))?"
-                         r"\s*(?:至|到|—|－|-|~|～)\s*$")
-
-
-def _date_events(text: str) -> _DateEvents:
-    """Each full date of text with its event: what its clause writes from the end of the date before
-    it (「…次日至南京市儿童医院住院治疗，住院时间为2018年12月16日」) to the next date (「2009年8月27日…
-    第一次修正」); the first takes its clause's lead (「施行日期：」). The two ends of a period share
-    the period's event."""
-    events = []
-    for c in _FIELD_OR_CLAUSE.split(text):
-        found = date_spans(c)
-        segs = [c[0 if i == 0 else found[i - 1][2]:found[i + 1][1] if i + 1 < len(found) else len(c)] for i in range(len(found))]
-        for i in range(len(found) - 1):
-            if _DATE_RANGE.search(c[found[i][1]:found[i + 1][1]]):
-                segs[i] = segs[i + 1] = segs[i] + segs[i + 1]
-        events.extend((d, seg) for (d, _, _), seg in zip(found, segs))
-    return events
-
-
-def _dated_elsewhere(claim_dates: list[tuple[int, int, int]], events: _DateEvents, event: set[str]) -> bool:
-    """Whether a record's dated events (_date_events of a law's 沿革: 「1994年7月5日…通过；2009年8月27日…
-    第一次修正；…」) are several and give a claimed date to an event that names less of the claimed one
-    (the words the claim repeats from the question, by length) than another date's does: 「第一次修正」 is
-    not the date of 「通过」."""
-    if len(events) < 2 or not event:
-        return False
-    def weight(seg: str) -> int:
-        return sum(len(t) for t in event if t in seg)
-    best = max(weight(seg) for _, seg in events)
-    return any((own := [weight(seg) for e, seg in events if e == d]) and max(own) < best for d in claim_dates)
-
-
-# What a law's record says happened on a date: it was made (通过, 制定…) or amended (修订, 修正…).
-# 公布/施行 say neither: a law is promulgated and takes effect when made and when amended.
-_LAW_EVENTS = {"made": re.compile(r"制定|通过|颁布|出台"), "amended": re.compile(r"修订|修正|修改")}
-
-
-def _law_events(text: str) -> set[str]:
-    return {kind for kind, words in _LAW_EVENTS.items() if words.search(text)}
-
-
-def _other_law_event(claim_dates: list[tuple[int, int, int]], events: _DateEvents, asked: set[str]) -> bool:
-    """Whether a claimed date is recorded among a record's dated events (_date_events) for the other
-    kind of event than the question asks (an amendment date, 「2006年9月15日…修订」, does not say when a
-    regulation was made), while no record of that date says the asked kind."""
-    if len(asked) != 1:
-        return False
-    kinds = [_law_events(seg) for e, seg in events if e in claim_dates]
-    return bool(kinds) and not any(asked & k for k in kinds) and any(k - asked for k in kinds)
-
-
 # A year the question sets as a deadline or a point in time ("到2025年", "截至2021年底"), not as the
 # name of a document ("2018年一号文件"): plans and opinions set several such targets side by side.
 # The end of a range ("2018年至2022年", "2013到2017年") is a period, not a deadline.
@@ -439,14 +324,6 @@ def figures_found(claim: str, texts: list[str], question: str = "") -> list[Figu
     return [f for f in figures(normalize(claim)) if not find(f, pool)]
 
 
-def best_sentence(claim: str, paragraph: str) -> tuple[int, int]:
-    spans = sentence_spans(paragraph, full=True) or [(0, len(paragraph))]
-    toks = content_tokens(claim)
-    nums = set(numbers(claim))
-    def score(sp: tuple[int, int]) -> float:
-        s = paragraph[sp[0]:sp[1]]
-        return overlap(toks, content_tokens(s)) + len(nums & set(numbers(s)))
-    return max(spans, key=score)
 
 
 _NO_DOC = DocText("", "")
