@@ -129,7 +129,8 @@ def write_build(path: Path, docs, chunks, tokens, vecs: np.ndarray, force_hnsw: 
     """The files of a build, as qa/retrieval/index.py writes them (a manifest with each file's sha256, so
     read_index verifies them as at any start). Returns the timings and the FAISS info."""
     from qa.retrieval import index as index_mod
-    from qa.retrieval.index import FILES, STORAGE_VERSION, Bm25, _sha256, make_vector_index, write_files
+    from qa.retrieval.bm25 import Bm25
+    from qa.retrieval.index import FILES, STORAGE_VERSION, _sha256, make_vector_index, write_files
 
     t0 = time.perf_counter()
     bm25 = Bm25.from_tokens(tokens)
