@@ -1375,3 +1375,27 @@ def test_a_year_the_document_never_writes_is_not_answered_from_it(name):
     assert support(f"{quote}。", para, asked, dt, off=frozenset({"calendar"})) == 1.0
     assert in_frame(asked, para, dt, calendar=False)
     assert support(f"{quote}。", para, f"{year}年城镇新增就业多少人？", dt) == 1.0
+
+
+def _doc_text_of(path: str):
+    from qa.answering.answer import _doc_text
+    doc = build_document(load_file(WILD.parent / path))
+    return doc, _doc_text(doc.name, doc)
+
+
+@pytest.mark.parametrize("path, question, quote", [
+    # a city's river regulation (VuePress .md) and the central austerity rules (a school site's page)
+    ("blind-2026-12-07x/江门市潭江流域水质保护条例（江门市人大常委会2016年8月29日通过，2016年12月1日施行）_VuePress法规网页源文.md",
+     "按照潭江条例，潭江干流、支流水质保护的第一责任人由谁担任？", "第一责任人"),
+    ("blind-2026-12-07x/党政机关厉行节约反对浪费条例（中共中央国务院2025年5月2日修订发布）_绍兴一中每周一学转载网页.html",
+     "按厉行节约条例，工作餐能不能上酒？", "不上酒"),
+])
+def test_a_regulation_named_by_its_short_name_or_pointed_at_frames_its_own_text(path, question, quote):
+    # 「潭江条例」 is the 江门市潭江流域水质保护条例 as people call it; 「这部条例」 points at the text in view
+    from qa.verify.frame import in_frame
+    doc, dt = _doc_text_of(path)
+    para = next(p for p in doc.paragraphs if quote in p.text)
+    assert in_frame(question, para, dt)
+    pointed = "按这部条例，" + question.split("，", 1)[1]
+    assert in_frame(pointed, para, dt)
+    assert not in_frame("按照信访条例，" + question.split("，", 1)[1], para, dt)

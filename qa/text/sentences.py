@@ -254,6 +254,27 @@ _NOT_LAW = ("方法", "做法", "办法", "想法", "说法", "执法", "违法"
             "守法", "犯法", "算法", "语法", "疗法", "手法", "写法", "无法", "设法", "效法", "非法")
 
 
+# Words that point back to a law already in view (「按这部条例」, 「该条例」, 「上述办法」): no title of their own.
+_DEMONSTRATIVE = ("这", "那", "该", "本", "此", "上述", "前述")
+# The kind of a regulation or rule, the last word of its title. Not 法: 「劳动法」 is no short name of
+# 「劳动合同法」, each law is its own 法.
+LAW_KINDS = ("条例", "办法", "规定", "细则", "规则", "规范")
+
+
+def law_abbreviation_found(short: str, title: str) -> bool:
+    """Whether a law's short name stands for a title in normalized text: its words in order, then its
+    kind (「潭江条例」 for 「江门市潭江流域水质保护条例」, 「厉行节约条例」 for 「党政机关厉行节约反对浪费条例」).
+    People cut a title to its place or subject and kind; abbreviation_found's twice-the-length bound
+    is for organisations."""
+    kind = next((k for k in LAW_KINDS if short.endswith(k)), None)
+    stem = short[: -len(kind)] if kind else ""
+    if len(stem) < 2:
+        return False
+    gap = r"[^，,。；;：:\s《》]{0,24}?"
+    pattern = gap.join(re.escape(w) for w in tokenize(stem, search=False)) + gap + re.escape(kind)
+    return bool(re.search(pattern, title))
+
+
 @lru_cache(maxsize=256)   # asked once per passage and claim while one answer is verified
 def named_laws(question: str) -> tuple[str, ...]:
     """The titles, or the words of them, of laws and regulations a question names ("监察法", "信访条例")."""
@@ -267,6 +288,8 @@ def named_laws(question: str) -> tuple[str, ...]:
     verbs = {w for w, f in tags if f in ("v", "p")}
     for i, w in enumerate(words):
         prev = words[i - 1] if i and len(words[i - 1]) >= 2 and not words[i - 1].endswith(("法", "条例")) else ""
+        if prev.startswith(_DEMONSTRATIVE) or (i and words[i - 1] in _DEMONSTRATIVE):
+            continue   # 「这部条例」, 「该办法」: the law the conversation is about, no title
         # A bare 法/条例 governed by a verb after the question has named one refers back to it
         # ("北京市信访条例…参照条例处理"): the verb is no part of a title.
         named = w in ("法", "条例") and prev in verbs and any(n.endswith(w) for n in out)

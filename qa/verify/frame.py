@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 from qa.schema import Paragraph
 from qa.text.normalize import normalize
-from qa.text.sentences import NAME_FLAGS, abbreviation_found, entity_found, name_forms, named_entities, named_laws
+from qa.text.sentences import (
+    NAME_FLAGS, abbreviation_found, entity_found, law_abbreviation_found, name_forms, named_entities, named_laws,
+)
 
 # A place a document names this often is what the document is about, not a detail of it.
 SCOPE_MENTIONS = 3
@@ -65,7 +67,7 @@ def of_named_law(question: str, para: Paragraph, doc: DocText | None, text: str)
     """A law the question names answers from that law (its title) or a paragraph that names it
     (text: the paragraph's normalized text): 「监察法第七十条」 is not the 第七十条 of another regulation."""
     head = doc.head if doc is not None else normalize(para.title)
-    return all(name in head or abbreviation_found(name, head) or name in text
+    return all(name in head or abbreviation_found(name, head) or law_abbreviation_found(name, head) or name in text
                or _bare(name) in _bare(head) or _bare(name) in _bare(text) for name in named_laws(question))
 
 
