@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import re
+import statistics
 
 from qa.ingest.blocks import RawBlock
 from qa.ingest.load_common import LINE_END, breaks_off, glue, table_rows
@@ -38,12 +39,14 @@ _EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 # A table: a row with a cell separator, then its delimiter row (|---|:--:|), then its rows.
 _DELIMITER_ROW = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
-# Share of a file's text lines (8+ characters) that stop mid-sentence with another text line right
-# under them. Measured on the 48 Markdown files of corpora/ (tests/test_load.py prints them): files with
-# one paragraph or clause a line are at 0–0.08 (a heading right over its text), an OCR-converted
-# insurance contract with a long table of contents of short lines at 0.22, the two hard-wrapped ones
-# (from different sources) at 0.66 and 0.81; the line is drawn near the middle of that gap.
+# Share of a file's text lines (8+ characters) that stop mid-sentence at the file's wrap width (at least
+# WRAP_WIDTH of its median text line: a heading over its text is short) with another text line right
+# under them. Measured on the 71 Markdown files of corpora/ (tests/test_load.py prints them): files with
+# one paragraph or clause a line are at 0–0.25 (a Taiwan law whose clause lines stop at a colon, 0.25;
+# a court 纪要 whose headings stand over paragraph lines was at 0.48 before the width was asked), the
+# three hard-wrapped ones (from different sources) at 0.60, 0.66 and 0.82; the line is drawn in the gap.
 WRAPPED_SHARE = 0.4
+WRAP_WIDTH = 0.6
 MIN_JUDGED_LINES = 20   # fewer text lines than this tell nothing about wrapping: the file is left as it is
 _LIST_MARK = re.compile(r"^(?:[-*+]\s|\d{1,3}[.)]\s)")   # Markdown list items stay items
 
@@ -105,11 +108,14 @@ def _continues(block: RawBlock, after: RawBlock) -> bool:
 
 
 def wrapped_share(blocks: list[RawBlock], plain: dict[int, int]) -> float:
-    """The share of text lines (8+ characters) that stop mid-sentence with a text line right under them."""
+    """The share of text lines (8+ characters) that stop mid-sentence at the file's wrap width with a text
+    line right under them."""
     texts = [i for i in plain if len(blocks[i].text) >= 8]
     if len(texts) < MIN_JUDGED_LINES:
         return 0.0
-    stopped = [i for i in texts if i + 1 in plain and plain[i + 1] == plain[i] + 1 and blocks[i].text[-1] not in LINE_END]
+    width = WRAP_WIDTH * statistics.median(len(blocks[i].text) for i in texts)
+    stopped = [i for i in texts if i + 1 in plain and plain[i + 1] == plain[i] + 1 and blocks[i].text[-1] not in LINE_END
+               and len(blocks[i].text) >= width]
     return len(stopped) / len(texts) if texts else 0.0
 
 
