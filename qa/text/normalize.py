@@ -119,21 +119,17 @@ def compact(text: str) -> str:
 def tokenize(text: str, search: bool = True) -> list[str]:
     """Tokens of the normalized text, minus punctuation and stopwords. Search mode (for BM25) adds
     the sub-words of long words; accurate mode (for sentence overlap) counts each word once."""
-    out = []
-    for tok in (jieba.lcut_for_search if search else jieba.lcut)(normalize(text)):
-        tok = tok.strip()
-        if tok and tok not in STOPWORDS and not _PUNCT_TOKEN.match(tok):
-            out.append(tok)
-    return out
+    return [t for t in map(str.strip, (jieba.lcut_for_search if search else jieba.lcut)(normalize(text))) if _kept(t)]
+
+
+def _kept(tok: str) -> bool:
+    """A token that is a word: not empty, not a stopword, not punctuation."""
+    return bool(tok) and tok not in STOPWORDS and not _PUNCT_TOKEN.match(tok)
 
 
 def tokens_outside(text: str, spans: list[tuple[int, int]]) -> list[str]:
     """Accurate-mode tokens of normalized text (as tokenize) that overlap none of spans: the words of a
     sentence apart from its figures. Cut from the whole text, so that a word glued to a figure
     (「三个月内」 → 三个|月内) goes with it instead of leaving a fragment (「内要」)."""
-    out = []
-    for tok, a, b in jieba.tokenize(text):
-        tok = tok.strip()
-        if tok and tok not in STOPWORDS and not _PUNCT_TOKEN.match(tok) and not any(s < b and a < e for s, e in spans):
-            out.append(tok)
-    return out
+    return [tok.strip() for tok, a, b in jieba.tokenize(text)
+            if _kept(tok.strip()) and not any(s < b and a < e for s, e in spans)]

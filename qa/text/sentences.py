@@ -266,13 +266,18 @@ def law_abbreviation_found(short: str, title: str) -> bool:
     kind (「潭江条例」 for 「江门市潭江流域水质保护条例」, 「厉行节约条例」 for 「党政机关厉行节约反对浪费条例」).
     People cut a title to its place or subject and kind; abbreviation_found's twice-the-length bound
     is for organisations."""
+    pattern = _law_pattern(short)
+    return pattern is not None and bool(pattern.search(title))
+
+
+@lru_cache(maxsize=256)   # one per law name, asked of every passage's document
+def _law_pattern(short: str) -> re.Pattern[str] | None:
     kind = next((k for k in LAW_KINDS if short.endswith(k)), None)
     stem = short[: -len(kind)] if kind else ""
     if len(stem) < 2:
-        return False
+        return None
     gap = r"[^，,。；;：:\s《》]{0,24}?"
-    pattern = gap.join(re.escape(w) for w in tokenize(stem, search=False)) + gap + re.escape(kind)
-    return bool(re.search(pattern, title))
+    return re.compile(gap.join(re.escape(w) for w in tokenize(stem, search=False)) + gap + re.escape(kind))
 
 
 @lru_cache(maxsize=256)   # asked once per passage and claim while one answer is verified

@@ -19,7 +19,7 @@ from qa.text.guard import instruction_spans
 from qa.verify.claims import MARKER, SENT_END, REFUSAL, parse_claims
 from qa.verify.dated import date_events, dated_elsewhere, law_events, other_law_event
 from qa.verify.polarity import denied, negates_asked
-from qa.verify.frame import DocText, entities, in_year, of_named_law
+from qa.verify.frame import DocText, entities, in_year, of_named_law, of_named_year
 from qa.verify.respective import misassigned
 from qa.verify.rival import outpointed
 from qa.text.normalize import normalize, tokenize
@@ -151,7 +151,9 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
             return 0.0
     if "law" not in off and not of_named_law(question, para, doc, norm_text):
         return 0.0
-    if "year" not in off and not in_year(question, para, doc, calendar="calendar" not in off):
+    if "year" not in off and not in_year(question, para, doc):
+        return 0.0
+    if "calendar" not in off and not of_named_year(question, para, doc):
         return 0.0
     if "scope" not in off and not in_scope(norm_claim, para, q_figs, doc.head if doc is not None else ""):
         return 0.0

@@ -42,20 +42,17 @@ def of_named_year(question: str, para: Paragraph, doc: DocText | None) -> bool:
     """A calendar year the question names is one its document writes somewhere (text, headings, title
     or metadata): a 2025 standards notice that never writes 2026 does not give 「2026年的标准」, however
     alike its figures read. A report that reviews the year before writes that year in its review."""
-    if doc is None:
+    years = _NAMED_YEAR.findall(normalize(question)) if doc is not None else []
+    if not years:
         return True
-    years = _NAMED_YEAR.findall(normalize(question))
     own = para.text + " ".join(para.section)
     return all(y in own or y in doc.text or y in doc.head or y in doc.headings for y in years)
 
 
-def in_year(question: str, para: Paragraph, doc: DocText | None, calendar: bool = True) -> bool:
+def in_year(question: str, para: Paragraph, doc: DocText | None) -> bool:
     """A question about 今年/去年 asks about the document's year, or the one before: a paragraph
     under headings that name other years only is out of scope (the 「一、2021年工作回顾」 of a 2022
-    report does not answer 「今年要…多少」). calendar: also a year the question names must be one its
-    document writes (of_named_year)."""
-    if calendar and not of_named_year(question, para, doc):
-        return False
+    report does not answer 「今年要…多少」)."""
     m = _RELATIVE.search(normalize(question))
     if m is None or doc is None or doc.year is None:
         return True
@@ -83,7 +80,8 @@ def _bare(title: str) -> str:
 def in_frame(question: str, para: Paragraph, doc: DocText | None, calendar: bool = True) -> bool:
     """Whether a paragraph can answer the question at all, judged from the question alone: it is
     about one of the places the question names (it names it, or its document is about it), of the
-    law the question names, and of the year a 今年/去年 question means. support() rejects every claim
+    law the question names, of the year a 今年/去年 question means and (calendar) of a year it names
+    (of_named_year). support() rejects every claim
     drawn from a paragraph outside this frame, so the generator is not shown one: a small model
     copies a figure from whatever passage it reads (辽宁's count from a 甘肃 report). A place counts as
     named by the paragraph when its headings name it."""
@@ -95,7 +93,8 @@ def in_frame(question: str, para: Paragraph, doc: DocText | None, calendar: bool
     if places and doc is not None and not any(entity_found(e, text) or entity_found(e, heads) or doc.is_about(e)
                                               for e in places):
         return False
-    return of_named_law(question, para, doc, text) and in_year(question, para, doc, calendar)
+    return (of_named_law(question, para, doc, text) and in_year(question, para, doc)
+            and (not calendar or of_named_year(question, para, doc)))
 
 
 @dataclass(frozen=True)
