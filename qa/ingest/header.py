@@ -182,11 +182,9 @@ def take_signature(t: Taker, kept: list[Line], content: list[int]) -> None:
             sig[i] = ("成文日期", d)
             # issuer: the 1–2 short lines right above the date (several issuers may share a line)
             for j in reversed(tail[max(0, n - 2):n]):
-                above = kept[j].text
-                if j in sig or len(above) > 40 or above[-1] not in ORG_END or LIST_ITEM.match(above) \
-                        or parse_field(above):
+                if j in sig or not _issuer_line(kept[j].text):
                     break
-                sig[j] = ("发文机关署名", above)
+                sig[j] = ("发文机关署名", kept[j].text)
         elif m := re.match(rf"^(\S.{{1,40}}?)[\s\u3000]+({DATE})$", s):
             sig[i] = ("发文机关署名+成文日期", f"{m.group(1)}\x00{m.group(2)}")
         elif m := _ISSUED.match(s):
@@ -227,6 +225,12 @@ def take_signature(t: Taker, kept: list[Line], content: list[int]) -> None:
                 t.take(j, kept[j], "signature")
 
 
+def _issuer_line(text: str) -> bool:
+    """A line of a signature's issuers above its date: short, ending in an organisation's last
+    character, neither a list item nor a field."""
+    return len(text) <= 40 and text[-1] in ORG_END and not LIST_ITEM.match(text) and parse_field(text) is None
+
+
 def _cover_signature(kept: list[Line], content: list[int]) -> list[int] | None:
     """The signature of a cover notice above what it issues (「关于印发…的通知」 and the 办法 after it):
     1–2 issuer lines and a date alone, between the notice's last sentence and a heading, an 附件 line or
@@ -242,9 +246,7 @@ def _cover_signature(kept: list[Line], content: list[int]) -> list[int] | None:
             continue
         issuers: list[int] = []
         for j in reversed(content[max(0, n - 2):n]):
-            above = kept[j]
-            if above.level or above.table or len(above.text) > 40 or above.text[-1] not in ORG_END \
-                    or LIST_ITEM.match(above.text) or parse_field(above.text):
+            if kept[j].level or kept[j].table or not _issuer_line(kept[j].text):
                 break
             issuers.insert(0, j)
         first = n - len(issuers)
