@@ -192,7 +192,7 @@ from qa.ingest.load import load_file  # noqa: E402
 from qa.text.normalize import normalize  # noqa: E402
 from qa.ingest.sections import build_document  # noqa: E402
 
-from tests.conftest import WILD  # noqa: E402
+from tests.conftest import WILD, para_with  # noqa: E402
 
 REPORTS = {  # document, a sentence of its year-review section, the review year, a year it does not cover
     "2022年政府工作报告.txt": ("城镇新增就业1269万人", "2021", "2019", "一千二百六十九万人"),
@@ -1399,3 +1399,62 @@ def test_a_regulation_named_by_its_short_name_or_pointed_at_frames_its_own_text(
     pointed = "按这部条例，" + question.split("，", 1)[1]
     assert in_frame(pointed, para, dt)
     assert not in_frame("按照信访条例，" + question.split("，", 1)[1], para, dt)
+
+
+@pytest.mark.parametrize("path, question, quote, claim", [
+    # a provincial regulation (.md) and a ministry's penalty rules (.md of another site): 是否 is the
+    # matter decided, 多长时间/多少个工作日 is what is asked
+    ("blind-2026-12-07y/广东省司法鉴定管理条例（广东省人大常委会2022年3月29日通过）.md",
+     "司法鉴定机构收到委托和鉴定材料后，应在多长时间内决定是否接受委托？", "七个工作日内确定是否接受委托",
+     "司法鉴定机构收到委托和鉴定材料后，应当在七个工作日内决定是否接受委托。"),
+    ("blind-2026-12-06k/环境行政处罚办法（环境保护部令第8号）.md",
+     "环保部门初步审查后，要在多长时间内决定是否立案？", "并在7个工作日内决定是否立案。",
+     "环保部门应当在7个工作日内决定是否立案。"),
+])
+def test_a_yes_no_matter_inside_a_question_for_a_quantity_does_not_make_it_a_yes_no_question(path, question, quote, claim):
+    from qa.text.sentences import polar_question
+    doc, dt = _doc_text_of(path)
+    para = para_with(doc, quote)
+    assert not polar_question(question) and polar_question("是否要在七个工作日内决定？")
+    from qa.verify.checks import DEFAULT_OFF
+    v = verify(claim + "[1]", [Passage(1, para, 0, len(para.text))], question, {doc.name: dt}, off=DEFAULT_OFF)
+    assert not v.abstained and v.text == claim[:-1] + "[1]。"
+
+
+@pytest.mark.parametrize("path, quote, question, claim", [
+    # a plenary session's communiqué and a government work report write the congress out in full
+    ("blind-2026-12-07y/中国共产党第十九届中央委员会第六次全体会议公报（2021年11月11日通过，新华社电）_哈工程新闻网转载Markdown版.md",
+     "全会决定，中国共产党第二十次全国代表大会于2022年下半年在北京召开。", "全会决定党的二十大什么时候召开？",
+     "全会决定党的二十大于2022年下半年在北京召开。"),
+    ("wild/2022年政府工作报告.txt", "今年将召开中国共产党第二十次全国代表大会", "政府工作报告说今年将召开什么会议？",
+     "今年将召开党的二十大。"),
+])
+def test_a_congress_named_by_its_session_number_is_the_congress_written_out(path, quote, question, claim):
+    from qa.text.sentences import entity_found
+    doc, dt = _doc_text_of(path)
+    para = para_with(doc, quote)
+    assert entity_found("二十大", normalize(para.text)) and not entity_found("十九大", normalize(quote))
+    assert support(claim, para, question, dt) >= SUPPORT_OVERLAP
+
+
+@pytest.mark.parametrize("path, quote, question, claim", [
+    # a city's housing rules (a district's web page) and a city's property regulation (.md):
+    # jieba cuts 「公示期为」 as 公示|期为, and 期 is the question's
+    ("blind-2026-12-07y/广州市公共租赁住房管理办法（穗府办规〔2024〕13号，广州市人民政府办公厅2024年7月26日）_天河区天园街道转载网页.html",
+     "公示时间为20日", "复审合格的申请家庭名单要公示，公示期多长？", "公示期为20日。"),
+    ("blind-2026-12-06k/杭州市物业管理条例(2021-08-09).md", "向全体业主公示，公示时间不得少于七日。",
+     "业主委员会成员候选人的情况要向全体业主公示，公示期多长？", "公示期为七日。"),
+])
+def test_a_lone_character_glued_to_a_function_word_is_judged_as_that_character(path, quote, question, claim):
+    from qa.text.sentences import unglued
+    doc, dt = _doc_text_of(path)
+    para = para_with(doc, quote)
+    assert (unglued("期为"), unglued("作为"), unglued("公示")) == ("期", "作为", "公示")
+    assert support(claim, para, question, dt) >= SUPPORT_OVERLAP
+    assert support(claim.replace("公示期", "申诉期"), para, question.replace("公示期", "申诉期"), dt) == 0.0
+
+
+def test_a_law_after_a_preposition_is_the_law_in_view_not_a_title():
+    from qa.text.sentences import named_laws
+    assert named_laws("按照条例规定，登记要交哪些材料？") == () and named_laws("根据条例，谁负责？") == ()
+    assert named_laws("按照信访条例，谁负责？") == ("信访条例",) and named_laws("实施条例第三条怎么规定？") == ("实施条例",)

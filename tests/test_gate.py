@@ -84,3 +84,14 @@ def test_many_questions_at_once_calibrate_a_new_build_once(seed_engine, monkeypa
     for t in threads:
         t.join()
     assert len(calls) == 1 and len(gates) == 6 and all(g is gates[0] for g in gates)
+
+
+def test_a_name_the_translation_left_in_latin_letters_counts_for_coverage_only_when_found(seed_engine):
+    from qa.answering.gate import coverage
+    # an English question about 定西市's village cadres, translated with the city's name left as it was
+    query = "Dingxi City的驻村帮扶干部生活补助是多少？"
+    hits = seed_engine.search(query, k=5)
+    plain = coverage("驻村帮扶干部生活补助是多少？", hits)
+    assert coverage(query, hits) < plain == coverage(query, hits, translated=True) > 0.5
+    # a user's own Latin word is theirs: in a question asked in Chinese it counts, found or not
+    assert coverage("定西市GDP是多少？", hits) == 0.5 and coverage("定西市GDP是多少？", hits, translated=True) == 1.0

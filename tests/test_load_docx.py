@@ -152,3 +152,24 @@ def test_an_attachment_label_heading_is_not_the_title():
     assert texts[:3] == ["中央机关及其直属机构2022年度考试录用公务员公共科目笔试考试大纲", "大纲1",
                          "为便于报考者充分了解中央机关及其直属机构2022年度考试录用公务员公共科目笔试，特制定本大纲。"]
     assert "公共科目笔试全部采用闭卷考试的方式。其中，行政职业能力测验为客观性试题，考试时限120分钟，满分100分。申论为主观性试题，考试时限180分钟，满分100分。" in texts
+
+
+@pytest.mark.parametrize("path, row", [
+    # two statistical communiqués of different places and years: 「指标｜单位｜数值｜比上年增长（%）」
+    ("blind-2026-12-06c/黔东南州2016年国民经济和社会发展统计公报.docx",
+     "木材采伐；单位：万立方米；产量：135.23万立方米；比上年增长（%）：28.2"),
+    ("blind-2026-12-07y/2025年和田地区国民经济和社会发展统计公报（和田地区统计局2026年3月27日）.docx",
+     "2025年客货运输总量及增速 指标：旅客运输总量；2025年客货运输总量及增速 单位：万人次；"
+     "2025年客货运输总量及增速 绝对数：1894.73万人次；2025年客货运输总量及增速 比上年增长（%）：60.2"),
+])
+def test_a_tables_unit_column_gives_its_rows_bare_figures_their_unit(path, row):
+    # the growth column names its own measure (%) and keeps its figure bare
+    doc = load_file(WILD.parent / path)
+    assert row in [b.text for b in doc.blocks if b.table]
+
+
+def test_a_column_of_organisations_named_unit_gives_no_unit():
+    from qa.ingest.load_common import table_rows
+
+    assert table_rows([["预算单位", "金额"], ["区财政局", "12.5"]]) == ["预算单位：区财政局；金额：12.5"]
+    assert table_rows([["单位", "人数"], ["区财政局", "12"]]) == ["单位：区财政局；人数：12"]

@@ -1,4 +1,5 @@
 """Section paths, ids and line ranges on the real seeds."""
+import pytest
 from qa.ingest.load import RawDocument
 from qa.ingest.sections import build_document
 from tests.conftest import para_with
@@ -118,3 +119,42 @@ def test_an_article_line_broken_mid_sentence_is_joined_and_a_new_clause_stays_on
     art = {p.text.split(" ")[0]: p.text for p in law.paragraphs if p.text.startswith("第")}
     assert "合理确定其劳动定额和计件报酬标准。" in art["第三十七条"]
     assert "工资报酬：\n（一）安排劳动者延长工作时间的，支付不低于工资的百分之一百五十的工资报酬；\n（二）" in art["第四十四条"]
+
+
+@pytest.mark.parametrize("path, start, section", [
+    # Taiwan's law database captured as .md: 「第 1 條」 on a line of its own, the text below it
+    ("blind-2026-12-07x/香港澳門關係條例（臺灣全國法規資料庫網頁抓取，繁體）.md",
+     "第 1 條 為規範及促進與香港及澳門之經貿", ("第1条",)),
+    # a ministry's model contract (.docx): 「第一條 計畫內容」, its clauses below
+    ("blind-2026-12-07q/海洋委員會補助海洋科技專案計畫契約書（115年學研版範本）.docx",
+     "第一條 計畫內容\n一、", ("附件九、海洋委員會補助科技專案計畫契約書", "第一条")),
+    # a national law on a reading site (.html): 「第一条」 alone, its text on the next line
+    ("blind-2026-12-06m/中华人民共和国种子法（2015年修订）_读法网页版.html",
+     "第一条 为了保护和合理利用种质资源", ("目录", "第一章 总则", "第一条")),
+])
+def test_an_article_in_traditional_characters_or_labelled_on_its_own_line_holds_its_text(path, start, section):
+    from pathlib import Path
+    from qa.ingest.load import load_file
+    doc = build_document(load_file(Path(__file__).resolve().parents[1] / "corpora" / path))
+    para = next(p for p in doc.paragraphs if p.text.startswith(start))
+    assert para.section == section
+
+
+def test_a_spaced_article_number_inside_a_wrapped_sentence_starts_no_article():
+    from qa.ingest.lines import LAW_ARTICLE
+    assert LAW_ARTICLE.match("第 1 條").group("n") == "1" and LAW_ARTICLE.match("第78条以及").group("n") == "78"
+    assert LAW_ARTICLE.match("第 78 条以及《中华人民共和国涉外经济合同法》第十八条的规定") is None
+
+
+@pytest.mark.parametrize("path, last_article", [
+    # a community covenant (Taiwan, PDF): the rules it annexes after its last article
+    ("blind-2026-12-07y/椰城社區規約及管理辦法（新竹市椰城社區，113年5月10日修訂）_PDF.pdf", "第二十三條本規約修訂立於民國112年11月16日。"),
+    # a ministry's regulation (a policy site's page): the 附件 after its last article
+    ("blind-2026-12-07w/最低工资规定（劳动和社会保障部令第21号，2004年1月20日）_薪酬政策汇编网页.html",
+     "第十五条 本规定自2004年3月1日起实施。1993年11月24日原劳动部发布的《企业最低工资规定》同时废止。"),
+])
+def test_an_annex_after_the_last_article_is_not_part_of_it(path, last_article):
+    from pathlib import Path
+    from qa.ingest.load import load_file
+    doc = build_document(load_file(Path(__file__).resolve().parents[1] / "corpora" / path))
+    assert last_article in [p.text for p in doc.paragraphs]

@@ -249,7 +249,7 @@ class Answerer:
         ans.latency.update(rewrite=round(t_rw - t0, 3), retrieve=round(t_ret - t_rw, 3))
         yield Event("evidence", ans.passages)
 
-        on_topic = bool(hits) and ("gate" in off or self.gate().passes(*signals(query, hits)))
+        on_topic = bool(hits) and ("gate" in off or self.gate().passes(*signals(query, hits, needs_translation(q))))
         recorded = self.recorded(query, hits, passages) if on_topic and "fields" not in off else None
         # No passage inside the question's frame (a place no document is about): nothing to answer from.
         if not on_topic or (not passages and recorded is None):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import statistics
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -35,6 +36,7 @@ GATE_VERSION = 1
 N_ONTOPIC = 48          # corpus probes: enough to see the spread, cheap to embed (one batch)
 PROBE_WORDS = 5         # a question names a handful of content words
 COVERAGE_TOP = 3        # passages whose words count for coverage
+_LATIN = re.compile(r"[a-z][a-z.'\-]*")   # tokens are lower-cased
 
 # Everyday questions outside any body of official documents. They are the negative side of the
 # calibration for every corpus; none is about a policy, a law, a place or a figure.
@@ -62,12 +64,17 @@ class Gate:
         return top_dense >= self.dense or cov >= self.coverage
 
 
-def coverage(question: str, hits: Sequence["Hit"]) -> float:
-    """Length-weighted share of the question's content words found in the top passages."""
+def coverage(question: str, hits: Sequence["Hit"], translated: bool = False) -> float:
+    """Length-weighted share of the question's content words found in the top passages.
+    translated: the question is our translation of the user's; a name it left in Latin letters
+    (「Ping An International Financial Leasing的…」) says how the translator did, not whether the
+    documents are about it, and counts only when found."""
     q = content_tokens(question)
+    found = set().union(*(content_tokens(h.chunk.context_text) for h in hits[:COVERAGE_TOP])) if hits else set()
+    if translated:
+        q = {t for t in q if t in found or not _LATIN.fullmatch(t)}
     if not q:
         return 0.0
-    found = set().union(*(content_tokens(h.chunk.context_text) for h in hits[:COVERAGE_TOP])) if hits else set()
     return sum(len(t) for t in q if t in found) / sum(len(t) for t in q)
 
 
@@ -90,9 +97,9 @@ def probe_questions(paragraphs: Sequence, idf: dict[str, float], n: int = N_ONTO
     return out
 
 
-def signals(question: str, hits: Sequence["Hit"]) -> tuple[float, float]:
+def signals(question: str, hits: Sequence["Hit"], translated: bool = False) -> tuple[float, float]:
     """(best dense cosine among the hits, coverage): what the gate judges a question by."""
-    return max((h.dense or 0.0 for h in hits), default=0.0), coverage(question, hits)
+    return max((h.dense or 0.0 for h in hits), default=0.0), coverage(question, hits, translated)
 
 
 def _signals(retriever: "Retriever", questions: list[str], k: int) -> list[tuple[float, float]]:

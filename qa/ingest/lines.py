@@ -25,9 +25,13 @@ HEADING_MARKER = (
     r"|[(（]\d{1,2}[)）]|\d{1,2}[.．、](?!\d)|第[一二三四五六七八九十]{1,3}[,，、])"
 )
 HEADING_START = re.compile(HEADING_MARKER)
-# Law divisions (第一编/第二章/第三节) and articles (第十八条): laws and regulations of every kind.
-LAW_DIVISION = re.compile(rf"^第[{CN_NUM}\d]{{1,5}}(编|分编|章|节)(?:[\s\u3000]+|$)")
-LAW_ARTICLE = re.compile(rf"^第([{CN_NUM}\d]{{1,6}})条(?:[\s\u3000]+|(?=[【\u4e00-\u9fff（(]))")
+# Law divisions (第一编/第二章/第三节) and articles (第十八条): laws and regulations of every kind, also in
+# traditional characters and with the spaced Arabic numbers of Taiwan's law database (「第 1 條」 on a
+# line of its own, its text on the lines below).
+LAW_DIVISION = re.compile(rf"^第\s?[{CN_NUM}\d]{{1,5}}\s?(编|分编|章|节|編|分編|節)(?:[\s\u3000]+|$)")
+# A spaced label stands alone or before a space: 「第 78 条以及…」 is a sentence a PDF wrapped there.
+LAW_ARTICLE = re.compile(rf"^第(\s)?(?P<n>[{CN_NUM}\d]{{1,6}})(?(1)\s)[条條]"
+                         rf"(?:[\s\u3000]+|$|(?(1)(?!)|(?=[【\u4e00-\u9fff（(])))")
 # A list item: bullets, numbered items, circled numbers. Never page furniture.
 LIST_ITEM = re.compile(r"^(?:[-*+•·▪●○■□]\s|\d{1,2}[.、)）]|[(（][一二三四五六七八九十\d]{1,3}[)）]|[①-⑳])")
 

@@ -69,6 +69,29 @@ def _once(cells) -> list[str]:
     return out
 
 
+# A cell holding a bare figure; a column header that names its own measure (「比上年增长（%）」,
+# 「金额(万元)」, 「占比」, 「增长率」) or makes its figures codes (「科目编码」, 「序号」, 「年份」).
+TABLE_NUMBER = re.compile(r"^[-+−]?\d[\d,，]*(?:\.\d+)?$")
+OWN_MEASURE = re.compile(r"[（(][^）)]{1,8}[）)]|[%％‰率比幅]")
+CODE_COLUMN = re.compile(r"码|序号|编号|代号|年份|年度$|^序$")
+# A column giving each row's unit (statistical tables: 「指标｜单位｜绝对数｜比上年增长（%）」), not one
+# naming organisations (「预算单位」, 「单位名称」): its cells end in a measure.
+_UNIT_COLUMN = re.compile(r"(?:^|\s)(?:计量)?单位$")
+_MEASURE_END = re.compile(r"[元吨人次个户家所座处项件台辆头只匹米里顷亩斤克升度时%％‰瓦方张套册本条名位床班批]$")
+
+
+def _row_unit(head: list[str], row: list[str]) -> list[str]:
+    """A row's bare figures with the unit its 单位 cell gives (「绝对数：1894.73」 of a 万人次 row is
+    1894.73万人次), except under a header that names its own measure or a code."""
+    k = next((i for i, name in enumerate(head) if _UNIT_COLUMN.search(name)), None)
+    unit = row[k] if k is not None else ""
+    if not unit or len(unit) > 5 or any(c.isdigit() for c in unit) or not _MEASURE_END.search(unit):
+        return row
+    return [value + unit if i != k and TABLE_NUMBER.match(value) and not (value[0] == "0" and value[1:2].isdigit())
+            and not OWN_MEASURE.search(head[i]) and not CODE_COLUMN.search(head[i]) else value
+            for i, value in enumerate(row)]
+
+
 def table_rows(grid: list[list[str]], header: bool | None = None) -> list[str]:
     """「列名：值；列名：值」 rows of a table whose first row (or first two rows, when the first one
     groups columns with merged cells) names the columns; a table without such a header gives its
@@ -94,7 +117,7 @@ def table_rows(grid: list[list[str]], header: bool | None = None) -> list[str]:
     rows = []
     for row in body:
         cells = [f"{name}：{value}" if name and name != value else value
-                 for name, value in zip(head, row) if value]
+                 for name, value in zip(head, _row_unit(head, row)) if value]
         if cells:
             rows.append("；".join(_once(cells)))
     return rows

@@ -21,21 +21,17 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from qa.ingest.load_common import glue, table_rows
+from qa.ingest.load_common import CODE_COLUMN, OWN_MEASURE, TABLE_NUMBER, glue, table_rows
 
 MIN_PATHS = 4          # drawn paths on a page below which it holds no ruled table
 MIN_AGREEMENT = 0.9    # share of a grid's characters that pdfium's text of the same area must hold
 MAX_TITLE = 40         # a title above a table is a short line, not a sentence
 _UNIT = re.compile(r"(?:计量)?单位\s*[：:]\s*([^\s\d：:，。；,;（）()]{1,6})\s*$")
-NUMBER = re.compile(r"^[-+−]?\d[\d,，]*(?:\.\d+)?$")
-# A column header that names its own measure: 「比上年增长（%）」, 「金额(万元)」, 「占比」, 「增长率」.
-_OWN_MEASURE = re.compile(r"[（(][^）)]{1,8}[）)]|[%％‰率比幅]")
 _BRACKET_UNIT = re.compile(r"[（(]\s*(%|％|‰|[万亿千百]?元)\s*[）)]\s*$")
 _FIGURES_GLUED = re.compile(r"^[-+−]?[\d,，.%]*\d[\d,，.%]*(?:\s+[-+−]?[\d,，.%]*\d[\d,，.%]*)+$")
 # A cell with a digit and no Chinese (「★(1218)」, 「261-159-50」, 「1223」) is a value: a row holding one
 # is no header.
 _VALUE_CELL = re.compile(r"^[^\u4e00-\u9fff]*\d[^\u4e00-\u9fff]*$")
-_CODE = re.compile(r"码|序号|编号|代号|年份|年度$|^序$")
 _TABLE_NAME = re.compile(r"^(?:附)?表\s*[\d一二三四五六七八九十]|表$|一览$|清单$|明细$")
 
 
@@ -180,12 +176,12 @@ def _with_units(head: list[str], row: list[str], unit: str) -> list[str]:
     out = []
     for k, value in enumerate(row):
         name = head[k] if k < len(head) else ""
-        if NUMBER.match(value):
-            if _CODE.search(name) or value.startswith("0") and value[1:2].isdigit():
+        if TABLE_NUMBER.match(value):
+            if CODE_COLUMN.search(name) or value.startswith("0") and value[1:2].isdigit():
                 pass   # a code or serial number (「科目编码：201」, 「05」) has no unit
             elif m := _BRACKET_UNIT.search(name):
                 value += m.group(1)
-            elif unit and not _OWN_MEASURE.search(name):
+            elif unit and not OWN_MEASURE.search(name):
                 value += unit
         out.append(value)
     return out
@@ -206,7 +202,7 @@ def _joined(head: list[str], row: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _data(row: tuple[Slot, ...]) -> bool:
-    return any(not copy and NUMBER.match(tx) for tx, copy in row)
+    return any(not copy and TABLE_NUMBER.match(tx) for tx, copy in row)
 
 
 def _header_like(row: tuple[Slot, ...]) -> bool:
@@ -244,7 +240,7 @@ def render(slots: tuple[tuple[Slot, ...], ...], title: str, unit: str,
         if len({tx for tx, _ in row}) == 1:      # one cell across the table: a line of its own
             out.append(prefix + row[0][0])
             return
-        cells = [tx if not (copy and NUMBER.match(tx)) else "" for tx, copy in row]
+        cells = [tx if not (copy and TABLE_NUMBER.match(tx)) else "" for tx, copy in row]
         if head is not None and len(head) == len(cells):
             names, values = _joined(head, _with_units(head, cells, unit))
             rendered = table_rows([names, values], header=True)

@@ -39,12 +39,13 @@ from qa.schema import Document, KeptReport, Paragraph
 
 _MARKERS: list[tuple[str, re.Pattern[str]]] = [
     ("cn", re.compile(r"^[一二三四五六七八九十]{1,3}、")),
+    ("cndot", re.compile(r"^[一二三四五六七八九十]{1,3}\s?[.．](?!\d)")),   # 「四. 門禁卡使用規定」
     ("paren", re.compile(r"^[(（][一二三四五六七八九十]{1,3}[)）]")),
     ("parnum", re.compile(r"^[(（]\d{1,2}[)）]")),
     ("arabic", re.compile(r"^\d{1,2}[.．、](?!\d)")),
 ]
 # A heading's list or clause number: "1.", "（1）", "（三）", "二、", and a standard's "5.1 " (GB/T 1.1).
-_NUMBERING = re.compile(r"^(?:[(（](?:\d{1,2}|[一二三四五六七八九十]{1,3})[)）]|[一二三四五六七八九十]{1,3}、"
+_NUMBERING = re.compile(r"^(?:[(（](?:\d{1,2}|[一二三四五六七八九十]{1,3})[)）]|[一二三四五六七八九十]{1,3}(?:、|\s?[.．](?!\d))"
                         r"|\d{1,2}(?:\.\d{1,2})*(?:[.．、](?!\d)|\s+))")
 
 
@@ -124,8 +125,15 @@ def _cn_int(s: str) -> int:
 
 def is_law(lines: list[Line]) -> bool:
     """A law or regulation: two article lines in a row number n and n+1 (第一条 … 第二条 …)."""
-    nums = [_cn_int(m.group(1)) for ln in lines if (m := LAW_ARTICLE.match(ln.text))]
+    nums = [_cn_int(m.group("n")) for ln in lines if (m := LAW_ARTICLE.match(ln.text))]
     return any(b == a + 1 for a, b in zip(nums, nums[1:]))
+
+
+_SIMPLIFIED_DIVISION = {"編": "编", "分編": "分编", "節": "节"}
+# A line that titles a set of rules annexed after the articles (a community covenant's 「一. 安全維護管理辦法」,
+# a regulation's 「附件」): words alone, ending in the kind of a rule; an article's 项 has its 、 or bracket.
+_ANNEX_TITLE = re.compile(r"^(?:[一二三四五六七八九十]{1,3}\s?[.．]\s?)?[\u4e00-\u9fff]{2,30}"
+                          r"(?:办法|辦法|规定|規定|规则|規則|细则|細則|须知|須知|制度|公约|公約|章程)$|^附(?:件|表|录|錄)")
 
 
 def _law_division(text: str) -> str | None:
@@ -178,9 +186,11 @@ def to_blocks(lines: list[Line], law: bool = False, guess_titles: bool = True) -
         if law and (m := LAW_ARTICLE.match(text)):
             if article:
                 blocks.append(article)
-            label = f"第{m.group(1)}条"
+            label = f"第{m.group('n')}条"
             article = Block("para", "article", text, rng, article=label)
             continue
+        if article and _ANNEX_TITLE.match(text):
+            blocks.append(article); article = None   # the rules annexed after the articles are no 款
         if article:  # 款 and 项 lines belong to their article; a line wrapped mid-sentence continues its 款
             article = Block("para", "article", _article_line(article.text, text), (article.lines[0], ln.end),
                             article=article.article)
@@ -222,6 +232,8 @@ def _article_line(article: str, line: str) -> str:
     a PDF broke at the margin (「…原环境保护部、国」 + 「家发展和改革委员会…」) joined on. A broken line
     is a full line that stops inside a word: on a Chinese character, not on punctuation or a bracket."""
     last = article.rsplit("\n", 1)[-1]
+    if (m := LAW_ARTICLE.match(article)) and m.end() == len(article):
+        return article.rstrip() + " " + line   # 「第 1 條」 on a line of its own: its text follows
     if (len(last) >= WRAPPED_LINE_CHARS and _HAN.match(last[-1]) and _HAN.match(line[0])
             and not OPENER.match(line) and not _NUMBERED.match(line)):
         return glue(article, line)
@@ -243,7 +255,7 @@ def _ranks(blocks: list[Block]) -> dict[int, tuple[int, int]]:
         if b.level:
             ranks[n] = (b.level, 0)
         elif b.style.startswith("law-"):
-            ranks[n] = (7, LAW_RANK[b.style[4:]])
+            ranks[n] = (7, LAW_RANK[_SIMPLIFIED_DIVISION.get(b.style[4:], b.style[4:])])
         elif b.style == "title" and n + 1 < len(blocks) and blocks[n + 1].style.startswith("law-"):
             ranks[n] = (7, min(LAW_RANK.values()) - 1)  # the title of a regulation set inside the document
         else:

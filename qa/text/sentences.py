@@ -40,6 +40,24 @@ def content_tokens(text: str) -> set[str]:
     return {t for t in tokenize(text, search=False) if len(t) >= 2 or t.isdigit()}
 
 
+# Function characters jieba's unknown-word model glues a lone character to (「公示期为20日」 → 公示|期为).
+_FUNCTION_CHARS = frozenset("为是的了于在将被把对由及与和或也都就均")
+
+
+def unglued(tok: str) -> str:
+    """The content character of a two-character token that is no dictionary word but a lone
+    character glued to a function word (「期为」 → 期); any other token unchanged."""
+    if len(tok) != 2:
+        return tok
+    jieba.dt.check_initialized()   # the dictionary loads with the first cut
+    if tok not in jieba.dt.FREQ:
+        if tok[1] in _FUNCTION_CHARS and tok[0] not in _FUNCTION_CHARS:
+            return tok[0]
+        if tok[0] in _FUNCTION_CHARS and tok[1] not in _FUNCTION_CHARS:
+            return tok[1]
+    return tok
+
+
 def words_apart(text: str, spans: list[tuple[int, int]]) -> set[str]:
     """The content words of normalized text that overlap none of spans (its figures) and hold no digit."""
     return {t for t in tokens_outside(text, spans) if len(t) >= 2 and not any(c.isdigit() for c in t)}
@@ -84,9 +102,16 @@ NAME_SUFFIXES = ("省委", "市委", "县委", "区委", "旗委", "党委", "�
                  *PLACE_SUFFIXES)
 
 
+# A congress named by its session number: 「二十大」, 「十九大」 are the 第二十次/第十九次 (全国)代表大会 the
+# communiqué or report writes out in full.
+_CONGRESS = re.compile(r"([一二三四五六七八九十]{1,3})大$")
+
+
 def name_forms(entity: str) -> list[str]:
     # Names are written with and without their suffixes: "陇南" / "陇南市", "辽宁省委" / "辽宁".
     forms = [entity]
+    if m := _CONGRESS.search(entity):
+        forms += [f"第{m.group(1)}次{kind}" for kind in ("全国代表大会", "代表大会", "党代会")]
     while True:
         for suffix in NAME_SUFFIXES:
             if entity.endswith(suffix) and len(entity) - len(suffix) >= 2:
@@ -228,8 +253,14 @@ INTERROGATIVE = re.compile(rf"多少|什么|哪[些个位里年天一]|谁|怎�
                             rf"{_YES_NO}|吗")
 
 
+# What asks for a thing, not a yes or no: a question holding one is no yes/no question even when it
+# also holds a 是否 (「应在多长时间内决定是否接受委托」: 是否 is the matter decided, 多长时间 is asked).
+_WH = re.compile(r"多少|什么|哪|谁|怎么|怎样|如何|为何|为什么|何时|多[长久大高远重宽深]|(?<!以下)(?<!下列)(?<![这那])几(?!乎)")
+
+
 def polar_question(question: str) -> bool:
-    return bool(_POLAR.search(normalize(question)))
+    q = normalize(question)
+    return bool(_POLAR.search(q)) and not _WH.search(q)
 
 
 def restates_question(sentence: str, question: str) -> bool:
@@ -291,10 +322,13 @@ def named_laws(question: str) -> tuple[str, ...]:
     tags = [(w.word, w.flag) for w in jieba.posseg.cut(rest)]
     modifiers = {w for w, f in tags if f.startswith(("a", "d"))}
     verbs = {w for w, f in tags if f in ("v", "p")}
+    prepositions = {w for w, f in tags if f == "p"}
     for i, w in enumerate(words):
         prev = words[i - 1] if i and len(words[i - 1]) >= 2 and not words[i - 1].endswith(("法", "条例")) else ""
         if prev.startswith(_DEMONSTRATIVE) or (i and words[i - 1] in _DEMONSTRATIVE):
             continue   # 「这部条例」, 「该办法」: the law the conversation is about, no title
+        if w in ("法", "条例") and prev in prepositions:
+            continue   # 「按照条例」, 「根据条例规定」: likewise, a preposition makes no title
         # A bare 法/条例 governed by a verb after the question has named one refers back to it
         # ("北京市信访条例…参照条例处理"): the verb is no part of a title.
         named = w in ("法", "条例") and prev in verbs and any(n.endswith(w) for n in out)

@@ -28,7 +28,7 @@ from qa.ingest.sections import unnumbered
 from qa.text.figures import Figure, answers_unit, asked_change, asked_unit, dates, figures, find, misdated, states_change
 from qa.text.sentences import (
     COUNTERS, INTERROGATIVE, content_tokens, contrasted, counted_noun, entity_found, numbers,
-    SUPPORT_OVERLAP, answer_kinds, best_sentence, polar_question, restates_question, sentence_spans, words_apart,
+    SUPPORT_OVERLAP, answer_kinds, best_sentence, polar_question, restates_question, sentence_spans, unglued, words_apart,
 )
 
 # An answer none of whose sentences a passage was found to support, shown instead of a refusal
@@ -44,6 +44,9 @@ _QUANTITY = re.compile(r"\d|分之|半|[零〇一二两三四五六七八九十�
 # character each or all given by the question.
 _QUOTED = re.compile(r"[“「『]([^”」』]{1,30})[”」』]")
 _COLLOQUIAL_NEGATION = frozenset({"没有"})
+# An obligation a model spells out (「应当在七个工作日内决定」) where the text states it by its form
+# (「自收到…之日起七个工作日内确定」): no content of its own.
+_OBLIGATION = frozenset({"应当", "应该", "必须"})
 # The one-word answer to a yes/no question (「不可以。」 to 「可以…申请吗？」): an answer, not filler, though
 # 可以 is a word of sentences about the sources.
 _BARE_POLARITY = re.compile(r"(?:(?:不|不是|没有|未)?(?:可以|能|能够|行|是|会|需要|允许|应当|必须)|否|不|不得|无需|无须|不必|不用)[。！!]?")
@@ -55,7 +58,8 @@ def _share_found(toks: set[str], found: set[str], text: str) -> float:
     """Length-weighted share of toks found as words or, when jieba glued a character onto a word
     ("王正谱作"), as the word without that character."""
     def hit(t: str) -> bool:
-        return t in found or t in text or (len(t) >= 3 and (t[:-1] in text or t[1:] in text))
+        return (t in found or t in text or (len(t) >= 3 and (t[:-1] in text or t[1:] in text))
+                or (unglued(t) != t and unglued(t) in text))
     return sum(len(t) for t in toks if hit(t)) / sum(len(t) for t in toks) if toks else 0.0
 
 
@@ -181,8 +185,8 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
     # 「没有」 is how a model says the text's 未/未能/不: polarity, which the polarity check judges, not content;
     # so is the 「不会」/「不能」 of the answer to a yes-or-no question (「民航总局不会组织鉴定」 for 「不组织鉴定」).
     polar = polar_question(question)
-    toks = {t for t in claim_toks - q_toks - _COLLOQUIAL_NEGATION
-            if t not in q_text and not (polar and len(claim_toks) > 1 and _BARE_POLARITY.fullmatch(t))}
+    toks = {t for t in claim_toks - q_toks - _COLLOQUIAL_NEGATION - _OBLIGATION
+            if t not in q_text and unglued(t) not in q_text and not (polar and len(claim_toks) > 1 and _BARE_POLARITY.fullmatch(t))}
     quoted = {t for t in _QUOTED.findall(norm_claim) if t not in q_text}
     # What a question for a quantity asks about, in the claim's words: the figure must stand in a
     # sentence that names some of it ("人均可支配收入是114万亿元" is not supported by
