@@ -48,6 +48,15 @@ def test_changed_document_rebuilds_and_reuses_vectors(corpus, encoder):
     assert any("50万元" in c.text for c in second.chunks)
 
 
+def test_a_new_pipeline_version_parses_again_and_embeds_no_unchanged_text(corpus, encoder, monkeypatch):
+    # an upgrade re-reads every document, but a chunk whose text did not change keeps its vector
+    first = open_index(corpus, encoder)
+    monkeypatch.setattr(index_mod, "PIPELINE_VERSION", index_mod.PIPELINE_VERSION + 1)
+    second = open_index(corpus, encoder)
+    assert second.path != first.path and second.manifest["pipeline_version"] == index_mod.PIPELINE_VERSION
+    assert second.manifest["embedded"] == 0 and [c.text for c in second.chunks] == [c.text for c in first.chunks]
+
+
 def test_added_and_removed_documents(corpus, encoder, seeds_dir):
     open_index(corpus, encoder)
     shutil.copy(seeds_dir / "003_523b3058465032b4.txt", corpus.docs_dir)
