@@ -73,11 +73,18 @@ def _once(cells) -> list[str]:
 # 「金额(万元)」, 「占比」, 「增长率」) or makes its figures codes (「科目编码」, 「序号」, 「年份」).
 TABLE_NUMBER = re.compile(r"^[-+−]?\d[\d,，]*(?:\.\d+)?$")
 OWN_MEASURE = re.compile(r"[（(][^）)]{1,8}[）)]|[%％‰率比幅]")
-CODE_COLUMN = re.compile(r"码|序号|编号|代号|年份|年度$|^序$")
+_CODE_COLUMN = re.compile(r"码|序号|编号|代号|年份|年度$|^序$")
 # A column giving each row's unit (statistical tables: 「指标｜单位｜绝对数｜比上年增长（%）」), not one
 # naming organisations (「预算单位」, 「单位名称」): its cells end in a measure.
 _UNIT_COLUMN = re.compile(r"(?:^|\s)(?:计量)?单位$")
 _MEASURE_END = re.compile(r"[元吨人次个户家所座处项件台辆头只匹米里顷亩斤克升度时%％‰瓦方张套册本条名位床班批]$")
+
+
+def takes_unit(name: str, value: str) -> bool:
+    """Whether a cell under column `name` is a bare figure a unit can be written after: not a code or
+    serial number (「科目编码：201」, 「05」)."""
+    return (bool(TABLE_NUMBER.match(value)) and not _CODE_COLUMN.search(name)
+            and not (value.startswith("0") and value[1:2].isdigit()))
 
 
 def _row_unit(head: list[str], row: list[str]) -> list[str]:
@@ -87,8 +94,7 @@ def _row_unit(head: list[str], row: list[str]) -> list[str]:
     unit = row[k] if k is not None else ""
     if not unit or len(unit) > 5 or any(c.isdigit() for c in unit) or not _MEASURE_END.search(unit):
         return row
-    return [value + unit if i != k and TABLE_NUMBER.match(value) and not (value[0] == "0" and value[1:2].isdigit())
-            and not OWN_MEASURE.search(head[i]) and not CODE_COLUMN.search(head[i]) else value
+    return [value + unit if i != k and takes_unit(head[i], value) and not OWN_MEASURE.search(head[i]) else value
             for i, value in enumerate(row)]
 
 

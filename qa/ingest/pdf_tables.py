@@ -21,7 +21,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from qa.ingest.load_common import CODE_COLUMN, OWN_MEASURE, TABLE_NUMBER, glue, table_rows
+from qa.ingest.load_common import OWN_MEASURE, TABLE_NUMBER, glue, table_rows, takes_unit
 
 MIN_PATHS = 4          # drawn paths on a page below which it holds no ruled table
 MIN_AGREEMENT = 0.9    # share of a grid's characters that pdfium's text of the same area must hold
@@ -176,10 +176,8 @@ def _with_units(head: list[str], row: list[str], unit: str) -> list[str]:
     out = []
     for k, value in enumerate(row):
         name = head[k] if k < len(head) else ""
-        if TABLE_NUMBER.match(value):
-            if CODE_COLUMN.search(name) or value.startswith("0") and value[1:2].isdigit():
-                pass   # a code or serial number (「科目编码：201」, 「05」) has no unit
-            elif m := _BRACKET_UNIT.search(name):
+        if takes_unit(name, value):
+            if m := _BRACKET_UNIT.search(name):
                 value += m.group(1)
             elif unit and not OWN_MEASURE.search(name):
                 value += unit

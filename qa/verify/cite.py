@@ -59,7 +59,7 @@ def _share_found(toks: set[str], found: set[str], text: str) -> float:
     ("王正谱作"), as the word without that character."""
     def hit(t: str) -> bool:
         return (t in found or t in text or (len(t) >= 3 and (t[:-1] in text or t[1:] in text))
-                or (unglued(t) != t and unglued(t) in text))
+                or ((u := unglued(t)) != t and u in text))
     return sum(len(t) for t in toks if hit(t)) / sum(len(t) for t in toks) if toks else 0.0
 
 
