@@ -12,6 +12,7 @@ from tests.conftest import WILD
 DEBT = WILD / "国务院关于加强地方政府性债务管理的意见（国发〔2014〕43号）.docx"
 BONDS = WILD / "中共中央办公厅国务院办公厅印发《关于做好地方政府专项债券发行及项目配套融资工作的通知》.docx"
 NB = WILD / "核电厂定期安全审查指南_第1部分_通用要求（NB-T征求意见稿）.docx"
+LAW_PAGE = WILD / "中华人民共和国监察法_高校纪检网站转载页.html"
 
 
 @pytest.fixture(scope="module")
@@ -173,3 +174,61 @@ def test_a_column_of_organisations_named_unit_gives_no_unit():
 
     assert table_rows([["预算单位", "金额"], ["区财政局", "12.5"]]) == ["预算单位：区财政局；金额：12.5"]
     assert table_rows([["单位", "人数"], ["区财政局", "12"]]) == ["单位：区财政局；人数：12"]
+
+
+CRIMINAL_PROCEDURE = WILD.parent / "blind-2026-12-07zb" / "中华人民共和国刑事诉讼法（2018年修正·内嵌MHT网页的Word文件）.docx"
+
+
+def _word_file_importing(part_name: str, content_type: str, body: bytes) -> bytes:
+    """A .docx whose document.xml holds only a w:altChunk pointing at part_name, as Word's own
+    'import a web page' and the OpenXML SDK write it."""
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    r = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("[Content_Types].xml",
+                   '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+                   'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+                   'relationships+xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.'
+                   'openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
+                   f'<Override PartName="/{part_name}" ContentType="{content_type}"/></Types>')
+        z.writestr("_rels/.rels", f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+                   f'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{r}/officeDocument" '
+                   'Target="word/document.xml"/></Relationships>')
+        z.writestr("word/document.xml", f'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="{w}" '
+                   f'xmlns:r="{r}"><w:body><w:altChunk r:id="chunk1"/><w:sectPr/></w:body></w:document>')
+        z.writestr("word/_rels/document.xml.rels", '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns='
+                   f'"http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="chunk1" '
+                   f'Type="{r}/aFChunk" Target="/{part_name}"/></Relationships>')
+        z.writestr(part_name, body)
+    return out.getvalue()
+
+
+def test_a_word_file_whose_body_is_an_embedded_mht_page_is_read_as_that_page():
+    # a law exported by a web tool (html-docx-js): document.xml is an altChunk, the text is in afchunk.mht
+    doc = load_file(CRIMINAL_PROCEDURE)
+    assert list(doc.blocks[:4]) == [RawBlock("中华人民共和国刑事诉讼法", 1), doc.blocks[1],
+                              RawBlock("第一编 总则", 2), RawBlock("第一章 任务和基本原则", 3)]
+    texts = [b.text for b in doc.blocks]
+    assert "第九十一条 公安机关对被拘留的人，认为需要逮捕的，应当在拘留后的三日以内，提请人民检察院审查批准。" \
+           "在特殊情况下，提请审查批准的时间可以延长一日至四日。" in texts
+    assert sum(t.startswith("第") and "条 " in t[:8] for t in texts) > 300
+
+
+def test_a_word_file_importing_a_web_page_reads_as_the_page_itself():
+    # another origin: a university site's reprint of a law, imported whole as afchunk.htm
+    page = LAW_PAGE.read_bytes()
+    doc = load_bytes("imported.docx", _word_file_importing("word/afchunk.htm", "text/html", page))
+    assert doc.format == "docx"
+    assert doc.blocks == load_file(LAW_PAGE).blocks
+    assert len(doc.blocks) > 50
+
+
+@pytest.mark.parametrize("content_type, body", [
+    ("application/rtf", b"{\\rtf1 hostile}"),                        # a format the loader does not import
+    ("text/html", b"\xff\xfe\x00\x00" * 64),                         # bytes that decode as no page
+    ("message/rfc822", b"MIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nno page"),   # MHT without a page
+])
+def test_an_imported_part_that_is_no_page_leaves_the_word_file_empty_and_refused(content_type, body):
+    with pytest.raises(RejectedFile):
+        load_bytes("imported.docx", _word_file_importing("word/afchunk.bin", content_type, body))

@@ -1,5 +1,7 @@
 """Web page loader on the three real pages of corpora/wild: main content, title, no chrome."""
 
+import re
+
 import pytest
 
 from qa.ingest.load import RawBlock, RejectedFile, load_bytes, load_file
@@ -122,3 +124,25 @@ def test_the_heading_the_page_title_names_is_the_title(path, title):
     from tests.conftest import WILD
     doc = load_file(WILD.parent / path)
     assert doc.blocks[0].text == title and doc.blocks[0].level == 1
+
+
+@pytest.mark.parametrize("name, headings", [
+    # two Markdown documents of different origin (a plan from a policy site, a law from a law collection)
+    # rendered to a page with nothing around their headings
+    ("乡村全面振兴规划（2024—2027年）（中共中央国务院，2025年1月22日发布，网页转Markdown）.md", 48),
+    ("中华人民共和国律师法（2017年9月1日第三次修正）.md", 8),
+])
+def test_headings_set_straight_under_body_stay_headings_of_a_long_page(name, headings):
+    from markdown_it import MarkdownIt
+
+    from qa.ingest.load_html import html_blocks
+
+    md = (CORPORA / "blind-2026-12-07zb" / name).read_text(encoding="utf-8")
+    expected = [(len(line) - len(line.lstrip("#")), line.lstrip("#").strip())
+                for line in md.splitlines() if re.match(r"#{1,6} ", line)]
+    page = f"<html><body>{MarkdownIt('commonmark').enable('table').render(md)}</body></html>"
+    blocks = html_blocks(page)[0]
+    got = [(b.level, b.text) for b in blocks if b.level]
+    assert len(got) == headings == len(expected)
+    # the page's own first heading is its title (level 1); the rest keep their levels (## → 2, ### → 3)
+    assert got == [(1, expected[0][1])] + expected[1:]

@@ -6,9 +6,13 @@ are rendered as Word shows them ("5.1 ", "a) ", "一、"). Tables become one blo
 「列名：值；列名：值」. Field instructions (FORMTEXT, TOC, HYPERLINK, PAGEREF) never reach the text;
 the results of TOC/PAGEREF fields and paragraphs in TOC styles (the table of contents) are dropped.
 A paragraph that packs several paragraphs with line breaks or "　　" indents is split.
+A body imported whole (w:altChunk: the web page or MHT archive that web exporters such as html-docx-js
+wrap in a .docx, where document.xml holds nothing else) is read by the web-page loader in its place.
 """
 from __future__ import annotations
 
+import email
+import email.policy
 import io
 import posixpath
 import re
@@ -18,6 +22,7 @@ from qa.ingest.blocks import RawBlock, RejectedFile
 from qa.ingest.load_common import glue, table_rows
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 MAX_UNPACKED = 300 * 1024 * 1024
 _TOC_STYLE = re.compile(r"^(toc|目录)\s*\d|^TOC Heading$|^目录标题$", re.I)
 _HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*(\d)$", re.I)
@@ -385,6 +390,11 @@ def docx_blocks(data: bytes) -> tuple[list[RawBlock], list[str]]:
             elif child.tag == W + "tbl":
                 for row in table_rows(_table_grid(child)):
                     items.append({"text": row, "level": 0, "size": 0, "align": None, "style": "", "table": True})
+            elif child.tag == W + "altChunk":
+                part = document.part.related_parts.get(child.get(R_ID))
+                for b in _alt_chunk_blocks(part.content_type, part.blob) if part is not None else ():
+                    items.append({"text": b.text, "level": b.level, "size": 0, "align": None, "style": "",
+                                  "table": b.table})
             elif child.tag == W + "sdt":
                 gallery = child.find(f".//{W}docPartGallery")
                 if gallery is not None and "Table of Contents" in (gallery.get(W + "val") or ""):
@@ -396,6 +406,34 @@ def docx_blocks(data: bytes) -> tuple[list[RawBlock], list[str]]:
     walk(document.element.body)
     items = _drop_toc_heading(items)
     return _with_title(items), notes
+
+
+def _alt_chunk_blocks(content_type: str, blob: bytes) -> list[RawBlock]:
+    """The blocks of an imported body part: an MHT archive's page, a web page or plain text
+    (anything else, e.g. a nested .docx or RTF, is skipped)."""
+    from qa.ingest.load_html import html_blocks
+
+    if content_type == "message/rfc822" or blob.lstrip().startswith(b"MIME-Version"):
+        message = email.message_from_bytes(blob, policy=email.policy.default)
+        pages = [p for p in message.walk() if p.get_content_type() == "text/html"]
+        text, content_type = (pages[0].get_content(), "text/html") if pages else ("", "")
+    elif content_type in ("text/html", "application/xhtml+xml", "text/plain"):
+        for codec in ("utf-8-sig", "gb18030"):
+            try:
+                text = blob.decode(codec)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            return []
+    else:
+        return []
+    if content_type == "text/plain":
+        return [RawBlock(line.strip()) for line in text.splitlines() if line.strip()]
+    try:
+        return html_blocks(text)[0] if text.strip() else []
+    except RejectedFile:
+        return []
 
 
 _REL = re.compile(rb'<Relationship\b[^>]*?/>')

@@ -134,6 +134,21 @@ def _prepare(doc) -> None:
         table.getparent().replace(table, div)
 
 
+def _wrap_bare_body(doc) -> None:
+    """Headings set straight under <body> (a page rendered from Markdown, a Word export) go in an
+    <article>: without a container the extractor keeps the paragraphs of a long page and drops its headings."""
+    from lxml import etree
+
+    body = doc.find("body")
+    if body is None or not body.xpath("./h2|./h3|./h4|./h5|./h6"):
+        return
+    article = etree.SubElement(body, "article")
+    article.text, body.text = body.text, None
+    for child in list(body):
+        if child is not article:
+            article.append(child)
+
+
 def _page_title(doc) -> str:
     # Chinese government sites carry the article's own title in <meta name="ArticleTitle"> (the
     # national web-page specification's metadata); their first <h1> can be a print header or a breadcrumb
@@ -222,6 +237,7 @@ def html_blocks(text: str) -> tuple[list[RawBlock], list[str]]:
         raise RejectedFile("网页无法解析（不是有效的 HTML）") from exc
     title = _page_title(doc)
     _prepare(doc)
+    _wrap_bare_body(doc)
     cleaned = lxml.html.tostring(doc, encoding="unicode")
     xml = trafilatura.extract(cleaned, output_format="xml", include_tables=True, include_comments=False,
                               include_images=False, include_links=False, with_metadata=False, favor_recall=True,
