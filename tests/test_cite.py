@@ -1458,3 +1458,43 @@ def test_a_law_after_a_preposition_is_the_law_in_view_not_a_title():
     from qa.text.sentences import named_laws
     assert named_laws("按照条例规定，登记要交哪些材料？") == () and named_laws("根据条例，谁负责？") == ()
     assert named_laws("按照信访条例，谁负责？") == ("信访条例",) and named_laws("实施条例第三条怎么规定？") == ("实施条例",)
+
+
+@pytest.mark.parametrize("path, quote, question, claim", [
+    # a national plan (Markdown from a policy site) and a city's housing rules (a street office's page):
+    # 「多少比例的…」 asks a share, which the document states as a percentage with no 比例 near it
+    ("blind-2026-12-07zb/乡村全面振兴规划（2024—2027年）（中共中央国务院，2025年1月22日发布，网页转Markdown）.md",
+     "省级土地利用年度计划安排至少5%新增建设用地指标",
+     "为保障乡村重点产业和项目用地，省级土地利用年度计划至少要拿出多少比例的新增建设用地指标？",
+     "省级土地利用年度计划至少要拿出5%新增建设用地指标。"),
+    ("blind-2026-12-07y/广州市公共租赁住房管理办法（穗府办规〔2024〕13号，广州市人民政府办公厅2024年7月26日）_天河区天园街道转载网页.html",
+     "每年从土地出让净收益提取不低于10%的资金", "广州公共租赁住房的资金，每年要从土地出让净收益提取多少比例的资金？",
+     "每年从土地出让净收益提取不低于10%的资金。"),
+    ("blind-2026-12-07n/关于推进广州市家庭医生签约服务高质量发展实施方案（穗卫函〔2023〕1930号）_广州市卫健委网站.html",
+     "原则上不低于80%", "签约服务费至少要拿出多少比例用于签约服务人员的薪酬分配？", "签约服务费用于签约服务人员的薪酬分配原则上不低于80%。"),
+])
+def test_a_question_for_a_share_or_amount_counts_no_noun(path, quote, question, claim):
+    from qa.text.sentences import counted_noun
+    assert counted_noun(question) == ""
+    assert counted_noun("多少金额的补贴") == "" and counted_noun("多少个老旧小区？") == "小区"
+    doc, dt = _doc_text_of(path)
+    (para,) = [p for p in doc.paragraphs if quote in p.text]
+    assert support(claim, para, question, dt) == 1.0
+    # the figure must still stand in the paragraph
+    assert support(claim.replace("0%", "5%") if "0%" in claim else claim.replace("5%", "6%"), para, question, dt) == 0.0
+
+
+@pytest.mark.parametrize("path, quote, question, claim", [
+    # a law printed from Markdown to PDF and a city's regulation (Markdown): ranges in Chinese numerals,
+    # answered in Arabic digits
+    ("blind-2026-12-07zb/中华人民共和国仲裁法（2017年修正·主席令第31号·网页转PDF排版件）.pdf", "副主任二至四人",
+     "一个仲裁委员会由哪些人组成，各有几名？", "一个仲裁委员会由1名主任、2至4名副主任和7至11名委员组成。"),
+    ("blind-2026-12-06k/杭州市物业管理条例(2021-08-09).md", "业主委员会任期为三至五年",
+     "杭州的业主委员会任期是几年？", "杭州的业主委员会任期为3至5年。"),
+])
+def test_an_answer_in_digits_is_supported_by_a_range_in_chinese_numerals(path, quote, question, claim):
+    doc, dt = _doc_text_of(path)
+    (para,) = [p for p in doc.paragraphs if quote in p.text]
+    assert support(claim, para, question, dt) == 1.0
+    # a lower end the range does not have stands nowhere
+    assert support(claim.replace("2至4", "3至4").replace("3至5", "2至5"), para, question, dt) == 0.0

@@ -259,3 +259,10 @@ def test_a_figure_written_with_a_symbol_unit_keeps_it(path, written):
                                                    ("60mg/L", "60毫克/升", "60元")])
 def test_symbol_units_are_their_written_out_units(symbol, written, other):
     assert same_figure(fig(symbol), fig(written)) and not same_figure(fig(symbol), fig(other))
+
+
+def test_a_range_of_chinese_numerals_reads_both_ends_with_the_unit():
+    assert [(f.value, f.unit) for f in figures(normalize("副主任二至四人和委员七至十一人"))] == \
+        [(2, "人"), (4, "人"), (7, "人"), (11, "人")]
+    assert [(f.value, f.unit) for f in figures(normalize("任期为三至五年"))] == [(3, "年"), (5, "年")]
+    assert [(f.value, f.unit) for f in figures(normalize("第一至第三条"))] == [(3, "条")]   # ordinals, not a range of counts

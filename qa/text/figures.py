@@ -5,7 +5,7 @@ of the same figure compare equal.
   1.2万亿元 = 12000亿元                              万 / 亿 / 万亿 multipliers
   百分之九十 = 90%                                    percentages
   80多名 ≈ 80名, 近5000户 ≈ 5000户                   多/余/近/约/超过 approximations (flagged)
-  3至5年, 5%—10%                                      ranges: both ends carry the unit
+  3至5年, 5%—10%, 二至四人                            ranges: both ends carry the unit
 
 Used by verification (qa/verify/cite.py): a claim's figure is supported by a passage figure with the same
 value and a compatible unit. Every function is pure and works on normalized text (qa.text.normalize).
@@ -30,10 +30,12 @@ _ARABIC = r"\d+(?:,\d{3})*(?:\.\d+)?"
 # ㎡ and m² as m2, m³ as m3.
 _SYMBOL_UNITS = {"°c": "摄", "m2": "平", "m3": "立", "mg/l": "毫", "km": "公", "kg": "公"}
 _SYMBOL = "(?:" + "|".join(re.escape(u) for u in sorted(_SYMBOL_UNITS, key=len, reverse=True)) + ")(?![a-z])"
+# The first end of a range of Chinese numerals (the 二 of 「副主任二至四人」), read when the second end follows.
+_CN_RANGE = r"(?:至|到)[一二两三四五六七八九十百千]"
 _FIGURE = re.compile(
     # "最近一次", "附近" are words, not an approximate figure
     rf"(?P<pct>百分之)?(?P<approx1>(?<![最附接将临])近|约|超过|逾|达)?"
-    rf"(?P<num>{_ARABIC}|[{_CN_DIGITS}]{{2,}}|[一二两三四五六七八九十](?=[多余]?个?(?:[{_MEASURE}]|小时|分钟|周岁))|半(?=个?[年月天]))"
+    rf"(?P<num>{_ARABIC}|[{_CN_DIGITS}]{{2,}}|[一二两三四五六七八九十](?=[多余]?个?(?:[{_MEASURE}]|小时|分钟|周岁)|{_CN_RANGE})|半(?=个?[年月天]))"
     # PDF text layers often set a space between a number and its unit ("6 个月", "75 %").
     rf"(?P<approx3>多|余)?(?: ?(?P<mult>万亿|千万|百万|十万|万|亿))?(?P<approx2>多|余)?"
     rf"(?: ?(?P<unit>%|‰|个月|个?半?小时|个?(?:自然|工作)日|{_SYMBOL}|[\u4e00-\u9fff]))?"
@@ -46,7 +48,7 @@ _MONTHS = {"年": 12.0, "月": 1.0}
 _NOT_UNITS = frozenset("每以的和或及与之其久")
 _SAME_UNIT = ("名人位", "个家所座处项", "日天", "摄度")
 _COUNTERS = "".join(_SAME_UNIT[:2])
-_RANGE = re.compile(rf"(?P<a>{_ARABIC})\s*(?:至|到|-|—|~|～|－)\s*(?=\d)")
+_RANGE = re.compile(rf"(?P<a>{_ARABIC})\s*(?:至|到|-|—|~|～|－)\s*(?=\d)|(?P<cn>[{_CN_DIGITS}]+)(?:至|到)(?=[{_CN_DIGITS}])")
 # A time of day, however written: 「22:00」 = 「22点」 = 「晚上10点」 = 「二十二时」 after 晚上. Value in minutes
 # after midnight, unit 时刻. A Chinese-numeral hour needs its part of the day (「十八点五」 is 18.5).
 _HALF_DAY = "上午|早上|早晨|中午|下午|傍晚|晚上|夜间|夜里|凌晨"
@@ -154,7 +156,7 @@ def figures(text: str) -> list[Figure]:
         out.append(Figure(value, unit, text[m.start():end], m.start(), end, bool(word), low, high))
     for r in _RANGE.finditer(text):
         for i, f in enumerate(out[:-1]):
-            if f.start == r.start("a") and not f.unit:
+            if f.start == r.start("a" if r.group("a") else "cn") and not f.unit:
                 out[i] = Figure(f.value, out[i + 1].unit, f.text, f.start, f.end, f.approx, f.low, f.high)
     clocks = clock_times(text)
     if clocks:   # a time of day replaces the numbers it is written with (「22」 and 「00」 of 「22:00」)
