@@ -1498,3 +1498,57 @@ def test_an_answer_in_digits_is_supported_by_a_range_in_chinese_numerals(path, q
     assert support(claim, para, question, dt) == 1.0
     # a lower end the range does not have stands nowhere
     assert support(claim.replace("2至4", "3至4").replace("3至5", "2至5"), para, question, dt) == 0.0
+
+
+@pytest.mark.parametrize("path, quote, question, claim", [
+    # jieba glues a law's 法 to the preposition after it (「社会保险法从…」 → 社会保险|法从): a PDF-text law
+    # and a Markdown law of another collection
+    ("blind-2026-12-07zc/中华人民共和国社会保险法（2018年修正，含缴费与待遇条款）_PDF抽取文本.txt", "本法自2011年7月1日起施行",
+     "社会保险法是从哪一天起施行的？", "社会保险法从2011年7月1日起施行。"),
+    ("wild/中华人民共和国劳动法（2018修正）.md", "本法自1995年1月1日起施行", "劳动法是哪天开始施行的？",
+     "劳动法从1995年1月1日起施行。"),
+])
+def test_a_word_glued_to_a_preposition_is_the_questions_word(path, quote, question, claim):
+    from qa.text.sentences import unglued
+    assert unglued("法从") == "法" and unglued("服从") == "服从"   # a dictionary word stays whole
+    doc, dt = _doc_text_of(path)
+    (para,) = [p for p in doc.paragraphs if quote in p.text]
+    assert support(claim, para, question, dt) == 1.0
+    assert support(claim.replace("1日", "2日"), para, question, dt) == 0.0
+
+
+@pytest.mark.parametrize("path, quote, question, claim", [
+    # 「万分之五」: jieba tags 万分之 as a person's name; the social insurance law (PDF text, a space
+    # left inside the figure) and the customs tariff law (.txt)
+    ("blind-2026-12-07zc/中华人民共和国社会保险法（2018年修正，含缴费与待遇条款）_PDF抽取文本.txt", "按日加收万 分之五",
+     "用人单位没有按时足额缴纳社会保险费，滞纳金按什么标准每天加收？", "用人单位没有按时足额缴纳社会保险费，滞纳金按日加收万分之五。"),
+    ("blind-2026-12-06l/中华人民共和国关税法（2024年4月26日通过）.txt", "按日加收滞纳税款万分之五的滞纳金",
+     "关税逾期没交，滞纳金每天按什么标准加收？", "关税逾期未缴纳的，按日加收滞纳税款万分之五的滞纳金。"),
+])
+def test_a_numeral_word_is_no_name(path, quote, question, claim):
+    from qa.text.sentences import named_entities
+    assert named_entities("滞纳金按日加收万分之五") == []
+    doc, dt = _doc_text_of(path)
+    paras = [p for p in doc.paragraphs if quote in p.text]
+    assert max(support(claim, p, question, dt) for p in paras) == 1.0
+
+
+@pytest.mark.parametrize("path, quote, question, right, vague", [
+    # 「多长时间」 asks a quantity as 多少 does: an answer that gives none does not answer it (the
+    # lawyers law .md of a law collection; the customs tariff law .txt)
+    ("blind-2026-12-07zb/中华人民共和国律师法（2017年9月1日第三次修正）.md", "曾经担任法官、检察官的律师，从人民法院、人民检察院离任后二年内",
+     "一名法官从法院辞职后转做律师，多长时间内不能在诉讼中当代理人或辩护人？",
+     "法官从人民法院离任后二年内，不得担任诉讼代理人或者辩护人[1]。",
+     "法官从法院辞职后转做律师，不得担任诉讼代理人或者辩护人[1]。"),
+    ("blind-2026-12-06l/中华人民共和国关税法（2024年4月26日通过）.txt", "应当自完成申报之日起十五日内缴纳税款",
+     "进出口货物的纳税人应当在多长时间内缴纳税款？", "纳税人应当自完成申报之日起十五日内缴纳税款[1]。",
+     "纳税人应当按照规定缴纳税款[1]。"),
+])
+def test_a_question_for_how_long_is_not_answered_without_a_duration(path, quote, question, right, vague):
+    from qa.verify.cite import asks_one_quantity
+    assert asks_one_quantity(question)
+    doc, dt = _doc_text_of(path)
+    (para,) = [p for p in doc.paragraphs if quote in p.text]
+    passages = [Passage(1, para, 0, len(para.text))]
+    assert not verify(right, passages, question, {para.doc: dt}).abstained
+    assert verify(vague, passages, question, {para.doc: dt}).abstained

@@ -40,8 +40,9 @@ def content_tokens(text: str) -> set[str]:
     return {t for t in tokenize(text, search=False) if len(t) >= 2 or t.isdigit()}
 
 
-# Function characters jieba's unknown-word model glues a lone character to (「公示期为20日」 → 公示|期为).
-_FUNCTION_CHARS = frozenset("为是的了于在将被把对由及与和或也都就均")
+# Function characters jieba's unknown-word model glues a lone character to (「公示期为20日」 → 公示|期为,
+# 「社会保险法从…」 → 社会保险|法从).
+_FUNCTION_CHARS = frozenset("为是的了于在将被把对由及与和或也都就均从自向按经")
 
 
 def unglued(tok: str) -> str:
@@ -91,9 +92,14 @@ def best_sentence(claim: str, paragraph: str) -> tuple[int, int]:
 NAME_FLAGS = ("ns", "nr", "nt")   # jieba POS: place, person, organisation
 
 
+# jieba tags a numeral word as a name now and then (「万分之」 of 「按日加收万分之五」 as a person's name).
+_NUMERAL_WORD = re.compile(r"[零〇一二两三四五六七八九十百千万亿分之点]+")
+
+
 def named_entities(text: str, flags: tuple[str, ...] = NAME_FLAGS) -> list[tuple[str, str]]:
     """(name, POS flag) in order of appearance, normalized text, names of two characters or more."""
-    return [(w.word, w.flag[:2]) for w in jieba.posseg.cut(normalize(text)) if w.flag[:2] in flags and len(w.word) >= 2]
+    return [(w.word, w.flag[:2]) for w in jieba.posseg.cut(normalize(text))
+            if w.flag[:2] in flags and len(w.word) >= 2 and not _NUMERAL_WORD.fullmatch(w.word)]
 
 
 PLACE_SUFFIXES = "省市县区旗州盟镇乡村"   # what an administrative place name ends with
@@ -250,14 +256,16 @@ _YES_NO = r"是否|能否|可否|有没有|是不是|(\w{1,2})不\1"   # its one
 _POLAR = re.compile(rf"吗[？?。\s]*$|{_YES_NO}|还是")
 # What asks rather than tells: a sentence keeping one of its question's interrogatives restates it.
 # 几 after a demonstrative points, it does not ask: 「以下几个方面」「这几类」 open a list.
-INTERROGATIVE = re.compile(rf"多少|什么|哪[些个位里年天一]|谁|怎么|如何|为何|何时|"
+# 「多长时间」, 「多久」, 「多大」 ask a quantity as 多少 does.
+_HOW = r"多[长久大高远重宽深]"
+INTERROGATIVE = re.compile(rf"多少|{_HOW}|什么|哪[些个位里年天一]|谁|怎么|如何|为何|何时|"
                             rf"(?<!以下)(?<!下列)(?<![这那])几(?!乎)[个名次项位年月天日期批类种]|"
                             rf"{_YES_NO}|吗")
 
 
 # What asks for a thing, not a yes or no: a question holding one is no yes/no question even when it
 # also holds a 是否 (「应在多长时间内决定是否接受委托」: 是否 is the matter decided, 多长时间 is asked).
-_WH = re.compile(r"多少|什么|哪|谁|怎么|怎样|如何|为何|为什么|何时|多[长久大高远重宽深]|(?<!以下)(?<!下列)(?<![这那])几(?!乎)")
+_WH = re.compile(rf"多少|什么|哪|谁|怎么|怎样|如何|为何|为什么|何时|{_HOW}|(?<!以下)(?<!下列)(?<![这那])几(?!乎)")
 
 
 def polar_question(question: str) -> bool:
