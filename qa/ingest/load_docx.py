@@ -19,6 +19,7 @@ import re
 import zipfile
 
 from qa.ingest.blocks import RawBlock, RejectedFile
+from qa.ingest.decode import decode
 from qa.ingest.load_common import glue, table_rows
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -418,13 +419,9 @@ def _alt_chunk_blocks(content_type: str, blob: bytes) -> list[RawBlock]:
         pages = [p for p in message.walk() if p.get_content_type() == "text/html"]
         text, content_type = (pages[0].get_content(), "text/html") if pages else ("", "")
     elif content_type in ("text/html", "application/xhtml+xml", "text/plain"):
-        for codec in ("utf-8-sig", "gb18030"):
-            try:
-                text = blob.decode(codec)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
+        try:
+            text = decode(blob)[0]   # as a .html or .txt file of its own would be read
+        except RejectedFile:
             return []
     else:
         return []

@@ -149,8 +149,10 @@ _COUNTERS = set("个名人位户家所项期批次条座处种类件")
 # Measure words of things counted one by one, beyond those a counted noun follows in questions above.
 COUNTERS = frozenset(_COUNTERS | set("辆台艘架张本套间栋棵头只匹部份册"))
 _WHOLE = {"全部", "所有", "全体"}   # "多少农村贫困人口全部脱贫": says how many, not of what
+# Words naming an amount, not a thing (「资金总额」, 「人员数量」).
+AMOUNT_WORDS = frozenset("总量 总额 总数 数量 数额 数目 规模 金额".split())
 # 「多少比例的新增建设用地指标」 asks a share (「至少5%」), 「多少金额」 an amount: a measure, not things counted.
-_MEASURE_HEADS = frozenset("比例 比重 占比 百分比 比率 份额 总量 总额 总数 数量 数额 数目 规模 金额".split())
+_MEASURE_HEADS = AMOUNT_WORDS | frozenset("比例 比重 占比 百分比 比率 份额".split())
 
 
 _SPAN_WORD = re.compile(r"(?:以内|之内|内|以前|之前|前|以后|之后|后)$")

@@ -27,7 +27,7 @@ from qa.schema import Citation, Claim, Paragraph, Passage
 from qa.ingest.sections import unnumbered
 from qa.text.figures import Figure, answers_unit, asked_change, asked_unit, dates, figures, find, misdated, states_change
 from qa.text.sentences import (
-    COUNTERS, INTERROGATIVE, content_tokens, contrasted, counted_noun, entity_found, numbers,
+    AMOUNT_WORDS, COUNTERS, INTERROGATIVE, content_tokens, contrasted, counted_noun, entity_found, numbers,
     SUPPORT_OVERLAP, answer_kinds, best_sentence, polar_question, restates_question, sentence_spans, unglued, words_apart,
 )
 
@@ -35,7 +35,7 @@ from qa.text.sentences import (
 # when the check "unsupported" is off: the model's own markers, and this note for the reader.
 UNVERIFIED_NOTE = "（以上回答未能在资料中逐句核实，请点开引用核对原文。）"
 # Words that say how much, not of what ("总量约4.4万亿元" answering "…生产总值…？总量大概多少？").
-QUANTITY_WORDS = frozenset("总量 总额 总数 数量 数额 数目 规模 金额 多少".split())
+QUANTITY_WORDS = AMOUNT_WORDS | {"多少"}
 # 几 before a measure asks a quantity as 多少 does ("几天", "几届", "几分钟"); not "几乎", nor 哪几 (which ones).
 _COUNT_ASK = re.compile(r"(?<!哪)几(?!乎)")
 # A writing of a quantity beyond what figures() reads: 「三分之二」, 「两届」, 「半数」 (not 「一方」, 「统一」).
