@@ -1328,6 +1328,23 @@ def test_a_bare_no_to_a_yes_or_no_question_stands_on_the_negating_sentence_it_ci
     assert verify("不可以[1]。", [Passage(1, other, 0, len(other.text))], question).abstained
 
 
+@pytest.mark.parametrize("set_name, prefix, needle, question, stem", [
+    # a city bureau's subsidy rules (a district's web page) and a city environment bureau's rules (.md)
+    ("blind-2026-12-07u", "广州市困难残疾人生活补贴", "不计入城乡最低生活保障家庭的收入",
+     "残疾人两项补贴要不要算进低保家庭的收入？", "残疾人两项补贴{}计入城乡最低生活保障家庭的收入"),
+    ("blind-2026-12-07zd", "江门市生态环境局", "不计入行政处罚期限",
+     "涉嫌环境犯罪案件移送办理的期间，要不要计入行政处罚期限？", "涉嫌犯罪案件的移送办理期间{}计入行政处罚期限"),
+])
+def test_a_no_said_as_no_need_is_the_denial_the_text_states(set_name, prefix, needle, question, stem):
+    from tests.conftest import para_with
+    doc = build_document(load_file(next((WILD.parent / set_name).glob(prefix + "*"))))
+    para = para_with(doc, needle)
+    passages = [Passage(1, para, 0, len(para.text))]
+    for no in ("不需要", "无需", "不用"):
+        assert not verify(stem.format(no) + "[1]。", passages, question).abstained
+    assert verify(stem.format("要") + "[1]。", passages, question).abstained
+
+
 def test_the_no_of_a_yes_or_no_answer_is_polarity_not_a_word_to_find():
     para = _u_paragraph("民用航空科学技术成果鉴定办法", 7)
     question = "一项已经获得国家专利的民航应用技术成果，民航总局还会组织鉴定吗？"

@@ -142,3 +142,20 @@ def test_cancel_is_asked_before_each_scanned_page_and_stops_the_read():
     with pytest.raises(LoadCancelled):
         load_bytes("扫描两页.pdf", _pdf_bytes(two), cancel=cancel)
     assert len(asked) == 2
+
+
+@pytest.mark.parametrize("path, paragraph", [
+    # a Hong Kong ordinance's verified copy (e-Legislation, Chinese and English side by side) and a
+    # government gazette's legal notice (a national law promulgated in Hong Kong, also side by side)
+    ("blind-2026-12-07zd/安老院條例",
+     "(c)須批准獲發牌照的人營辦、料理、管理或以其他方式控制一所屬為施行本條而訂明的種類的安老院，期限為36個月或牌照指明的較短期間。"),
+    ("blind-2026-12-07y/《中華人民共和國香港特別行政區維護國家安全法》",
+     "因此本人，香港特別行政區行政長官林鄭月娥，現公布：列於附表的《中華人民共和國香港特別行政區維護國家安全法》"
+     "自2020年6月30日晚上11時起在香港特別行政區實施。"),
+])
+def test_a_page_set_in_two_columns_joins_each_columns_lines_by_its_own_margins(path, paragraph):
+    folder, prefix = path.split("/")
+    doc = load_file(next((WILD.parent / folder).glob(prefix + "*.pdf")))
+    # the left column's lines end at the gap between the columns, not at the page's right margin
+    assert any(b.text.startswith(paragraph) for b in doc.blocks)
+    assert not any(re.search(r"[A-Za-z]{4}", b.text) for b in doc.blocks if paragraph in b.text)

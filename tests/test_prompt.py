@@ -153,3 +153,20 @@ def test_the_model_reads_figures_joined_and_citations_keep_the_original():
     shown = render_passage(Passage(1, para, 0, len(text)))
     assert "并于2022年12月27日经公司审批通过" in shown and "2022 年" not in shown
     assert para.text == text
+
+
+@pytest.mark.parametrize("path, needle, figure", [
+    # two statistical bulletins of different provinces: a city site's web page and a prefecture's PDF
+    ("blind-2026-12-07zd/江西省2022年国民经济和社会发展统计公报", "全年地区生产总值[2]", "全年地区生产总值32074.7亿元"),
+    ("blind-2026-12-06j/黔东南苗族侗族自治州2023年国民经济和社会发展统计公报", "全年全州生产总值[2]", "全年全州生产总值1329.65亿元"),
+])
+def test_a_documents_note_marks_are_not_shown_as_citation_marks(path, needle, figure):
+    from qa.ingest.load import load_file
+    from qa.ingest.sections import build_document
+    from tests.conftest import WILD
+    folder, prefix = path.split("/")
+    doc = build_document(load_file(next((WILD.parent / folder).glob(prefix + "*"))))
+    para = para_with(doc, needle)
+    shown = render_passage(Passage(1, para, 0, len(para.text)))
+    assert figure in shown and shown.count("[") == 1 and shown.startswith("[1]《")
+    assert needle in para.text   # the citation keeps the document's text

@@ -236,6 +236,11 @@ def _heading(h: str) -> str:
     return OMITTED if addresses_assistant(h) else short_heading(h)
 
 
+# A document's own note marks (statistical bulletins: 「全年地区生产总值[2]32074.7亿元」) look like our citation
+# marks, and the model read that figure as 232074.7: the model reads the text without them.
+FOOTNOTE_MARK = re.compile(r"\[\d{1,2}\]")
+
+
 def render_passage(p: Passage) -> str:
     """[n]《title》 section path, then the excerpt between ``` fences, with the sentences that address
     the reader (in the excerpt, its title or a heading) replaced by a placeholder.
@@ -244,8 +249,9 @@ def render_passage(p: Passage) -> str:
     Citations still point to the original paragraph."""
     where = " > ".join(_heading(h) for h in p.para.section)
     title = OMITTED if addresses_assistant(p.para.title) else p.para.title[:24]
-    head = f"[{p.n}]《{title}》" + (f" {where}" if where else "")
+    head = f"[{p.n}]《{FOOTNOTE_MARK.sub('', title)}》" + (f" {FOOTNOTE_MARK.sub('', where)}" if where else "")
     body = join_figures(neutralize(p.para.text, p.start, p.end)).replace("```", "'''")   # the fence stays ours
+    body = FOOTNOTE_MARK.sub("", body)
     return to_simplified(f"{head}\n```\n{body}\n```")
 
 

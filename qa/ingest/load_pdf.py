@@ -265,6 +265,25 @@ def _starts_paragraph(prev: Line, ln: Line, left: float, right: float, size: flo
     return False
 
 
+def gutter(page: list[Line]) -> float | None:
+    """The x of the gap between two columns of text set side by side on a page (a Hong Kong ordinance:
+    Chinese left, English right; a bulletin set in two columns), or None for a page read across: a
+    quarter of its lines at least stand wholly left of it, a quarter wholly right, and at most a
+    tenth cross it (headings and running heads set across both columns)."""
+    body = [ln for ln in page if not ln.table and len(ln.text) >= 4]
+    if len(body) < 8:
+        return None
+    lo, hi = min(ln.x0 for ln in body), max(ln.x1 for ln in body)
+    best: tuple[int, float] | None = None
+    for step in range(30, 71):   # the gap stands in the middle of the text's width
+        g = lo + (hi - lo) * step / 100
+        left, right = sum(ln.x1 <= g for ln in body), sum(ln.x0 >= g for ln in body)
+        crossing = len(body) - left - right
+        if min(left, right) >= len(body) / 4 and crossing <= len(body) / 10 and (best is None or crossing < best[0]):
+            best = (crossing, g)
+    return best[1] if best else None
+
+
 def _title(first: list[Line], size: float) -> int:
     """How many leading lines of page 1 form the title: set clearly larger than the body."""
     n = 0
@@ -281,6 +300,14 @@ def paragraphs(pages: list[list[Line]]) -> list[RawBlock]:
     if not lines:
         return []
     left, right, size, pitch = _layout([ln for ln in lines if not ln.table] or lines)
+    # On a page set in two columns each column has its own margins: a line of the left column ends
+    # at the gap, not at the page's right margin, and is full there.
+    column: dict[int, int] = {}
+    for page in pages:
+        g = gutter(page)
+        if g is not None:
+            column.update({id(ln): int(ln.x0 >= g) for ln in page if not ln.table and (ln.x1 <= g or ln.x0 >= g)})
+    margins = {c: _layout([ln for ln in lines if column.get(id(ln)) == c]) for c in set(column.values())}
     blocks: list[RawBlock] = []
     n_title = _title(pages[0], size) if pages and pages[0] else 0
     if n_title:
@@ -304,7 +331,10 @@ def paragraphs(pages: list[list[Line]]) -> list[RawBlock]:
             current = []
             blocks.append(RawBlock(ln.text, 0, ln.page, table=True))
             continue
-        if current and _starts_paragraph(current[-1], ln, left, right, size, pitch):
+        c = column.get(id(ln))
+        if current and (column.get(id(current[-1])) != c
+                        or _starts_paragraph(current[-1], ln, *(margins[c][:2] if c is not None else (left, right)),
+                                             size, pitch)):
             flush()
             current = []
         current.append(ln)

@@ -12,8 +12,9 @@ from qa.text.sentences import SUPPORT_OVERLAP, best_sentence, content_tokens, ov
 
 # Words that begin with 不/无/非/未 without negating (「不断」「无论」「非常」「未来」) are not negators.
 _NOT_NEGATION = re.compile(r"不断|不仅|不少|不同|不久|不管|不论|无论|非常|未来|无疑|不止")
-# The negator stands right before the verb, or before one modal (「不得超过」「不予受理」「未能」).
-_NEGATOR = re.compile(r"(?:不|未|无|非|没有|没|勿|禁止)[得能可应再予会准许宜必]?$")
+# The negator stands right before the verb, or before one modal (「不得超过」「不予受理」「未能」), which may be
+# a word of need (「不需要计入」「无需缴纳」「不必」「不用」: an answer's way of saying the text's 「不计入」).
+_NEGATOR = re.compile(r"(?:不|未|无|非|没有|没|勿|禁止)(?:需要|必要|[得能可应再予会准许宜必需用])?$")
 
 
 def _negated(text: str, word: str) -> bool | None:
