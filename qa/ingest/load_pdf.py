@@ -307,7 +307,7 @@ def paragraphs(pages: list[list[Line]]) -> list[RawBlock]:
         g = gutter(page)
         if g is not None:
             column.update({id(ln): int(ln.x0 >= g) for ln in page if not ln.table and (ln.x1 <= g or ln.x0 >= g)})
-    margins = {c: _layout([ln for ln in lines if column.get(id(ln)) == c]) for c in set(column.values())}
+    margins = {c: _layout([ln for ln in lines if column.get(id(ln)) == c])[:2] for c in set(column.values())}
     blocks: list[RawBlock] = []
     n_title = _title(pages[0], size) if pages and pages[0] else 0
     if n_title:
@@ -333,8 +333,7 @@ def paragraphs(pages: list[list[Line]]) -> list[RawBlock]:
             continue
         c = column.get(id(ln))
         if current and (column.get(id(current[-1])) != c
-                        or _starts_paragraph(current[-1], ln, *(margins[c][:2] if c is not None else (left, right)),
-                                             size, pitch)):
+                        or _starts_paragraph(current[-1], ln, *margins.get(c, (left, right)), size, pitch)):
             flush()
             current = []
         current.append(ln)
