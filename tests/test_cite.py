@@ -1418,6 +1418,41 @@ def test_a_regulation_named_by_its_short_name_or_pointed_at_frames_its_own_text(
     assert not in_frame("按照信访条例，" + question.split("，", 1)[1], para, dt)
 
 
+@pytest.mark.parametrize("quote, question, claim", [
+    # a hotel's emergency-resource survey (.docx): the roster line and the contact table's row
+    ("副总指挥：贺从胜", "喜来登酒店应急救援指挥部的副总指挥是谁？", "喜来登酒店应急救援指挥部的副总指挥是贺从胜。"),
+    ("应急职务：应急副指挥；姓名：贺从胜", "喜来登酒店的应急副指挥叫什么名字？", "喜来登酒店的应急副指挥是贺从胜。"),
+])
+def test_a_claim_adding_only_a_name_jieba_cannot_cut_is_judged_by_that_name(quote, question, claim):
+    # jieba cuts 「贺从胜」 贺|从|胜, so the claim seemed to add no word to the question and stood on nothing.
+    # Only one document of the corpora has such a name (scanned on every built index, 2026-12-08).
+    from qa.text.sentences import lone_runs
+    from tests.conftest import para_with
+    doc, dt = _doc_text_of("blind-2026-12-08a/西安喜来登大酒店生产安全事故应急资源调查报告（西安中信丝绸之路大酒店有限公司，2024年6月）.docx")
+    para = para_with(doc, quote)
+    assert lone_runs(normalize(claim)) == {"贺从胜"}
+    assert support(claim, para, question, dt) == 1.0
+    assert support(claim.replace("贺从胜", "贺从军"), para, question, dt) == 0.0
+
+
+@pytest.mark.parametrize("path, question, quote", [
+    # a city's conduct regulation (.docx, asked in traditional characters) and Beijing's petition rules (.md)
+    ("blind-2026-12-08a/成都市文明行为促进条例（2022年8月30日成都市人大常委会通过、9月30日四川省人大常委会批准）.docx",
+     "在成都騎非機動車，條例是否要求佩戴頭盔？", "规范佩戴头盔"),
+    ("wild/北京市信访条例.md", "在北京上访，条例规定受理的信访事项多少日内办结？", "应当自受理之日起60日内办结"),
+])
+def test_the_word_before_a_comma_is_no_part_of_a_law_title(path, question, quote):
+    # 「…骑非机动车，条例是否…」 names no 「非机动车条例」: a bare 条例 after a comma is the law in view
+    from qa.text.sentences import named_laws
+    from qa.verify.frame import in_frame
+    from tests.conftest import para_with
+    doc, dt = _doc_text_of(path)
+    para = para_with(doc, quote)
+    assert named_laws(question) == ()
+    assert in_frame(question, para, dt)
+    assert not in_frame(question.replace("，条例", "，城管条例").replace("，條例", "，城管條例"), para, dt)
+
+
 @pytest.mark.parametrize("path, question, quote, claim", [
     # a provincial regulation (.md) and a ministry's penalty rules (.md of another site): 是否 is the
     # matter decided, 多长时间/多少个工作日 is what is asked
@@ -1569,3 +1604,26 @@ def test_a_question_for_how_long_is_not_answered_without_a_duration(path, quote,
     passages = [Passage(1, para, 0, len(para.text))]
     assert not verify(right, passages, question, {para.doc: dt}).abstained
     assert verify(vague, passages, question, {para.doc: dt}).abstained
+
+
+@pytest.mark.parametrize("path, quote, question", [
+    # a national food safety standard (Markdown from its PDF) and the national labour law (.md): the
+    # sentence that says no is not the one sharing most words with the question
+    ("blind-2026-12-08a/GB31663-2025食品安全国家标准 铁路旅客列车餐饮服务卫生规范（2025年9月2日发布，2026年9月2日实施，MinerU转Markdown）.md",
+     "复热后的餐食不应再次加热", "已经复热过一次的列车预制餐食如果凉了，能不能再加热一次后卖给旅客？"),
+    ("wild/中华人民共和国劳动法（2018修正）.md", "国家实行最低工资保障制度",
+     "最低工资的具体标准由省、自治区、直辖市人民政府规定并报国务院备案，用人单位给的工资可以比这个标准低吗？"),
+])
+def test_a_bare_no_stands_on_any_sentence_of_the_question_that_negates(path, quote, question):
+    from qa.text.sentences import best_sentence
+    from qa.verify.polarity import negates_asked
+    from tests.conftest import para_with
+    doc, dt = _doc_text_of(path)
+    text = normalize(para_with(doc, quote).text)
+    a, b = best_sentence(normalize(question), text)
+    assert "不" not in text[a:b]   # the closest sentence does not negate
+    assert negates_asked(question, text)
+    passage = Passage(1, para_with(doc, quote), 0, len(text))
+    assert verify("不可以[1]。", [passage], question).text == "不可以[1]。"
+    # a sentence sharing one word only does not carry it
+    assert not negates_asked("列车上能卖盒饭吗？", normalize("列车供应热食。盒饭不应冷藏。"))

@@ -170,3 +170,21 @@ def test_a_documents_note_marks_are_not_shown_as_citation_marks(path, needle, fi
     shown = render_passage(Passage(1, para, 0, len(para.text)))
     assert figure in shown and shown.count("[") == 1 and shown.startswith("[1]《")
     assert needle in para.text   # the citation keeps the document's text
+
+
+@pytest.mark.parametrize("path, needle, shown_as", [
+    # a national flu treatment plan (text drawn from its PDF) and a Guangzhou insurance notice (a city site's page)
+    ("blind-2026-12-08a/流行性感冒诊疗方案", "RNＡ聚合酶抑制剂", "RNA聚合酶抑制剂"),
+    ("blind-2026-12-07r/广州市社会医疗保险统筹基金支付门诊特定病种费用范围及标准的通知", "因子Ⅸ:Ｃ减少", "因子Ⅸ:C减少"),
+])
+def test_full_width_letters_are_shown_half_width(path, needle, shown_as):
+    # the small model copied 「RNＡ」 as 「RNNA」; the citation keeps the document's own writing
+    from qa.ingest.load import load_file
+    from qa.ingest.sections import build_document
+    from tests.conftest import WILD
+    folder, prefix = path.split("/")
+    doc = build_document(load_file(next((WILD.parent / folder).glob(prefix + "*"))))
+    para = next(p for p in doc.paragraphs if needle in p.text)
+    shown = render_passage(Passage(1, para, 0, len(para.text)))
+    assert shown_as in shown and needle not in shown
+    assert needle in para.text

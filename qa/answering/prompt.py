@@ -12,7 +12,7 @@ from typing import Callable, Mapping
 
 from qa.ingest.lines import LIST_ITEM
 from qa.text.guard import PLACEHOLDER, addresses_assistant, instruction_spans, neutralize, only_instructions
-from qa.text.normalize import join_figures, normalize, to_simplified
+from qa.text.normalize import half_width, join_figures, normalize, to_simplified
 from qa.schema import Hit, Paragraph, Passage
 from qa.text.sentences import PLACE_SUFFIXES, answer_kinds, content_tokens, entity_found, named_entities, numbers, overlap, sentence_spans
 
@@ -244,15 +244,15 @@ FOOTNOTE_MARK = re.compile(r"\[\d{1,2}\]")
 def render_passage(p: Passage) -> str:
     """[n]《title》 section path, then the excerpt between ``` fences, with the sentences that address
     the reader (in the excerpt, its title or a heading) replaced by a placeholder.
-    Shown in simplified characters: the small model reads traditional text (扎賚特旗) poorly and
-    would answer in a mix. Figures joined (join_figures): it misreads 「2022 年 12 月 27 日」.
+    Shown in simplified characters and half-width letters and digits: the small model reads traditional
+    text (扎賚特旗) poorly and would answer in a mix. Figures joined (join_figures): it misreads 「2022 年 12 月 27 日」.
     Citations still point to the original paragraph."""
     where = " > ".join(_heading(h) for h in p.para.section)
     title = OMITTED if addresses_assistant(p.para.title) else p.para.title[:24]
     head = f"[{p.n}]《{FOOTNOTE_MARK.sub('', title)}》" + (f" {FOOTNOTE_MARK.sub('', where)}" if where else "")
-    body = join_figures(neutralize(p.para.text, p.start, p.end)).replace("```", "'''")   # the fence stays ours
+    body = join_figures(half_width(neutralize(p.para.text, p.start, p.end))).replace("```", "'''")   # the fence stays ours
     body = FOOTNOTE_MARK.sub("", body)
-    return to_simplified(f"{head}\n```\n{body}\n```")
+    return to_simplified(half_width(f"{head}\n```\n{body}\n```"))
 
 
 def build_messages(question: str, passages: list[Passage]) -> list[dict]:

@@ -99,6 +99,16 @@ def join_figures(text: str) -> str:
     return _LAYOUT_SPACE.sub("", _DIGIT_GROUP.sub(lambda m: _WS.sub("", m.group()), joined))
 
 
+# Full-width letters and digits (「ＲＮＡ」, 「２０２２」), which Word documents and PDFs of 公文 often set;
+# the small model copied 「RNＡ聚合酶」 as 「RNNA聚合酶」. Punctuation keeps its Chinese width.
+_FULL_WIDTH_ALNUM = {c: c - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for c in range(r[0], r[1] + 1)}
+
+
+def half_width(text: str) -> str:
+    """Full-width letters and digits as ASCII: what the model reads, as normalize() does for comparisons."""
+    return text.translate(_FULL_WIDTH_ALNUM)
+
+
 def written_dates(text: str) -> str:
     """Dates written with separators (「2011-08-01」, 「2024.03.05」) in the 年月日 form (「2011年8月1日」)."""
     return _ISO_DATE.sub(lambda m: f"{m.group(1)}年{int(m.group(3))}月{int(m.group(4))}日", text)

@@ -59,6 +59,28 @@ def unglued(tok: str) -> str:
     return tok
 
 
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def lone_runs(text: str, spans: list[tuple[int, int]] = ()) -> set[str]:
+    """Runs of two or more Chinese characters of normalized text that jieba leaves as single characters,
+    outside spans, without the function characters at their ends: a name it has no word for
+    (「贺从胜」 is cut 贺|从|胜), which words_apart does not see."""
+    runs, run = set(), ""
+    for tok, a, b in [*jieba.tokenize(text), ("", len(text), len(text))]:
+        if len(tok) == 1 and _HAN.match(tok) and not any(s < b and a < e for s, e in spans):
+            run += tok
+            continue
+        while run and run[0] in _FUNCTION_CHARS:
+            run = run[1:]
+        while run and run[-1] in _FUNCTION_CHARS:
+            run = run[:-1]
+        if len(run) >= 2:
+            runs.add(run)
+        run = ""
+    return runs
+
+
 def words_apart(text: str, spans: list[tuple[int, int]]) -> set[str]:
     """The content words of normalized text that overlap none of spans (its figures) and hold no digit."""
     return {t for t in tokens_outside(text, spans) if len(t) >= 2 and not any(c.isdigit() for c in t)}
@@ -329,12 +351,25 @@ def named_laws(question: str) -> tuple[str, ...]:
     text = normalize(question)
     out = _TITLE.findall(text)
     rest = _TITLE.sub("", text)
-    words = tokenize(rest, search=False)
     # An adjective or adverb before a bare 法 makes no title: 「最高法」 is the court (最高人民法院).
     tags = [(w.word, w.flag) for w in jieba.posseg.cut(rest)]
     modifiers = {w for w, f in tags if f.startswith(("a", "d"))}
     verbs = {w for w, f in tags if f in ("v", "p")}
     prepositions = {w for w, f in tags if f == "p"}
+    # A title is the words right before its kind: the word before a comma is no part of it
+    # (「在成都骑非机动车，条例是否要求…」 names no 「非机动车条例」, it means the law in view).
+    for words in (tokenize(clause, search=False) for clause in _CLAUSE_BREAK.split(rest)):
+        out += _titles_in(words, out, modifiers, verbs, prepositions)
+    return tuple(n for n in out if n)
+
+
+_CLAUSE_BREAK = re.compile(r"[,，。;；:：?？!！]")
+
+
+def _titles_in(words: list[str], out: list[str], modifiers: set[str], verbs: set[str],
+               prepositions: set[str]) -> list[str]:
+    """The law titles of one clause's words; out: the titles named before (in 《》 or earlier clauses)."""
+    found: list[str] = []
     for i, w in enumerate(words):
         prev = words[i - 1] if i and len(words[i - 1]) >= 2 and not words[i - 1].endswith(("法", "条例")) else ""
         if prev.startswith(_DEMONSTRATIVE) or (i and words[i - 1] in _DEMONSTRATIVE):
@@ -343,14 +378,14 @@ def named_laws(question: str) -> tuple[str, ...]:
             continue   # 「按照条例」, 「根据条例规定」: likewise, a preposition makes no title
         # A bare 法/条例 governed by a verb after the question has named one refers back to it
         # ("北京市信访条例…参照条例处理"): the verb is no part of a title.
-        named = w in ("法", "条例") and prev in verbs and any(n.endswith(w) for n in out)
+        named = w in ("法", "条例") and prev in verbs and any(n.endswith(w) for n in (*out, *found))
         if w == "法" and prev and prev not in modifiers and not named:      # "监察" + "法"
-            out.append(prev + w)
+            found.append(prev + w)
         elif w.endswith("法") and len(w) >= 3 and not w.endswith(_NOT_LAW):
-            out.append(w)
+            found.append(w)
         elif w.endswith("条例") and not named:
-            out.append(w if len(w) > 2 else prev + w if prev else "")
-    return tuple(n for n in out if n)
+            found.append(w if len(w) > 2 else prev + w if prev else "")
+    return found
 
 
 # What kind of answer a question wants, by its interrogative; a sentence that has that kind of

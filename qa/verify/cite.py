@@ -27,7 +27,7 @@ from qa.schema import Citation, Claim, Paragraph, Passage
 from qa.ingest.sections import unnumbered
 from qa.text.figures import Figure, answers_unit, asked_change, asked_unit, dates, figures, find, misdated, states_change
 from qa.text.sentences import (
-    AMOUNT_WORDS, COUNTERS, INTERROGATIVE, content_tokens, contrasted, counted_noun, entity_found, numbers,
+    AMOUNT_WORDS, COUNTERS, INTERROGATIVE, content_tokens, contrasted, counted_noun, entity_found, lone_runs, numbers,
     SUPPORT_OVERLAP, answer_kinds, best_sentence, polar_question, restates_question, sentence_spans, unglued, words_apart,
 )
 
@@ -258,6 +258,9 @@ def support(claim: str, para: Paragraph, question: str = "", doc: DocText | None
         # question asks yes or no, or which of two it names.
         if not toks and quoted:
             toks = quoted
+        # ...or when all it adds is a name jieba has no word for (「副总指挥是贺从胜」): that name is its word.
+        if not toks and not fresh and not polar:
+            toks = {r for r in lone_runs(norm_claim, [(f.start, f.end) for f in claim_figs]) if r not in q_text}
         if not toks:
             return 1.0 if fresh or polar_question(question) else 0.0
         if "words" in off:

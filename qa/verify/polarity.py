@@ -8,7 +8,7 @@ import re
 import jieba.posseg
 
 from qa.text.normalize import normalize
-from qa.text.sentences import SUPPORT_OVERLAP, best_sentence, content_tokens, overlap
+from qa.text.sentences import SUPPORT_OVERLAP, best_sentence, content_tokens, overlap, sentence_spans
 
 # Words that begin with 不/无/非/未 without negating (「不断」「无论」「非常」「未来」) are not negators.
 _NOT_NEGATION = re.compile(r"不断|不仅|不少|不同|不久|不管|不论|无论|非常|未来|无疑|不止")
@@ -44,15 +44,19 @@ _NEGATION = re.compile(r"不|未|无|非|没有|禁止|严禁")
 
 
 def negates_asked(question: str, paragraph: str) -> bool:
-    """Whether the sentence of a paragraph (normalized) closest to a yes-or-no question shares one of
-    its words and negates (「本市行政区域内，禁止燃放孔明灯」 for 「放孔明灯是允许的吗」): what a bare 「不可以」
-    answers from."""
+    """Whether a sentence of a paragraph (normalized) about a yes-or-no question negates: the closest
+    one sharing one of its words (「本市行政区域内，禁止燃放孔明灯」 for 「放孔明灯是允许的吗」), or any
+    sharing two (「复热后的餐食不应再次加热」 after the sentence on how to reheat, which shares more):
+    what a bare 「不可以」 answers from. Over rounds 19–31 the model said a bare no 18 times, 17 of them
+    right, and the closest sentence alone refused 3 of the right ones."""
     q = normalize(question)
+    q_toks = {t for t in content_tokens(q) if len(t) >= 2}
     a, b = best_sentence(q, paragraph)
-    sentence = paragraph[a:b]
-    if not any(len(t) >= 2 for t in content_tokens(q) & content_tokens(sentence)):
-        return False
-    return bool(_NEGATION.search(_NOT_NEGATION.sub("", sentence)))
+    for s, e in sentence_spans(paragraph, full=True) or [(0, len(paragraph))]:
+        shared = len(q_toks & content_tokens(paragraph[s:e]))
+        if (shared >= 2 or (shared and (s, e) == (a, b))) and _NEGATION.search(_NOT_NEGATION.sub("", paragraph[s:e])):
+            return True
+    return False
 
 
 def denied(claim: str, texts: list[str]) -> bool:
