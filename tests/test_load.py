@@ -169,13 +169,17 @@ def test_hard_wrapped_markdown_is_joined_into_paragraphs_and_line_per_clause_mar
                        "银行卡发卡业务风险管理指引（2024年修订版，中国支付清算协会中支协发〔2024〕71号）_扫描件OCR文本.md",
                        "金融机构大额交易和可疑交易报告管理办法（中国人民银行令〔2016〕第3号，2016年12月28日）_PDF抽取文本.md",
                        # round 29: a provincial financial report's summary, text extracted from its PDF
-                       "广西壮族自治区金融运行报告（2024）摘要（中国人民银行广西壮族自治区分行货币政策分析小组，PDF抽取文本）.md"}, shares
+                       "广西壮族自治区金融运行报告（2024）摘要（中国人民银行广西壮族自治区分行货币政策分析小组，PDF抽取文本）.md",
+                       # round 31: a central-bank rule's PDF text as Markdown, with its page numbers
+                       "中国人民银行金融消费者权益保护实施办法（中国人民银行令〔2020〕第5号，2020年11月1日施行，PDF抽取Markdown带页码）.md"}, shares
     # a wide gap on both sides, not a near call (the nearest unwrapped file: an OCR-converted insurance
     # contract whose table of contents is short lines, 0.22)
     assert max(v for n, v in shares.items() if n not in wrapped) <= WRAPPED_SHARE - 0.15
-    # the central-bank rule is a near call (0.42): its extraction cut a character off many line ends, so
-    # fewer lines stop at the wrap width; the five others are at 0.60 or more
-    assert sorted(v for v in shares.values() if v >= WRAPPED_SHARE)[1] >= WRAPPED_SHARE + 0.15
+    # the two central-bank rules are the near calls: one's extraction cut a character off many line ends
+    # (0.42), the other sets a page number between lines (0.54), so fewer lines stop at the wrap width;
+    # the five others are at 0.59 or more
+    near = sorted(v for v in shares.values() if v >= WRAPPED_SHARE)
+    assert near[1] >= WRAPPED_SHARE + 0.1 and near[2] >= WRAPPED_SHARE + 0.15
 
     rules, _ = md_blocks((CORPORA / "blind-2026-12-06k" / "上海证券交易所科创板股票上市规则（2019）.md").read_text(encoding="utf-8"))
     assert "每份特别表决权股份的表决权数量应当相同，且不得超过每份普通股份的表决权数量的10 倍。" in [b.text for b in rules]
