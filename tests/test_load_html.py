@@ -146,3 +146,17 @@ def test_headings_set_straight_under_body_stay_headings_of_a_long_page(name, hea
     assert len(got) == headings == len(expected)
     # the page's own first heading is its title (level 1); the rest keep their levels (## → 2, ### → 3)
     assert got == [(1, expected[0][1])] + expected[1:]
+
+
+@pytest.mark.parametrize("path, body, chrome", [
+    # a prefecture statistics bureau's page (its whole layout inside 「nav_background」) and a standard set
+    # as a Sphinx site (its page inside a 「wy-nav-content」 wrapper): the article was lost with the wrapper
+    (CORPORA / "blind-2026-12-08b" / "克州2025年经济运行情况分析（克孜勒苏柯尔克孜自治州统计局，2026年2月28日发布）_州政府网页.html",
+     "全州金融机构各项存款余额318.04亿元", "地州市政府 区政府部门"),
+    (CORPORA / "blind-2026-12-07z" / "GB55001-2021工程结构通用规范第4章结构作用（住房和城乡建设部，2022年1月1日施行）_Sphinx网页版.html",
+     "4.1.1 结构自重的标准值应按结构构件的设计尺寸与材料密度计算确定", "Read the Docs"),
+], ids=["prefecture-stats", "sphinx-standard"])
+def test_a_wrapper_named_like_furniture_that_holds_the_page_is_kept(path, body, chrome):
+    text = load_file(path).text
+    assert body in text and len(text) > 5000
+    assert chrome not in text   # the site's own menus inside the wrapper still go

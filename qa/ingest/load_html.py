@@ -102,6 +102,8 @@ def _prepare(doc) -> None:
     from lxml import etree
 
     etree.strip_elements(doc, etree.Comment, with_tail=False)
+    body = doc.find("body")
+    page = len(_text(body if body is not None else doc))
     for el in list(doc.iter()):
         if not isinstance(el.tag, str) or el.getparent() is None:
             continue
@@ -114,7 +116,9 @@ def _prepare(doc) -> None:
             _drop(el)
             continue
         names = f"{el.get('class', '')} {el.get('id', '')}"
-        if el.tag not in ("html", "body") and _FURNITURE.search(names):
+        # A wrapper named like furniture that holds most of the page (a prefecture's site sets the whole
+        # page inside 「nav_background」) is the page's layout, not a menu: only its parts can be dropped.
+        if el.tag not in ("html", "body") and _FURNITURE.search(names) and len(_text(el)) < 0.5 * page:
             _drop(el)
     for table in list(doc.iter("table")):
         if table.getparent() is None:
