@@ -252,7 +252,7 @@ def render_passage(p: Passage) -> str:
     head = f"[{p.n}]《{FOOTNOTE_MARK.sub('', title)}》" + (f" {FOOTNOTE_MARK.sub('', where)}" if where else "")
     body = join_figures(half_width(neutralize(p.para.text, p.start, p.end))).replace("```", "'''")   # the fence stays ours
     body = FOOTNOTE_MARK.sub("", body)
-    return to_simplified(half_width(f"{head}\n```\n{body}\n```"))
+    return to_simplified(f"{half_width(head)}\n```\n{body}\n```")
 
 
 def build_messages(question: str, passages: list[Passage]) -> list[dict]:

@@ -42,7 +42,8 @@ def content_tokens(text: str) -> set[str]:
 
 # Function characters jieba's unknown-word model glues a lone character to (「公示期为20日」 → 公示|期为,
 # 「社会保险法从…」 → 社会保险|法从).
-_FUNCTION_CHARS = frozenset("为是的了于在将被把对由及与和或也都就均从自向按经")
+_FUNCTION_TEXT = "为是的了于在将被把对由及与和或也都就均从自向按经"
+_FUNCTION_CHARS = frozenset(_FUNCTION_TEXT)
 
 
 def unglued(tok: str) -> str:
@@ -71,10 +72,7 @@ def lone_runs(text: str, spans: list[tuple[int, int]] = ()) -> set[str]:
         if len(tok) == 1 and _HAN.match(tok) and not any(s < b and a < e for s, e in spans):
             run += tok
             continue
-        while run and run[0] in _FUNCTION_CHARS:
-            run = run[1:]
-        while run and run[-1] in _FUNCTION_CHARS:
-            run = run[:-1]
+        run = run.strip(_FUNCTION_TEXT)
         if len(run) >= 2:
             runs.add(run)
         run = ""
